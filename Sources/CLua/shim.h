@@ -1,0 +1,6 @@
+#ifndef WIPPY_CLUA_SHIM_H
+#define WIPPY_CLUA_SHIM_H
+#include <lua.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#endif

@@ -1,0 +1,227 @@
+import Foundation
+import WippySchema
+
+/// Turns one schema-valid entry node into a typed ``Entry``: resolves references against the
+/// namespace, reads `file://` sources, applies defaults. Problems the schema cannot see (a missing
+/// source file, a path leaving the app) become diagnostics.
+struct EntryDecoder {
+    let id: EntryID
+    let kind: EntryKind
+    let node: Node
+    let file: String
+    let appRoot: String
+    var diagnostics: [Diagnostic] = []
+
+    init(id: EntryID, kind: EntryKind, node: Node, file: String, appRoot: String) {
+        self.id = id
+        self.kind = kind
+        self.node = node
+        self.file = file
+        self.appRoot = appRoot
+    }
+
+    mutating func decode(fileMeta: Node?) -> Entry? {
+        let meta = Self.merge(fileMeta, node["meta"])
+        let body: Entry.Body?
+        switch kind {
+        case .processLua: body = program(method: true).map(Entry.Body.processLua)
+        case .libraryLua: body = program(method: false).map(Entry.Body.libraryLua)
+        case .functionLua: body = program(method: true).map { .functionLua($0, pool()) }
+        case .processService: body = .processService(processService())
+        case .processHost: body = .processHost(processHost())
+        case .httpService: body = .httpService(httpService())
+        case .httpRouter: body = .httpRouter(httpRouter(meta: meta))
+        case .httpEndpoint: body = .httpEndpoint(httpEndpoint(meta: meta))
+        case .httpStatic: body = httpStatic(meta: meta).map(Entry.Body.httpStatic)
+        case .registryEntry:
+            let data = (node.members ?? []).filter { !["name", "kind", "meta"].contains($0.key) }
+            body = .registryEntry(Node(.object(data), mark: node.mark))
+        }
+        guard let body else { return nil }
+        return Entry(id: id, kind: kind, meta: meta, location: location(node), node: node, body: body)
+    }
+
+    // MARK: - Kinds
+
+    private mutating func program(method needsMethod: Bool) -> LuaProgram? {
+        guard let sourceNode = node["source"], let spec = sourceNode.string else { return nil }
+        var text = spec
+        var sourceFile: String?
+        if spec.hasPrefix("file://") {
+            guard let path = resolvePath(String(spec.dropFirst("file://".count)), field: "source", at: sourceNode,
+                                         shown: spec) else { return nil }
+            guard let code = readText(path, field: "source", at: sourceNode, shown: spec) else { return nil }
+            text = code
+            sourceFile = path
+        }
+        let imports = (node["imports"]?.members ?? []).map { member in
+            LuaProgram.Import(alias: member.key,
+                              library: reference("imports.\(member.key)", member.value, [.libraryLua]))
+        }
+        return LuaProgram(source: text, sourceFile: sourceFile,
+                          method: needsMethod ? node["method"]?.string : nil,
+                          modules: node["modules"]?.array?.compactMap(\.string) ?? [],
+                          imports: imports)
+    }
+
+    private func pool() -> FunctionPool {
+        guard let pool = node["pool"] else { return FunctionPool() }
+        return FunctionPool(strategy: pool["type"]?.string.flatMap(FunctionPool.Strategy.init(rawValue:)),
+                            workers: pool["workers"]?.int ?? pool["size"]?.int,
+                            buffer: pool["buffer"]?.int,
+                            maxSize: pool["max_size"]?.int)
+    }
+
+    private func processService() -> ProcessService {
+        ProcessService(process: reference("process", node["process"], [.processLua]),
+                       host: reference("host", node["host"], [.processHost]),
+                       input: node["input"]?.array ?? [],
+                       lifecycle: lifecycle())
+    }
+
+    private func processHost() -> ProcessHost {
+        let host = node["host"]
+        return ProcessHost(workers: host?["workers"]?.int,
+                           queueSize: host?["queue_size"]?.int ?? 1024,
+                           localQueueSize: host?["local_queue_size"]?.int ?? 256,
+                           lifecycle: lifecycle())
+    }
+
+    private func httpService() -> HTTPService {
+        let timeouts = node["timeouts"]
+        func timeout(_ key: String) -> Duration? { timeouts?[key]?.string.flatMap(Duration.init(manifest:)) }
+        return HTTPService(address: node["addr"]?.string ?? SystemNamespace.defaultAddress,
+                           readTimeout: timeout("read"), writeTimeout: timeout("write"), idleTimeout: timeout("idle"),
+                           lifecycle: lifecycle())
+    }
+
+    private func httpRouter(meta: Node) -> HTTPRouter {
+        HTTPRouter(server: reference("meta.server", meta["server"], [.httpService], default: SystemNamespace.http),
+                   prefix: node["prefix"]?.string ?? "/",
+                   middleware: strings(node["middleware"]),
+                   options: Self.options(node["options"]),
+                   postMiddleware: strings(node["post_middleware"]),
+                   postOptions: Self.options(node["post_options"]))
+    }
+
+    private func httpEndpoint(meta: Node) -> HTTPEndpoint {
+        HTTPEndpoint(router: reference("meta.router", meta["router"], [.httpRouter], default: SystemNamespace.api),
+                     method: node["method"]?.string ?? "GET",
+                     path: node["path"]?.string ?? "/",
+                     function: reference("func", node["func"], [.functionLua]))
+    }
+
+    private mutating func httpStatic(meta: Node) -> HTTPStatic? {
+        let field = node["directory"] != nil ? "directory" : "fs"
+        guard let folderNode = node[field], let folder = folderNode.string,
+              let directory = resolvePath(folder, field: field, at: folderNode, shown: folder) else { return nil }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            report(folderNode, field, "folder \"\(folder)\" not found (looked for \(directory))")
+            return nil
+        }
+        let options = node["static_options"]
+        return HTTPStatic(server: reference("meta.server", meta["server"], [.httpService], default: SystemNamespace.http),
+                          path: node["path"]?.string ?? "/",
+                          directory: directory,
+                          index: options?["index"]?.string ?? "index.html",
+                          spa: options?["spa"]?.bool ?? false,
+                          cacheControl: options?["cache"]?.string,
+                          middleware: strings(node["middleware"]),
+                          options: Self.options(node["options"]))
+    }
+
+    private func lifecycle() -> Lifecycle {
+        var lifecycle = Lifecycle()
+        guard let block = node["lifecycle"] else { return lifecycle }
+        func duration(_ node: Node?) -> Duration? { node?.string.flatMap(Duration.init(manifest:)) }
+        lifecycle.autoStart = block["auto_start"]?.bool ?? false
+        for key in ["requires", "depends_on"] {
+            for (index, item) in (block[key]?.array ?? []).enumerated() {
+                lifecycle.requires.append(reference("lifecycle.\(key)[\(index)]", item, EntryKind.services))
+            }
+        }
+        lifecycle.startTimeout = duration(block["start_timeout"]) ?? lifecycle.startTimeout
+        lifecycle.stopTimeout = duration(block["stop_timeout"]) ?? lifecycle.stopTimeout
+        lifecycle.stableThreshold = duration(block["stable_threshold"]) ?? lifecycle.stableThreshold
+        if let restart = block["restart"] {
+            lifecycle.restart.initialDelay = duration(restart["initial_delay"]) ?? lifecycle.restart.initialDelay
+            lifecycle.restart.maxDelay = duration(restart["max_delay"]) ?? lifecycle.restart.maxDelay
+            lifecycle.restart.backoffFactor = restart["backoff_factor"]?.double ?? lifecycle.restart.backoffFactor
+            lifecycle.restart.jitter = restart["jitter"]?.double ?? lifecycle.restart.jitter
+            lifecycle.restart.maxAttempts = restart["max_attempts"]?.int ?? lifecycle.restart.maxAttempts
+        }
+        return lifecycle
+    }
+
+    // MARK: - Helpers
+
+    private func location(_ node: Node) -> SourceLocation {
+        SourceLocation(file: file, mark: node.mark)
+    }
+
+    /// A reference written in `field` (or the default when the field is absent).
+    private func reference(_ field: String, _ value: Node?, _ kinds: Set<EntryKind>, default fallback: EntryID? = nil) -> Reference {
+        if let value, let text = value.string {
+            return Reference(target: EntryID(reference: text, in: id.namespace), field: field,
+                             location: location(value), expectedKinds: kinds)
+        }
+        // Required references are guaranteed by the schema; defaults point at the entry itself.
+        return Reference(target: fallback ?? id, field: field, location: location(node), expectedKinds: kinds)
+    }
+
+    private func strings(_ node: Node?) -> [String] {
+        node?.array?.compactMap(\.string) ?? []
+    }
+
+    /// An absolute path for `path` written in this file, or nil (and a diagnostic) when it leaves the app.
+    private mutating func resolvePath(_ path: String, field: String, at value: Node, shown: String) -> String? {
+        let folder = (file as NSString).deletingLastPathComponent
+        let joined = path.hasPrefix("/") ? path : folder + "/" + path
+        let resolved = URL(fileURLWithPath: joined).standardizedFileURL.resolvingSymlinksInPath().path
+        guard resolved == appRoot || resolved.hasPrefix(appRoot.hasSuffix("/") ? appRoot : appRoot + "/") else {
+            report(value, field, "\"\(shown)\" points outside the app folder (\(resolved) is not below \(appRoot))")
+            return nil
+        }
+        return resolved
+    }
+
+    private mutating func readText(_ path: String, field: String, at value: Node, shown: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            report(value, field, "source file \"\(shown)\" not found (looked for \(path))")
+            return nil
+        }
+        guard let text = String(validating: data, as: UTF8.self) else {
+            report(value, field, "source file \"\(shown)\" is not valid UTF-8")
+            return nil
+        }
+        return text
+    }
+
+    private mutating func report(_ value: Node, _ field: String, _ message: String) {
+        diagnostics.append(Diagnostic(location(value), "\(id): \(field): \(message)"))
+    }
+
+    /// File meta with the entry's meta over it (entry keys win).
+    static func merge(_ fileMeta: Node?, _ entryMeta: Node?) -> Node {
+        let base = fileMeta?.members ?? []
+        let own = entryMeta?.members ?? []
+        let ownKeys = Set(own.map(\.key))
+        return Node(.object(base.filter { !ownKeys.contains($0.key) } + own), mark: entryMeta?.mark ?? fileMeta?.mark ?? .none)
+    }
+
+    /// Middleware options as text (`"*"`, `"65536"`, `"true"`).
+    static func options(_ node: Node?) -> [String: String] {
+        var options: [String: String] = [:]
+        for member in node?.members ?? [] {
+            switch member.value.value {
+            case let .string(s): options[member.key] = s
+            case let .bool(b): options[member.key] = String(b)
+            case let .int(i): options[member.key] = String(i)
+            case let .double(d): options[member.key] = String(d)
+            default: break
+            }
+        }
+        return options
+    }
+}

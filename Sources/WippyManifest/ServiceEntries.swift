@@ -1,0 +1,19 @@
+import WippySchema
+
+/// `process.service`: a supervised process running a `process.lua` on a `process.host`.
+public struct ProcessService: Sendable, Equatable {
+    public var process: Reference
+    public var host: Reference
+    /// Arguments for the process's method.
+    public var input: [Node]
+    public var lifecycle: Lifecycle
+}
+
+/// `process.host`: a scheduler for processes.
+public struct ProcessHost: Sendable, Equatable {
+    /// Worker threads; nil means one per CPU.
+    public var workers: Int?
+    public var queueSize: Int
+    public var localQueueSize: Int
+    public var lifecycle: Lifecycle
+}

@@ -1,0 +1,100 @@
+import Foundation
+import WippySchema
+import Yams
+
+/// Reads one YAML file into a ``Node`` tree that keeps every value's line and column.
+enum YAMLDocument {
+    /// What went wrong reading a file, with the position when one is known.
+    struct Failure: Error {
+        var mark: SourceMark
+        var message: String
+    }
+
+    /// Decodes `data` as UTF-8 and parses it; nil for an empty document.
+    static func parse(_ data: Data) throws(Failure) -> WippySchema.Node? {
+        guard let text = String(validating: data, as: UTF8.self) else {
+            throw Self.invalidUTF8(data)
+        }
+        let root: Yams.Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw Self.failure(error)
+        } catch {
+            throw Failure(mark: SourceMark(line: 1, column: 1), message: "cannot read YAML: \(error)")
+        }
+        return root.map(convert)
+    }
+
+    private static func convert(_ node: Yams.Node) -> WippySchema.Node {
+        let mark = node.mark.map { SourceMark(line: $0.line, column: $0.column) } ?? .none
+        switch node {
+        case let .scalar(scalar):
+            return WippySchema.Node(scalarValue(node, scalar), mark: mark)
+        case let .sequence(sequence):
+            return WippySchema.Node(.array(sequence.map(convert)), mark: mark)
+        case let .mapping(mapping):
+            let members = mapping.map { key, value in
+                let keyMark = key.mark.map { SourceMark(line: $0.line, column: $0.column) } ?? mark
+                return WippySchema.Node.Member(key: key.string ?? key.scalar?.string ?? "", keyMark: keyMark, value: convert(value))
+            }
+            return WippySchema.Node(.object(members), mark: mark)
+        case .alias:
+            // Yams resolves aliases while composing; an unresolved one is treated as null.
+            return WippySchema.Node(.null, mark: mark)
+        }
+    }
+
+    private static func scalarValue(_ node: Yams.Node, _ scalar: Yams.Node.Scalar) -> WippySchema.Node.Value {
+        switch Resolver.default.resolveTag(of: node) {
+        case .null: return .null
+        case .bool: return node.bool.map(WippySchema.Node.Value.bool) ?? .string(scalar.string)
+        case .int:
+            if let int = node.int { return .int(int) }
+            return node.float.map(WippySchema.Node.Value.double) ?? .string(scalar.string)
+        case .float: return node.float.map(WippySchema.Node.Value.double) ?? .string(scalar.string)
+        default: return .string(scalar.string)
+        }
+    }
+
+    private static func failure(_ error: YamlError) -> Failure {
+        func at(_ mark: Yams.Mark) -> SourceMark { SourceMark(line: mark.line, column: mark.column) }
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
+             let .composer(context, problem, mark, _):
+            let detail = context.map { " \($0.text)" } ?? ""
+            return Failure(mark: at(mark), message: "YAML syntax error: \(problem)\(detail)")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            let keys = duplicates.map { "\"\($0)\"" }.joined(separator: ", ")
+            return Failure(mark: at(context.mark), message: "YAML error: key \(keys) appears twice in the same mapping")
+        case let .reader(problem, offset, _, _):
+            return Failure(mark: SourceMark(line: 1, column: 1),
+                           message: "cannot read YAML: \(problem)" + (offset.map { " at byte \($0)" } ?? ""))
+        default:
+            return Failure(mark: SourceMark(line: 1, column: 1), message: "cannot read YAML: \(error)")
+        }
+    }
+
+    /// Locates the first byte that is not valid UTF-8.
+    static func invalidUTF8(_ data: Data) -> Failure {
+        var line = 1, column = 1, offset = 0
+        var iterator = data.makeIterator()
+        var decoder = UTF8()
+        var bytesBefore = 0
+        loop: while true {
+            switch decoder.decode(&iterator) {
+            case let .scalarValue(scalar):
+                if scalar == "\n" { line += 1; column = 1 } else { column += 1 }
+                bytesBefore += UTF8.width(scalar)
+            case .emptyInput:
+                break loop
+            case .error:
+                offset = bytesBefore
+                break loop
+            }
+        }
+        let byte = offset < data.count ? String(format: "0x%02X", data[data.startIndex + offset]) : "end of file"
+        return Failure(mark: SourceMark(line: line, column: column),
+                       message: "file is not valid UTF-8 (byte \(byte) at offset \(offset)); save it as UTF-8")
+    }
+}
