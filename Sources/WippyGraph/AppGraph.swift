@@ -82,7 +82,7 @@ public struct AppGraph: Sendable {
     }
 
     /// Longest-path layering of the acyclic part, and the cycles (each as `a, b, …, a`).
-    static func layers(nodes: [EntryID], edges: [Edge]) -> (levels: [[EntryID]], cycles: [[EntryID]]) {
+    package static func layers(nodes: [EntryID], edges: [Edge]) -> (levels: [[EntryID]], cycles: [[EntryID]]) {
         var dependencies: [EntryID: [EntryID]] = [:]
         for edge in edges { dependencies[edge.from, default: []].append(edge.to) }
         for key in dependencies.keys { dependencies[key] = Array(Set(dependencies[key]!)).sorted() }

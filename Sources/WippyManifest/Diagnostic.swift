@@ -1,12 +1,12 @@
 /// One problem with an app, in compiler style: `apps/chat/_index.yaml:12:7: error: message`.
-public struct Diagnostic: Sendable, Equatable, Comparable {
+public struct Diagnostic: Sendable, Hashable, Comparable {
     public var location: SourceLocation
     public var message: String
     /// Other places the message refers to, e.g. the first definition of a duplicate ID.
     public var related: [Related]
 
     /// A second place a diagnostic points at, with a few words on what is there.
-    public struct Related: Sendable, Equatable {
+    public struct Related: Sendable, Hashable {
         public var label: String
         public var location: SourceLocation
         public init(_ label: String, _ location: SourceLocation) {
@@ -34,3 +34,4 @@ public struct Diagnostic: Sendable, Equatable, Comparable {
         (lhs.location, lhs.message) < (rhs.location, rhs.message)
     }
 }
+

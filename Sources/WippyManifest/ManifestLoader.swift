@@ -46,13 +46,22 @@ public struct ManifestLoader: Sendable {
             case let .failure(failure):
                 diagnostics.append(Diagnostic(SourceLocation(file: file, mark: failure.mark), failure.message))
             case let .success(node):
-                // A file without `namespace:` is not a manifest (other YAML may live in an app).
-                guard let node, node["namespace"] != nil else { continue }
+                // A file without `namespace:` is not a manifest (other YAML may live in an app),
+                // unless it has `entries:`: then the namespace was forgotten.
+                guard let node, node.members != nil else { continue }
+                if node["namespace"] == nil {
+                    if let entries = node.member("entries") {
+                        diagnostics.append(Diagnostic(SourceLocation(file: file, mark: entries.keyMark),
+                            "this file has entries: but no namespace: (add e.g. namespace: app at the top)"))
+                    }
+                    continue
+                }
                 manifestFiles.append(file)
                 loadFile(node, file: file, root: root, into: &manifest, firstDefinition: &firstDefinition,
                          diagnostics: &diagnostics)
             }
         }
+        diagnostics = Array(Set(diagnostics))  // a problem reached by two schema paths is told once
         if manifestFiles.isEmpty, diagnostics.isEmpty {
             diagnostics.append(Diagnostic(rootLocation,
                                           "no manifests found: no *.yaml file below this folder has a namespace:"))
@@ -74,7 +83,9 @@ public struct ManifestLoader: Sendable {
             var message = error.message
             if case .key("entries") = error.path.first, error.path.count >= 2, case let .index(i) = error.path[1] {
                 badEntries.insert(i)
-                let field = SchemaError.dotted(error.path.dropFirst(2))
+                // An unknown field's message names the field itself; name its parent only.
+                let fieldPath = error.keyword == "additionalProperties" ? error.path.dropLast() : error.path[...]
+                let field = SchemaError.dotted(fieldPath.dropFirst(2))
                 let label = Self.label(entryNodes[i], index: i, namespace: namespace)
                 message = field.isEmpty ? "\(label): \(message)" : "\(label): \(field): \(message)"
             } else if !error.path.isEmpty {

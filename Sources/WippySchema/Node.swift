@@ -44,7 +44,8 @@ extension Node.Value {
         switch (lhs, rhs) {
         case (.null, .null): return true
         case let (.bool(a), .bool(b)): return a == b
-        case let (.string(a), .string(b)): return a == b
+        // Code-point equality, as JSON requires (Swift's == treats "é" and "e\u{301}" as equal).
+        case let (.string(a), .string(b)): return a.unicodeScalars.elementsEqual(b.unicodeScalars)
         case let (.array(a), .array(b)): return a == b
         case let (.object(a), .object(b)):
             guard a.count == b.count else { return false }

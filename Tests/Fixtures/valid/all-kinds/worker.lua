@@ -1,0 +1,2 @@
+local util = require("util")
+return { run = function() return util.answer() end }
