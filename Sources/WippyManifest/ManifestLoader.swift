@@ -37,28 +37,27 @@ public struct ManifestLoader: Sendable {
             return LoadResult(manifest: manifest, diagnostics: diagnostics, manifestFiles: [])
         }
 
+        // Files are independent until IDs meet: read, parse, validate and decode them in parallel,
+        // then merge in path order so that "first defined" is stable.
         let files = Self.discover(root)
-        let parsed = Self.parseAll(files)
+        let outcomes = Self.concurrentMap(files) { file in loadFile(file, root: root) }
         var manifestFiles: [String] = []
         var firstDefinition: [EntryID: SourceLocation] = [:]
-        for (file, outcome) in zip(files, parsed) {
-            switch outcome {
-            case let .failure(failure):
-                diagnostics.append(Diagnostic(SourceLocation(file: file, mark: failure.mark), failure.message))
-            case let .success(node):
-                // A file without `namespace:` is not a manifest (other YAML may live in an app),
-                // unless it has `entries:`: then the namespace was forgotten.
-                guard let node, node.members != nil else { continue }
-                if node["namespace"] == nil {
-                    if let entries = node.member("entries") {
-                        diagnostics.append(Diagnostic(SourceLocation(file: file, mark: entries.keyMark),
-                            "this file has entries: but no namespace: (add e.g. namespace: app at the top)"))
-                    }
+        for (file, outcome) in zip(files, outcomes) {
+            if outcome.isManifest { manifestFiles.append(file) }
+            diagnostics += outcome.diagnostics
+            for declared in outcome.declared {
+                if let first = firstDefinition[declared.id] {
+                    diagnostics.append(Diagnostic(declared.location, "duplicate entry ID \"\(declared.id)\"",
+                                                  related: [.init("first defined at", first)]))
                     continue
                 }
-                manifestFiles.append(file)
-                loadFile(node, file: file, root: root, into: &manifest, firstDefinition: &firstDefinition,
-                         diagnostics: &diagnostics)
+                firstDefinition[declared.id] = declared.location
+                if let entry = declared.entry {
+                    manifest.insert(entry)
+                } else {
+                    manifest.invalidIDs.insert(declared.id)
+                }
             }
         }
         diagnostics = Array(Set(diagnostics))  // a problem reached by two schema paths is told once
@@ -71,14 +70,47 @@ public struct ManifestLoader: Sendable {
 
     // MARK: - One file
 
-    private func loadFile(_ node: Node, file: String, root: String, into manifest: inout Manifest,
-                          firstDefinition: inout [EntryID: SourceLocation], diagnostics: inout [Diagnostic]) {
+    /// What one file contributes: its entries (nil where invalid) and its problems.
+    struct FileOutcome: Sendable {
+        struct Declared: Sendable {
+            var id: EntryID
+            var location: SourceLocation
+            var entry: Entry?
+        }
+        var isManifest = false
+        var declared: [Declared] = []
+        var diagnostics: [Diagnostic] = []
+    }
+
+    private func loadFile(_ file: String, root: String) -> FileOutcome {
+        var outcome = FileOutcome()
+        let node: Node?
+        do throws(YAMLDocument.Failure) {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw YAMLDocument.Failure(mark: SourceMark(line: 1, column: 1), message: "cannot read this file")
+            }
+            node = try YAMLDocument.parse(data)
+        } catch {
+            outcome.diagnostics.append(Diagnostic(SourceLocation(file: file, mark: error.mark), error.message))
+            return outcome
+        }
+        // A file without `namespace:` is not a manifest (other YAML may live in an app),
+        // unless it has `entries:`: then the namespace was forgotten.
+        guard let node, node.members != nil else { return outcome }
+        guard node["namespace"] != nil else {
+            if let entries = node.member("entries") {
+                outcome.diagnostics.append(Diagnostic(SourceLocation(file: file, mark: entries.keyMark),
+                    "this file has entries: but no namespace: (add e.g. namespace: app at the top)"))
+            }
+            return outcome
+        }
+        outcome.isManifest = true
         let namespace = node["namespace"]?.string ?? ""
         let entryNodes = node["entries"]?.array ?? []
 
         // Schema problems, grouped by entry so that an invalid entry is not decoded.
         var badEntries = Set<Int>()
-        var fileIsBad = false
+        var namespaceIsBad = namespace.isEmpty
         for error in fileSchema.validate(node) {
             var message = error.message
             if case .key("entries") = error.path.first, error.path.count >= 2, case let .index(i) = error.path[1] {
@@ -89,36 +121,26 @@ public struct ManifestLoader: Sendable {
                 let label = Self.label(entryNodes[i], index: i, namespace: namespace)
                 message = field.isEmpty ? "\(label): \(message)" : "\(label): \(field): \(message)"
             } else if !error.path.isEmpty {
-                fileIsBad = fileIsBad || error.path.first == .key("namespace")
+                namespaceIsBad = namespaceIsBad || error.path.first == .key("namespace")
                 message = "\(SchemaError.dotted(error.path)): \(message)"
             }
-            diagnostics.append(Diagnostic(SourceLocation(file: file, mark: error.mark), message))
+            outcome.diagnostics.append(Diagnostic(SourceLocation(file: file, mark: error.mark), message))
         }
-        if fileIsBad || namespace.isEmpty { return }
+        if namespaceIsBad { return outcome }
 
         let fileMeta = node["meta"]
         for (index, entryNode) in entryNodes.enumerated() {
             guard let name = entryNode["name"]?.string else { continue }
             let id = EntryID(namespace: namespace, name: name)
-            let location = SourceLocation(file: file, mark: entryNode.mark)
-            if let first = firstDefinition[id] {
-                diagnostics.append(Diagnostic(location, "duplicate entry ID \"\(id)\"",
-                                              related: [.init("first defined at", first)]))
-                continue
+            var declared = FileOutcome.Declared(id: id, location: SourceLocation(file: file, mark: entryNode.mark))
+            if !badEntries.contains(index), let kind = entryNode["kind"]?.string.flatMap(EntryKind.init(rawValue:)) {
+                var decoder = EntryDecoder(id: id, kind: kind, node: entryNode, file: file, appRoot: root)
+                declared.entry = decoder.decode(fileMeta: fileMeta)
+                outcome.diagnostics += decoder.diagnostics
             }
-            firstDefinition[id] = location
-            guard !badEntries.contains(index), let kind = entryNode["kind"]?.string.flatMap(EntryKind.init(rawValue:)) else {
-                manifest.invalidIDs.insert(id)
-                continue
-            }
-            var decoder = EntryDecoder(id: id, kind: kind, node: entryNode, file: file, appRoot: root)
-            if let entry = decoder.decode(fileMeta: fileMeta) {
-                manifest.insert(entry)
-            } else {
-                manifest.invalidIDs.insert(id)
-            }
-            diagnostics.append(contentsOf: decoder.diagnostics)
+            outcome.declared.append(declared)
         }
+        return outcome
     }
 
     /// `app:ws_hub` when the entry has a name, else `entry 3 of namespace app`.
@@ -143,20 +165,17 @@ public struct ManifestLoader: Sendable {
         return files.sorted()
     }
 
-    /// Reads and parses the files, in parallel (YAML parsing dominates load time).
-    static func parseAll(_ files: [String]) -> [Result<Node?, YAMLDocument.Failure>] {
-        nonisolated(unsafe) let results = UnsafeMutableBufferPointer<Result<Node?, YAMLDocument.Failure>>.allocate(capacity: files.count)
-        results.initialize(repeating: .success(nil))
+    /// `transform` applied to every element on all cores, results in order.
+    static func concurrentMap<T: Sendable>(_ items: [String], _ transform: (String) -> T) -> [T] {
+        nonisolated(unsafe) let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: items.count)
+        results.initialize(repeating: nil)
         defer { results.deallocate() }
-        DispatchQueue.concurrentPerform(iterations: files.count) { index in
-            let result: Result<Node?, YAMLDocument.Failure>
-            if let data = FileManager.default.contents(atPath: files[index]) {
-                result = Result { () throws(YAMLDocument.Failure) in try YAMLDocument.parse(data) }
-            } else {
-                result = .failure(.init(mark: SourceMark(line: 1, column: 1), message: "cannot read this file"))
+        withoutActuallyEscaping(transform) { transform in
+            nonisolated(unsafe) let transform = transform
+            DispatchQueue.concurrentPerform(iterations: items.count) { index in
+                results[index] = transform(items[index])
             }
-            results[index] = result
         }
-        return Array(results)
+        return results.map { $0! }
     }
 }

@@ -17,7 +17,8 @@ enum YAMLDocument {
         }
         let root: Yams.Node?
         do {
-            root = try Yams.compose(yaml: text)
+            // The basic resolver leaves every scalar untyped; YAMLCoreSchema types plain ones.
+            root = try Yams.compose(yaml: text, Resolver.basic)
         } catch let error as YamlError {
             throw Self.failure(error)
         } catch {
@@ -46,15 +47,8 @@ enum YAMLDocument {
     }
 
     private static func scalarValue(_ node: Yams.Node, _ scalar: Yams.Node.Scalar) -> WippySchema.Node.Value {
-        switch Resolver.default.resolveTag(of: node) {
-        case .null: return .null
-        case .bool: return node.bool.map(WippySchema.Node.Value.bool) ?? .string(scalar.string)
-        case .int:
-            if let int = node.int { return .int(int) }
-            return node.float.map(WippySchema.Node.Value.double) ?? .string(scalar.string)
-        case .float: return node.float.map(WippySchema.Node.Value.double) ?? .string(scalar.string)
-        default: return .string(scalar.string)
-        }
+        // Quoted, literal and folded scalars are strings; only plain ones carry other types.
+        scalar.style == .plain ? YAMLCoreSchema.value(ofPlain: scalar.string) : .string(scalar.string)
     }
 
     private static func failure(_ error: YamlError) -> Failure {

@@ -1,1 +1,35 @@
-print("todo")
+import Foundation
+import WippyGraph
+import WippyManifest
+
+// wippy-bench: benchmarks that print figures, side by side with a peer where one exists.
+//
+//   swift run -c release wippy-bench manifest [--files N] [--per-file N] [--runs N] [--peer python3]
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+
+func option(_ name: String, _ fallback: Int) -> Int {
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count,
+          let value = Int(arguments[index + 1]) else { return fallback }
+    return value
+}
+
+func stringOption(_ name: String) -> String? {
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+    return arguments[index + 1]
+}
+
+switch arguments.first {
+case "manifest":
+    let benchmark = ManifestBenchmark(files: option("--files", 1_000), entriesPerFile: option("--per-file", 10),
+                                      runs: option("--runs", 5), peer: stringOption("--peer"))
+    do {
+        try benchmark.run()
+    } catch {
+        FileHandle.standardError.write(Data("wippy-bench: \(error)\n".utf8))
+        exit(1)
+    }
+default:
+    print("usage: wippy-bench manifest [--files N] [--per-file N] [--runs N] [--peer PYTHON]")
+    exit(2)
+}
