@@ -10,6 +10,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // Layer 0: the system Lua 5.4 (liblua5.4-dev); every lua_* call lives in WippyLua.
@@ -28,11 +31,28 @@ let package = Package(
         ),
         // Layer 3: typed entries → dependency graph (edges, missing references, cycles, start order).
         .target(name: "WippyGraph", dependencies: ["WippyManifest"]),
+        // Processes: PIDs, payloads, mailboxes' routing, names, monitors and links. Knows nothing of Lua.
+        .target(name: "WippyProcess", dependencies: [.product(name: "DequeModule", package: "swift-collections")]),
+        // Lua 5.4 states, the value bridge, the sandbox and the built-in modules; Lua processes.
+        .target(
+            name: "WippyLua",
+            dependencies: ["CLua", "WippyProcess", "WippyManifest", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "DequeModule", package: "swift-collections")]
+        ),
+        // Turns a checked app into running services: hosts, supervisor, logging.
+        .target(
+            name: "WippyRuntime",
+            dependencies: ["WippyGraph", "WippyManifest", "WippyProcess", "WippyLua",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+        ),
         // The command-line front door.
         .executableTarget(
             name: "wippy",
             dependencies: [
-                "WippyManifest", "WippyGraph", "CLua",
+                "WippyManifest", "WippyGraph", "WippyRuntime", "WippyProcess", "CLua",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -45,6 +65,9 @@ let package = Package(
         .testTarget(name: "WippySchemaTests", dependencies: ["WippySchema"]),
         .testTarget(name: "WippyManifestTests", dependencies: ["WippyManifest"]),
         .testTarget(name: "WippyGraphTests", dependencies: ["WippyGraph", "WippyManifest"]),
+        .testTarget(name: "WippyProcessTests", dependencies: ["WippyProcess"]),
+        .testTarget(name: "WippyLuaTests", dependencies: ["WippyLua", "WippyProcess"]),
+        .testTarget(name: "WippyRuntimeTests", dependencies: ["WippyRuntime", "WippyGraph", "WippyManifest", "WippyProcess"]),
         .testTarget(name: "WippyCLITests", dependencies: ["wippy"]),
     ]
 )

@@ -2,11 +2,11 @@ import ArgumentParser
 
 /// `wippy`: the runtime's command line.
 @main
-struct WippyCommand: ParsableCommand {
+struct WippyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wippy",
         abstract: "A declarative, manifest-driven application runtime: Lua actors, HTTP and WebSocket relay.",
         version: WippyVersion.text,
-        subcommands: [ValidateCommand.self, GraphCommand.self, VersionCommand.self]
+        subcommands: [RunCommand.self, ValidateCommand.self, GraphCommand.self, VersionCommand.self]
     )
 }

@@ -1,0 +1,427 @@
+import CLua
+import Foundation
+import Logging
+import WippyManifest
+import WippyProcess
+
+/// The Swift built-ins the prelude wraps (`B.*`). Each returns its result count, `WIPPY_RAISE`
+/// (message on the stack) or `WIPPY_YIELD`; the C trampoline does the raising and yielding, so no
+/// longjmp ever crosses a Swift frame. Expected failures return `nil, message` to Lua.
+extension LuaProcess {
+    typealias Builtin = @convention(c) (OpaquePointer?) -> Int32
+
+    /// Sources of runtime-filled channels, as numbered in the prelude.
+    enum Source: Int {
+        case inbox = 1, events = 2, listen = 3, timer = 4
+    }
+
+    func pushBuiltins(_ L: OpaquePointer) {
+        let builtins: [(String, Builtin)] = [
+            ("pid", Self.pidBuiltin), ("send", Self.send), ("register", Self.register), ("lookup", Self.lookup),
+            ("unregister", Self.unregister), ("poll", Self.poll), ("wait", Self.wait), ("listen", Self.listen),
+            ("timer", Self.timer), ("timer_stop", Self.timerStop), ("spawn", Self.spawn),
+            ("monitor", Self.monitor), ("unmonitor", Self.unmonitor), ("link", Self.link), ("unlink", Self.unlink),
+            ("cancel", Self.cancel), ("terminate", Self.terminateBuiltin), ("trap_links", Self.trapLinks),
+            ("json_encode", Self.jsonEncode), ("json_decode", Self.jsonDecode), ("log", Self.log),
+            ("now_ns", Self.nowNanoseconds), ("duration_ns", Self.durationNanoseconds), ("format_time", Self.formatTime),
+            ("call", Self.call), ("registry_get", Self.registryGet), ("registry_find", Self.registryFind),
+            ("load_library", Self.loadLibrary),
+        ]
+        lua_createtable(L, 0, Int32(builtins.count + 1))
+        for (name, function) in builtins {
+            wippy_push_swift_function(L, function)
+            lua_setfield(L, -2, name)
+        }
+        wippy_newtable(L)  // B.modules: extra module factories added by higher layers
+        lua_setfield(L, -2, "modules")
+    }
+
+    // MARK: - Helpers
+
+    static func owner(_ L: OpaquePointer) -> LuaProcess {
+        Unmanaged<LuaProcess>.fromOpaque(wippy_get_owner(L)!).takeUnretainedValue()
+    }
+
+    static func string(_ L: OpaquePointer, _ index: Int32) -> String? {
+        lua_type(L, index) == LUA_TSTRING ? LuaState.string(L, index) : nil
+    }
+
+    /// `nil, message`
+    static func failure(_ L: OpaquePointer, _ message: String) -> Int32 {
+        lua_pushnil(L)
+        LuaBridge.pushString(message, L)
+        return 2
+    }
+
+    static func raise(_ L: OpaquePointer, _ message: String) -> Int32 {
+        LuaBridge.pushString(message, L)
+        return WIPPY_RAISE
+    }
+
+    static func ok(_ L: OpaquePointer) -> Int32 {
+        lua_pushboolean(L, 1)
+        return 1
+    }
+
+    /// Suspends the coroutine; the run loop resumes it. Raises where Lua cannot yield.
+    static func suspend(_ L: OpaquePointer) -> Int32 {
+        guard lua_isyieldable(L) != 0 else {
+            return raise(L, "cannot block here: blocking calls are not allowed inside metamethods, C iterators or sort comparators")
+        }
+        return WIPPY_YIELD
+    }
+
+    /// A PID string or registered name at `index`, resolved to a live PID.
+    static func destination(_ L: OpaquePointer, _ index: Int32, _ process: LuaProcess) -> Result<PID, ProcessError> {
+        guard let text = string(L, index) else { return .failure(.invalid("expected a PID or a registered name")) }
+        guard let pid = process.context.table.resolve(text) else { return .failure(.notFound(text)) }
+        return .success(pid)
+    }
+
+    static func pushMessage(_ message: Message, _ L: OpaquePointer) -> Int32 {
+        lua_pushboolean(L, 1)
+        LuaBridge.pushString(message.topic, L)
+        if let from = message.from { LuaBridge.pushString(from.description, L) } else { lua_pushnil(L) }
+        LuaBridge.push(message.payload, L)
+        return 4
+    }
+
+    static func pushEvent(_ event: ProcessEvent, _ L: OpaquePointer) {
+        var fields: [(String, Payload)] = [("kind", .string(event.kind.rawValue))]
+        if let from = event.from { fields.append(("from", .string(from.description))) }
+        if let reason = event.reason { fields.append(("reason", .string(reason))) }
+        switch event.outcome {
+        case let .result(value)?: fields.append(("result", .object([("value", value)])))
+        case let .failure(message)?: fields.append(("result", .object([("error", .string(message))])))
+        case nil: break
+        }
+        fields.append(("at", .int(Int64(Date().timeIntervalSince1970))))
+        LuaBridge.push(.object(fields), L)
+    }
+
+    // MARK: - process
+
+    static let pidBuiltin: Builtin = { L in
+        let L = L!
+        LuaBridge.pushString(owner(L).pid.description, L)
+        return 1
+    }
+
+    static let send: Builtin = { L in
+        let L = L!, process = owner(L)
+        guard let destination = string(L, 1), let topic = string(L, 2) else {
+            return failure(L, "process.send expects a destination and a topic")
+        }
+        let payload: Payload
+        do { payload = try LuaBridge.payload(at: 3, L) } catch { return failure(L, "process.send: \(error)") }
+        do {
+            try process.context.table.send(to: destination, Message(from: process.pid, topic: topic, payload: payload))
+        } catch {
+            return failure(L, "\(error)")
+        }
+        return ok(L)
+    }
+
+    static let register: Builtin = { L in
+        let L = L!, process = owner(L)
+        guard let name = string(L, 1), !name.isEmpty else { return failure(L, "process.registry.register expects a name") }
+        do { try process.context.table.register(name, for: process.pid) } catch { return failure(L, "\(error)") }
+        return ok(L)
+    }
+
+    static let lookup: Builtin = { L in
+        let L = L!, process = owner(L)
+        guard let name = string(L, 1) else { return failure(L, "process.registry.lookup expects a name") }
+        guard let pid = process.context.table.lookup(name) else { return failure(L, "name \"\(name)\" is not registered") }
+        LuaBridge.pushString(pid.description, L)
+        return 1
+    }
+
+    static let unregister: Builtin = { L in
+        let L = L!, process = owner(L)
+        guard let name = string(L, 1) else { return failure(L, "process.registry.unregister expects a name") }
+        lua_pushboolean(L, process.context.table.unregister(name) ? 1 : 0)
+        return 1
+    }
+
+    static let poll: Builtin = { L in
+        let L = L!, process = owner(L)
+        let source = Source(rawValue: Int(lua_tointegerx(L, 1, nil)))
+        switch source {
+        case .inbox:
+            if let message = process.mailbox.withLock({ $0.inbox.popFirst() }) { return pushMessage(message, L) }
+        case .listen:
+            let topic = string(L, 2) ?? ""
+            if let message = process.mailbox.withLock({ $0.listened[topic]?.popFirst() }) { return pushMessage(message, L) }
+        case .events:
+            if let event = process.mailbox.withLock({ $0.events.popFirst() }) {
+                lua_pushboolean(L, 1)
+                pushEvent(event, L)
+                return 2
+            }
+        case .timer:
+            let id = Int(lua_tointegerx(L, 2, nil))
+            if let fired = process.mailbox.withLock({ $0.timerFires[id]?.popFirst() }) {
+                lua_pushboolean(L, 1)
+                lua_pushinteger(L, lua_Integer(fired))
+                return 2
+            }
+        case nil:
+            return raise(L, "internal: unknown channel source")
+        }
+        lua_pushboolean(L, 0)
+        return 1
+    }
+
+    static let wait: Builtin = { L in
+        let L = L!, process = owner(L)
+        if lua_type(L, 1) == LUA_TNUMBER {
+            process.waitRequest = .atMost(.nanoseconds(max(0, Int64(lua_tointegerx(L, 1, nil)))))
+        } else {
+            process.waitRequest = .untilWoken
+        }
+        return suspend(L)
+    }
+
+    static let listen: Builtin = { L in
+        let L = L!, process = owner(L)
+        guard let topic = string(L, 1) else { return raise(L, "process.listen expects a topic") }
+        let on = lua_toboolean(L, 2) != 0
+        process.mailbox.withLock { mailbox in
+            if on {
+                if mailbox.listened[topic] == nil { mailbox.listened[topic] = [] }
+            } else {
+                mailbox.listened.removeValue(forKey: topic)
+            }
+        }
+        return 0
+    }
+
+    static let timer: Builtin = { L in
+        let L = L!, process = owner(L)
+        let id = Int(lua_tointegerx(L, 1, nil))
+        let nanoseconds = max(0, Int64(lua_tointegerx(L, 2, nil)))
+        let repeating = lua_toboolean(L, 3) != 0
+        process.timers[id] = Task { [weak process] in
+            repeat {
+                try? await Task.sleep(for: .nanoseconds(nanoseconds))
+                guard !Task.isCancelled, let process else { return }
+                let now = Int64(Date().timeIntervalSince1970 * 1e9)
+                process.wake { mailbox in
+                    // A ticker keeps at most one undelivered tick, like a channel of capacity 1.
+                    if !repeating || (mailbox.timerFires[id]?.isEmpty ?? true) {
+                        mailbox.timerFires[id, default: []].append(now)
+                    }
+                }
+            } while repeating
+        }
+        return 0
+    }
+
+    static let timerStop: Builtin = { L in
+        let L = L!, process = owner(L)
+        let id = Int(lua_tointegerx(L, 1, nil))
+        process.timers.removeValue(forKey: id)?.cancel()
+        process.mailbox.withLock { _ = $0.timerFires.removeValue(forKey: id) }
+        return 0
+    }
+
+    static let spawn: Builtin = { L in
+        let L = L!, process = owner(L)
+        guard let entry = string(L, 1), let host = string(L, 2) else {
+            return failure(L, "process.spawn expects an entry ID and a host ID")
+        }
+        let mode = Int(lua_tointegerx(L, 3, nil))
+        var arguments: [Payload] = []
+        let top = lua_gettop(L)
+        if top >= 4 {
+            for index in 4...top {
+                do { arguments.append(try LuaBridge.payload(at: index, L)) } catch {
+                    return failure(L, "process.spawn: argument \(index - 3): \(error)")
+                }
+            }
+        }
+        do {
+            let child = try process.context.services.spawn(entry: entry, host: host, arguments: arguments,
+                                                           parent: process.pid, monitor: mode & 1 != 0, link: mode & 2 != 0)
+            LuaBridge.pushString(child.description, L)
+            return 1
+        } catch {
+            return failure(L, "\(error)")
+        }
+    }
+
+    /// monitor / unmonitor / link / unlink / cancel / terminate share this shape.
+    private static func withTarget(_ L: OpaquePointer, _ action: (LuaProcess, PID) throws(ProcessError) -> Void) -> Int32 {
+        let process = owner(L)
+        switch destination(L, 1, process) {
+        case let .failure(error): return failure(L, "\(error)")
+        case let .success(target):
+            do { try action(process, target) } catch { return failure(L, "\(error)") }
+            return ok(L)
+        }
+    }
+
+    static let monitor: Builtin = { L in
+        withTarget(L!) { (process, target) throws(ProcessError) in try process.context.table.monitor(target, by: process.pid) }
+    }
+
+    static let unmonitor: Builtin = { L in
+        withTarget(L!) { process, target in process.context.table.demonitor(target, by: process.pid) }
+    }
+
+    static let link: Builtin = { L in
+        withTarget(L!) { (process, target) throws(ProcessError) in try process.context.table.link(process.pid, target) }
+    }
+
+    static let unlink: Builtin = { L in
+        withTarget(L!) { process, target in process.context.table.unlink(process.pid, target) }
+    }
+
+    static let cancel: Builtin = { L in
+        let L = L!
+        let reason = string(L, 2) ?? "cancelled"
+        return withTarget(L) { (process, target) throws(ProcessError) in
+            try process.context.table.cancel(target, from: process.pid, reason: reason)
+        }
+    }
+
+    static let terminateBuiltin: Builtin = { L in
+        withTarget(L!) { (process, target) throws(ProcessError) in
+            try process.context.table.terminate(target, reason: "terminated by \(process.pid)")
+        }
+    }
+
+    static let trapLinks: Builtin = { L in
+        let L = L!, process = owner(L)
+        process.context.table.setTrapLinks(process.pid, lua_toboolean(L, 1) != 0)
+        return 0
+    }
+
+    // MARK: - json
+
+    static let jsonEncode: Builtin = { L in
+        let L = L!
+        do {
+            LuaBridge.pushString(try LuaBridge.payload(at: 1, L).json, L)
+            return 1
+        } catch {
+            return failure(L, "json.encode: \(error)")
+        }
+    }
+
+    static let jsonDecode: Builtin = { L in
+        let L = L!
+        guard let text = string(L, 1) else { return failure(L, "json.decode expects a string") }
+        do {
+            LuaBridge.push(try Payload.parseJSON(text), L)
+            return 1
+        } catch {
+            return failure(L, "json.decode: \(error)")
+        }
+    }
+
+    // MARK: - logging and time
+
+    static let log: Builtin = { L in
+        let L = L!, process = owner(L)
+        let level = Logger.Level(rawValue: string(L, 1) == "warn" ? "warning" : string(L, 1) ?? "info") ?? .info
+        let text = string(L, 2) ?? (lua_type(L, 2) == LUA_TNIL ? "nil" : "(not a string)")
+        var metadata: Logger.Metadata = [:]
+        if lua_type(L, 3) == LUA_TTABLE, case let .map(fields)? = try? LuaBridge.payload(at: 3, L) {
+            for (key, value) in fields { metadata[key.description] = .string(value.stringValue ?? value.json) }
+        }
+        process.logger.log(level: level, "\(text)", metadata: metadata)
+        return 0
+    }
+
+    static let nowNanoseconds: Builtin = { L in
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        lua_pushinteger(L!, lua_Integer(spec.tv_sec) * 1_000_000_000 + lua_Integer(spec.tv_nsec))
+        return 1
+    }
+
+    static let durationNanoseconds: Builtin = { L in
+        let L = L!
+        guard let text = string(L, 1), let duration = Duration(manifest: text) else {
+            return failure(L, "invalid duration \(string(L, 1).map { "\"\($0)\"" } ?? "value"): use e.g. \"500ms\", \"1s\", \"2m\" or a number of milliseconds")
+        }
+        let (seconds, attoseconds) = duration.components
+        lua_pushinteger(L, lua_Integer(seconds) * 1_000_000_000 + lua_Integer(attoseconds / 1_000_000_000))
+        return 1
+    }
+
+    static let formatTime: Builtin = { L in
+        let L = L!
+        let nanoseconds = Int64(lua_tointegerx(L, 1, nil))
+        let date = Date(timeIntervalSince1970: Double(nanoseconds) / 1e9)
+        LuaBridge.pushString(date.formatted(.iso8601), L)
+        return 1
+    }
+
+    // MARK: - funcs, registry, libraries
+
+    static let call: Builtin = { L in
+        let L = L!, process = owner(L)
+        guard let function = string(L, 1) else { return failure(L, "funcs.call expects a function ID") }
+        var arguments: [Payload] = []
+        let top = lua_gettop(L)
+        if top >= 2 {
+            for index in 2...top {
+                do { arguments.append(try LuaBridge.payload(at: index, L)) } catch {
+                    return failure(L, "funcs.call: argument \(index - 1): \(error)")
+                }
+            }
+        }
+        let services = process.context.services, caller = process.pid, values = arguments
+        process.pendingOperation = {
+            switch await services.call(function: function, arguments: values, caller: caller) {
+            case let .success(value): return [value]
+            case let .failure(error): return [.null, .string(error.message)]
+            }
+        }
+        return suspend(L)
+    }
+
+    static let registryGet: Builtin = { L in
+        let L = L!, process = owner(L)
+        guard let id = string(L, 1) else { return failure(L, "registry.get expects an entry ID") }
+        guard let entry = process.context.services.registryEntry(id) else { return failure(L, "no entry \"\(id)\"") }
+        LuaBridge.push(entry, L)
+        return 1
+    }
+
+    static let registryFind: Builtin = { L in
+        let L = L!, process = owner(L)
+        var criteria: [String: Payload] = [:]
+        if case let .map(map)? = try? LuaBridge.payload(at: 1, L) {
+            for (key, value) in map { criteria[key.description] = value }
+        }
+        LuaBridge.push(.array(process.context.services.registryFind(criteria)), L)
+        return 1
+    }
+
+    /// `load_library(alias, id, env)` → chunk (with `env` as its _ENV), allowed modules, imports, ID.
+    static let loadLibrary: Builtin = { L in
+        let L = L!, process = owner(L)
+        guard let alias = string(L, 1), let id = string(L, 2), let library = process.context.services.library(id) else {
+            return failure(L, "library \(string(L, 2) ?? "?") not found")
+        }
+        guard let lua = process.state else { return failure(L, "internal: no state") }
+        let chunkName = library.program.sourceFile.map { "@" + $0 } ?? "=\(library.id)"
+        if let error = lua.load(library.program.source, chunkName: chunkName) {
+            return failure(L, "cannot load library \(library.id) (imported as \(alias)): \(error)")
+        }
+        lua_pushvalue(L, 3)
+        _ = lua_setupvalue(L, -2, 1)  // the chunk's _ENV: library globals fall back to the process's
+        lua_createtable(L, 0, Int32(library.program.modules.count))
+        for name in library.program.modules {
+            lua_pushboolean(L, 1)
+            lua_setfield(L, -2, name)
+        }
+        process.pushImports(library.program.imports, L)
+        LuaBridge.pushString(library.id, L)
+        return 4
+    }
+}

@@ -1,0 +1,236 @@
+import CLua
+import DequeModule
+import Logging
+import Synchronization
+import WippyManifest
+import WippyProcess
+
+/// A process running Lua code: its own `lua_State`, a coroutine for its method, and a mailbox.
+///
+/// The method runs as a coroutine. When it blocks (`channel.select`, `receive`, `time.sleep`) or
+/// calls something asynchronous (`funcs.call`), the coroutine yields and ``run()`` suspends until
+/// a message, event, timer or result arrives; thousands of processes share the few threads of the
+/// concurrency pool this way. A process that runs too long without blocking is preempted by the
+/// ``PreemptionWatchdog``.
+public final class LuaProcess: Process, @unchecked Sendable {
+    public let pid: PID
+    /// The entry whose code runs (`app:worker`), for logs and errors.
+    public let entryID: String
+    let program: LuaProgram
+    let arguments: [Payload]
+    let context: LuaContext
+    let logger: Logger
+
+    /// Everything other threads hand to this process. Lua never runs under this lock.
+    struct Mailbox {
+        var inbox = Deque<Message>()
+        /// Topics with a `process.listen` channel, and what waits in it.
+        var listened: [String: Deque<Message>] = [:]
+        var events = Deque<ProcessEvent>()
+        var timerFires: [Int: Deque<Int64>] = [:]
+        var terminated: String?
+        var waiter: CheckedContinuation<Void, Never>?
+        var wakePending = false
+    }
+
+    let mailbox = Mutex(Mailbox())
+
+    // Owned by the task running the process (one at a time).
+    var state: LuaState?
+    /// Set by `B.wait` before it yields: how long to sleep at most (nil: until something arrives).
+    var waitRequest: WaitRequest?
+    /// Set by asynchronous built-ins before they yield; its values are the results of the call.
+    var pendingOperation: (@Sendable () async -> [Payload])?
+    var timers: [Int: Task<Void, Never>] = [:]
+
+    enum WaitRequest {
+        case untilWoken
+        case atMost(Duration)
+    }
+
+    public init(pid: PID, entryID: String, program: LuaProgram, arguments: [Payload], context: LuaContext) {
+        self.pid = pid
+        self.entryID = entryID
+        self.program = program
+        self.arguments = arguments
+        self.context = context
+        var logger = context.logger
+        logger[metadataKey: "pid"] = "\(pid)"
+        logger[metadataKey: "entry"] = "\(entryID)"
+        self.logger = logger
+    }
+
+    // MARK: - Process
+
+    public func deliver(_ message: Message) {
+        wake { mailbox in
+            if mailbox.listened[message.topic] != nil {
+                mailbox.listened[message.topic]!.append(message)
+            } else {
+                mailbox.inbox.append(message)
+            }
+        }
+    }
+
+    public func deliver(_ event: ProcessEvent) {
+        wake { $0.events.append(event) }
+    }
+
+    public func terminate(reason: String) {
+        wake { mailbox in
+            if mailbox.terminated == nil { mailbox.terminated = reason }
+        }
+        PreemptionWatchdog.shared.interrupt(self)
+    }
+
+    /// Changes the mailbox and wakes the process if it waits.
+    func wake(_ change: (inout Mailbox) -> Void) {
+        let waiter = mailbox.withLock { mailbox -> CheckedContinuation<Void, Never>? in
+            change(&mailbox)
+            if let waiter = mailbox.waiter {
+                mailbox.waiter = nil
+                return waiter
+            }
+            mailbox.wakePending = true
+            return nil
+        }
+        waiter?.resume()
+    }
+
+    // MARK: - Running
+
+    /// Runs the method to its end, then removes the process from the table (which tells monitors
+    /// and links). Returns how it ended.
+    @discardableResult
+    public func run() async -> ProcessOutcome {
+        let outcome = await execute()
+        for timer in timers.values { timer.cancel() }
+        timers.removeAll()
+        state = nil
+        context.table.exited(pid, outcome: outcome)
+        return outcome
+    }
+
+    private func execute() async -> ProcessOutcome {
+        guard let lua = LuaState(memoryLimit: context.memoryLimit) else {
+            return .failure("out of memory: cannot create a Lua state within \(context.memoryLimit) bytes")
+        }
+        state = lua
+        let L = lua.L
+        wippy_set_owner(L, Unmanaged.passUnretained(self).toOpaque())
+
+        // The prelude returns the entry runner: main(chunk, method, ...).
+        if let error = lua.load(Prelude.source, chunkName: "=wippy") { return .failure("internal: prelude: \(error)") }
+        pushBuiltins(L)
+        pushModuleSet(program.modules, L)
+        pushImports(program.imports, L)
+        LuaBridge.pushString(entryID, L)
+        guard wippy_pcall(L, 4, 1) == LUA_OK else {
+            return .failure(errorMessage(L, lua, status: LUA_ERRRUN))
+        }
+        let chunkName = program.sourceFile.map { "@" + $0 } ?? "=\(entryID)"
+        if let error = lua.load(program.source, chunkName: chunkName) {
+            return .failure("\(entryID): cannot load the code: \(error)")
+        }
+        guard let co = lua_newthread(L) else { return .failure("out of memory") }
+        lua_rotate(L, -3, 1)  // [thread, main, chunk]: the thread stays referenced from L's stack
+        lua_xmove(L, co, 2)
+        LuaBridge.pushString(program.method ?? "main", co)
+        for argument in arguments { LuaBridge.push(argument, co) }
+        var nargs = Int32(2 + arguments.count)
+
+        while true {
+            if let reason = mailbox.withLock({ $0.terminated }) { return .failure(reason) }
+            var nresults: Int32 = 0
+            PreemptionWatchdog.shared.enter(self, thread: co)
+            let status = lua_resume(co, L, nargs, &nresults)
+            PreemptionWatchdog.shared.leave(self)
+            switch status {
+            case LUA_OK:
+                return result(co, count: nresults)
+            case LUA_YIELD:
+                wippy_pop(co, nresults)
+                nargs = 0
+                if let operation = pendingOperation {
+                    pendingOperation = nil
+                    let values = await operation()
+                    for value in values { LuaBridge.push(value, co) }
+                    nargs = Int32(values.count)
+                } else if let request = waitRequest {
+                    waitRequest = nil
+                    await sleep(request)
+                } else {
+                    await Task.yield()  // preempted: let the others run
+                }
+            default:
+                return .failure(errorMessage(co, lua, status: status))
+            }
+        }
+    }
+
+    /// The method's return values: `value` is a result; `nil, "message"` is a failure.
+    private func result(_ co: OpaquePointer, count: Int32) -> ProcessOutcome {
+        guard count > 0 else { return .result(.null) }
+        let first = lua_gettop(co) - count + 1
+        if count >= 2, lua_type(co, first + 1) == LUA_TSTRING, let message = LuaState.string(co, first + 1) {
+            return .failure(message)
+        }
+        do {
+            return .result(try LuaBridge.payload(at: first, co))
+        } catch {
+            return .failure("\(entryID): the result cannot leave the process: \(error.message)")
+        }
+    }
+
+    private func errorMessage(_ thread: OpaquePointer, _ lua: LuaState, status: Int32) -> String {
+        if status == LUA_ERRMEM {
+            return "out of memory (the process may use at most \(context.memoryLimit / (1 << 20)) MiB)"
+        }
+        switch lua_type(thread, -1) {
+        case LUA_TSTRING, LUA_TNUMBER: return LuaState.string(thread, -1) ?? "error"
+        case LUA_TNIL: return "error (nil)"
+        default: return "error (a \(String(cString: lua_typename(thread, lua_type(thread, -1)))) value)"
+        }
+    }
+
+    /// Suspends until the mailbox changes, the process is terminated, or `request`'s time is up.
+    private func sleep(_ request: WaitRequest) async {
+        var timeout: Task<Void, Never>?
+        if case let .atMost(duration) = request {
+            timeout = Task { [weak self] in
+                try? await Task.sleep(for: duration)
+                if !Task.isCancelled { self?.wake { _ in } }
+            }
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = mailbox.withLock { mailbox -> Bool in
+                if mailbox.wakePending || mailbox.terminated != nil {
+                    mailbox.wakePending = false
+                    return true
+                }
+                mailbox.waiter = continuation
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+        timeout?.cancel()
+    }
+
+    // MARK: - Prelude arguments
+
+    private func pushModuleSet(_ modules: [String], _ L: OpaquePointer) {
+        lua_createtable(L, 0, Int32(modules.count))
+        for name in modules {
+            lua_pushboolean(L, 1)
+            lua_setfield(L, -2, name)
+        }
+    }
+
+    func pushImports(_ imports: [LuaProgram.Import], _ L: OpaquePointer) {
+        lua_createtable(L, 0, Int32(imports.count))
+        for item in imports {
+            LuaBridge.pushString(item.library.target.description, L)
+            lua_setfield(L, -2, item.alias)
+        }
+    }
+}

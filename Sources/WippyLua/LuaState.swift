@@ -1,0 +1,112 @@
+import CLua
+import Foundation
+
+/// One `lua_State` with a memory cap and the sandboxed standard library: `string`, `table`,
+/// `math`, `utf8`, `coroutine`, and `os` limited to `time`, `clock`, `date` and `difftime`.
+/// No `io`, `debug`, `package`, `load`, `loadfile`, `dofile` or `collectgarbage`.
+///
+/// Not thread-safe: one owner uses it at a time (a process is the unit of mutual exclusion).
+final class LuaState {
+    let L: OpaquePointer
+    private let budget: UnsafeMutablePointer<MemoryBudget>
+
+    /// Bytes allocated and the most allowed; the allocator refuses past the limit, which Lua turns
+    /// into a "not enough memory" error in that state only.
+    struct MemoryBudget {
+        var used: Int
+        var limit: Int
+    }
+
+    /// nil when even the empty state does not fit in `memoryLimit`.
+    init?(memoryLimit: Int) {
+        budget = .allocate(capacity: 1)
+        budget.initialize(to: MemoryBudget(used: 0, limit: memoryLimit))
+        guard let state = lua_newstate(luaAllocate, budget) else {
+            budget.deallocate()
+            return nil
+        }
+        L = state
+        openSandboxedLibraries()
+    }
+
+    deinit {
+        lua_close(L)
+        budget.deallocate()
+    }
+
+    /// Bytes currently allocated by this state.
+    var memoryUsed: Int { budget.pointee.used }
+
+    private func openSandboxedLibraries() {
+        let libraries: [(String, lua_CFunction)] = [
+            ("_G", luaopen_base), ("string", luaopen_string), ("table", luaopen_table), ("math", luaopen_math),
+            ("utf8", luaopen_utf8), ("coroutine", luaopen_coroutine), ("os", luaopen_os),
+        ]
+        for (name, open) in libraries {
+            luaL_requiref(L, name, open, 1)
+            wippy_pop(L, 1)
+        }
+        lua_pushglobaltable(L)
+        for name in ["dofile", "loadfile", "load", "loadstring", "collectgarbage", "require"] {
+            lua_pushnil(L)
+            lua_setfield(L, -2, name)
+        }
+        wippy_pop(L, 1)
+        _ = lua_getglobal(L, "os")
+        for name in ["execute", "exit", "remove", "rename", "getenv", "tmpname", "setlocale"] {
+            lua_pushnil(L)
+            lua_setfield(L, -2, name)
+        }
+        wippy_pop(L, 1)
+    }
+
+    /// Compiles Lua text (never bytecode) into a function on the stack; nil and the message on failure.
+    func load(_ source: String, chunkName: String) -> String? {
+        let status = source.withCString { pointer in
+            wippy_loadbuffer(L, pointer, strlen(pointer), chunkName)
+        }
+        guard status == LUA_OK else {
+            let message = string(at: -1) ?? "cannot load \(chunkName)"
+            wippy_pop(L, 1)
+            return message
+        }
+        return nil
+    }
+
+    /// The string at `index` (without conversion of numbers), else nil.
+    func string(at index: Int32) -> String? {
+        guard lua_type(L, index) == LUA_TSTRING else { return nil }
+        return LuaState.string(L, index)
+    }
+
+    static func string(_ L: OpaquePointer, _ index: Int32) -> String? {
+        var length = 0
+        guard let pointer = lua_tolstring(L, index, &length) else { return nil }
+        return String(decoding: UnsafeRawBufferPointer(start: pointer, count: length), as: UTF8.self)
+    }
+}
+
+extension LuaState {
+    /// `lua_pushglobaltable`, a macro.
+    func lua_pushglobaltable(_ L: OpaquePointer) {
+        _ = lua_rawgeti(L, wippy_registryindex(), wippy_ridx_globals())
+    }
+}
+
+/// The allocator of every state: realloc/free within the state's ``LuaState/MemoryBudget``.
+private func luaAllocate(_ ud: UnsafeMutableRawPointer?, _ pointer: UnsafeMutableRawPointer?, _ oldSize: Int,
+                         _ newSize: Int) -> UnsafeMutableRawPointer? {
+    let budget = ud!.assumingMemoryBound(to: LuaState.MemoryBudget.self)
+    let old = pointer == nil ? 0 : oldSize
+    if newSize == 0 {
+        free(pointer)
+        budget.pointee.used -= old
+        return nil
+    }
+    if newSize > old, budget.pointee.used - old + newSize > budget.pointee.limit {
+        return nil
+    }
+    guard let result = realloc(pointer, newSize) else { return nil }
+    budget.pointee.used += newSize - old
+    return result
+}

@@ -1,0 +1,259 @@
+/// JSON text ⇄ ``Payload``. Used by the Lua `json` module and for WebSocket frames.
+extension Payload {
+    /// JSON text of this value. Object keys are sorted (stable output); NaN and ±infinity become
+    /// `null`; an empty array is `[]`; byte strings are written as text with invalid bytes replaced.
+    public var json: String {
+        var out = ""
+        out.reserveCapacity(64)
+        Self.write(self, into: &out)
+        return out
+    }
+
+    private static func write(_ value: Payload, into out: inout String) {
+        switch value {
+        case .null: out += "null"
+        case let .bool(b): out += b ? "true" : "false"
+        case let .int(i): out += String(i)
+        case let .double(d):
+            if !d.isFinite {
+                out += "null"
+            } else if d.rounded() == d, abs(d) < 1e15 {
+                out += String(Int64(d))
+            } else {
+                out += "\(d)"
+            }
+        case let .string(s): writeString(s, into: &out)
+        case let .bytes(b): writeString(String(decoding: b, as: UTF8.self), into: &out)
+        case let .array(items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                write(item, into: &out)
+            }
+            out += "]"
+        case let .map(map):
+            out += "{"
+            for (i, key) in map.keys.sorted(by: { $0.description < $1.description }).enumerated() {
+                if i > 0 { out += "," }
+                writeString(key.description, into: &out)
+                out += ":"
+                write(map[key]!, into: &out)
+            }
+            out += "}"
+        }
+    }
+
+    private static func writeString(_ s: String, into out: inout String) {
+        out += "\""
+        var plainStart = s.utf8.startIndex
+        var index = plainStart
+        let utf8 = s.utf8
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
+                out += s[plainStart..<index]
+                switch byte {
+                case UInt8(ascii: "\""): out += "\\\""
+                case UInt8(ascii: "\\"): out += "\\\\"
+                case 0x0A: out += "\\n"
+                case 0x0D: out += "\\r"
+                case 0x09: out += "\\t"
+                default:
+                    let hex = String(byte, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                }
+                plainStart = utf8.index(after: index)
+            }
+            index = utf8.index(after: index)
+        }
+        out += s[plainStart..<utf8.endIndex]
+        out += "\""
+    }
+
+    /// Parses JSON text. Objects become maps with string keys, integers without fraction or
+    /// exponent become `.int`, other numbers `.double`.
+    public static func parseJSON(_ text: String) throws(JSONError) -> Payload {
+        var parser = JSONParser(bytes: Array(text.utf8))
+        return try parser.parseDocument()
+    }
+}
+
+/// Why a JSON text could not be parsed.
+public struct JSONError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var offset: Int
+    public var description: String { "\(message) at offset \(offset)" }
+}
+
+private struct JSONParser {
+    let bytes: [UInt8]
+    var position = 0
+    var depth = 0
+
+    mutating func parseDocument() throws(JSONError) -> Payload {
+        skipSpace()
+        let value = try parseValue()
+        skipSpace()
+        guard position == bytes.count else { throw fail("unexpected text after the JSON value") }
+        return value
+    }
+
+    private func fail(_ message: String) -> JSONError { JSONError(message: message, offset: position) }
+
+    private mutating func skipSpace() {
+        while position < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[position]) { position += 1 }
+    }
+
+    private mutating func parseValue() throws(JSONError) -> Payload {
+        guard position < bytes.count else { throw fail("unexpected end of JSON") }
+        switch bytes[position] {
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): return try literal("true", .bool(true))
+        case UInt8(ascii: "f"): return try literal("false", .bool(false))
+        case UInt8(ascii: "n"): return try literal("null", .null)
+        default: return try parseNumber()
+        }
+    }
+
+    private mutating func literal(_ word: String, _ value: Payload) throws(JSONError) -> Payload {
+        let utf8 = Array(word.utf8)
+        guard position + utf8.count <= bytes.count, Array(bytes[position..<position + utf8.count]) == utf8 else {
+            throw fail("unexpected character")
+        }
+        position += utf8.count
+        return value
+    }
+
+    private mutating func nest() throws(JSONError) {
+        depth += 1
+        if depth > 512 { throw fail("JSON nested too deeply") }
+    }
+
+    private mutating func parseObject() throws(JSONError) -> Payload {
+        try nest()
+        position += 1
+        var map: [Payload.Key: Payload] = [:]
+        skipSpace()
+        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
+            position += 1
+            depth -= 1
+            return .map(map)
+        }
+        while true {
+            skipSpace()
+            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+            let key = try parseString()
+            skipSpace()
+            guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+            position += 1
+            skipSpace()
+            map[.string(key)] = try parseValue()
+            skipSpace()
+            guard position < bytes.count else { throw fail("unexpected end of JSON") }
+            if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
+            if bytes[position] == UInt8(ascii: "}") { position += 1; break }
+            throw fail("expected ',' or '}'")
+        }
+        depth -= 1
+        return .map(map)
+    }
+
+    private mutating func parseArray() throws(JSONError) -> Payload {
+        try nest()
+        position += 1
+        var items: [Payload] = []
+        skipSpace()
+        if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
+            position += 1
+            depth -= 1
+            return .array(items)
+        }
+        while true {
+            skipSpace()
+            items.append(try parseValue())
+            skipSpace()
+            guard position < bytes.count else { throw fail("unexpected end of JSON") }
+            if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
+            if bytes[position] == UInt8(ascii: "]") { position += 1; break }
+            throw fail("expected ',' or ']'")
+        }
+        depth -= 1
+        return .array(items)
+    }
+
+    private mutating func parseString() throws(JSONError) -> String {
+        position += 1
+        var out: [UInt8] = []
+        while true {
+            guard position < bytes.count else { throw fail("unterminated string") }
+            let byte = bytes[position]
+            position += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                return String(decoding: out, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                guard position < bytes.count else { throw fail("unterminated string") }
+                let escape = bytes[position]
+                position += 1
+                switch escape {
+                case UInt8(ascii: "\""): out.append(0x22)
+                case UInt8(ascii: "\\"): out.append(0x5C)
+                case UInt8(ascii: "/"): out.append(0x2F)
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0C)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "u"):
+                    var scalar = try hex4()
+                    if (0xD800..<0xDC00).contains(scalar), position + 1 < bytes.count,
+                       bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u") {
+                        position += 2
+                        let low = try hex4()
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    out.append(contentsOf: Array(String(Unicode.Scalar(scalar) ?? "\u{FFFD}").utf8))
+                default: throw fail("bad escape")
+                }
+            case 0..<0x20:
+                throw fail("control character in string")
+            default:
+                out.append(byte)
+            }
+        }
+    }
+
+    private mutating func hex4() throws(JSONError) -> UInt32 {
+        guard position + 4 <= bytes.count,
+              let value = UInt32(String(decoding: bytes[position..<position + 4], as: UTF8.self), radix: 16) else {
+            throw fail("bad \\u escape")
+        }
+        position += 4
+        return value
+    }
+
+    private mutating func parseNumber() throws(JSONError) -> Payload {
+        let start = position
+        var isInteger = true
+        if position < bytes.count, bytes[position] == UInt8(ascii: "-") { position += 1 }
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                position += 1
+            } else if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E")
+                        || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") {
+                isInteger = false
+                position += 1
+            } else {
+                break
+            }
+        }
+        let text = String(decoding: bytes[start..<position], as: UTF8.self)
+        guard !text.isEmpty, text != "-" else { throw fail("unexpected character") }
+        if isInteger, let int = Int64(text) { return .int(int) }
+        guard let double = Double(text) else { throw fail("bad number \(text)") }
+        return .double(double)
+    }
+}

@@ -1,0 +1,11 @@
+/// Anything addressable by a PID: a Lua process, a WebSocket connection, a request handler.
+/// The ``ProcessTable`` routes messages and events to it and tells it to stop.
+public protocol Process: AnyObject, Sendable {
+    var pid: PID { get }
+    /// A message for this process. Called from any thread; must not block.
+    func deliver(_ message: Message)
+    /// A lifecycle event for this process. Called from any thread; must not block.
+    func deliver(_ event: ProcessEvent)
+    /// Stop now, without waiting for the process to return; it then exits with a failure.
+    func terminate(reason: String)
+}

@@ -1,0 +1,16 @@
+/// Why a process operation failed; returned to Lua as `nil, "message"`.
+public enum ProcessError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// No live process has this PID, or no process holds this name.
+    case notFound(String)
+    /// The name is held by another process.
+    case nameTaken(String, by: PID)
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case let .notFound(destination): return "no process \(destination)"
+        case let .nameTaken(name, pid): return "name \"\(name)\" is already registered by \(pid)"
+        case let .invalid(message): return message
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import Synchronization
+
+/// Every live process of the runtime by PID, the name registry, monitors and links.
+///
+/// All operations are synchronous and lock-protected; delivery is handed to the target process,
+/// which queues it and wakes itself. A process that ends calls ``exited(_:outcome:)``, which frees
+/// its names and tells its monitors (EXIT) and links (LINK_DOWN, on failure).
+public final class ProcessTable: Sendable {
+    private struct Slot {
+        var process: any Process
+        var names: Set<String> = []
+        var monitors: Set<PID> = []
+        var links: Set<PID> = []
+        var trapLinks = false
+        var onExit: [@Sendable (ProcessOutcome) -> Void] = []
+    }
+
+    private struct State {
+        var slots: [PID: Slot] = [:]
+        var names: [String: PID] = [:]
+        var lastNumber: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// A fresh PID on `host`.
+    public func makePID(host: String) -> PID {
+        state.withLock { state in
+            state.lastNumber += 1
+            return PID(host: host, number: state.lastNumber)
+        }
+    }
+
+    /// Adds a process; `onExit` runs once when it ends (from the thread that ends it).
+    public func add(_ process: any Process, onExit: (@Sendable (ProcessOutcome) -> Void)? = nil) {
+        state.withLock { state in
+            var slot = Slot(process: process)
+            if let onExit { slot.onExit.append(onExit) }
+            state.slots[process.pid] = slot
+        }
+    }
+
+    /// Number of live processes.
+    public var count: Int { state.withLock { $0.slots.count } }
+
+    public func contains(_ pid: PID) -> Bool { state.withLock { $0.slots[pid] != nil } }
+
+    /// A PID string or a registered name → a live process's PID.
+    public func resolve(_ destination: String) -> PID? {
+        state.withLock { state in
+            if let pid = PID(destination) { return state.slots[pid] != nil ? pid : nil }
+            return state.names[destination]
+        }
+    }
+
+    // MARK: - Messages and signals
+
+    /// Delivers `message` to the process named by `destination` (PID string or registered name).
+    public func send(to destination: String, _ message: Message) throws(ProcessError) {
+        let target = state.withLock { state -> (any Process)? in
+            let pid = PID(destination) ?? state.names[destination]
+            return pid.flatMap { state.slots[$0]?.process }
+        }
+        guard let target else { throw .notFound(destination) }
+        target.deliver(message)
+    }
+
+    /// Delivers `message` to `pid`.
+    public func send(to pid: PID, _ message: Message) throws(ProcessError) {
+        guard let target = state.withLock({ $0.slots[pid]?.process }) else { throw .notFound(pid.description) }
+        target.deliver(message)
+    }
+
+    /// Asks a process to stop: a CANCEL event it handles itself.
+    public func cancel(_ pid: PID, from: PID?, reason: String) throws(ProcessError) {
+        guard let target = state.withLock({ $0.slots[pid]?.process }) else { throw .notFound(pid.description) }
+        target.deliver(ProcessEvent(kind: .cancel, from: from, reason: reason))
+    }
+
+    /// Stops a process at once; it exits with a failure.
+    public func terminate(_ pid: PID, reason: String = "terminated") throws(ProcessError) {
+        guard let target = state.withLock({ $0.slots[pid]?.process }) else { throw .notFound(pid.description) }
+        target.terminate(reason: reason)
+    }
+
+    // MARK: - Names
+
+    /// Registers `name` for `pid`. Registering the same name again for the same PID is fine.
+    public func register(_ name: String, for pid: PID) throws(ProcessError) {
+        try state.withLock { (state) throws(ProcessError) in
+            guard state.slots[pid] != nil else { throw .notFound(pid.description) }
+            if let holder = state.names[name], holder != pid { throw .nameTaken(name, by: holder) }
+            state.names[name] = pid
+            state.slots[pid]?.names.insert(name)
+        }
+    }
+
+    public func lookup(_ name: String) -> PID? {
+        state.withLock { $0.names[name] }
+    }
+
+    /// Removes a name; true when it was registered (to anyone).
+    @discardableResult
+    public func unregister(_ name: String) -> Bool {
+        state.withLock { state in
+            guard let pid = state.names.removeValue(forKey: name) else { return false }
+            state.slots[pid]?.names.remove(name)
+            return true
+        }
+    }
+
+    // MARK: - Monitors and links
+
+    /// `watcher` gets an EXIT event when `target` ends.
+    public func monitor(_ target: PID, by watcher: PID) throws(ProcessError) {
+        try state.withLock { (state) throws(ProcessError) in
+            guard state.slots[target] != nil else { throw .notFound(target.description) }
+            state.slots[target]?.monitors.insert(watcher)
+        }
+    }
+
+    public func demonitor(_ target: PID, by watcher: PID) {
+        state.withLock { _ = $0.slots[target]?.monitors.remove(watcher) }
+    }
+
+    /// Links two processes: when one fails, the other gets LINK_DOWN (with trap_links) or fails too.
+    public func link(_ a: PID, _ b: PID) throws(ProcessError) {
+        try state.withLock { (state) throws(ProcessError) in
+            guard state.slots[a] != nil else { throw .notFound(a.description) }
+            guard state.slots[b] != nil else { throw .notFound(b.description) }
+            state.slots[a]?.links.insert(b)
+            state.slots[b]?.links.insert(a)
+        }
+    }
+
+    public func unlink(_ a: PID, _ b: PID) {
+        state.withLock { state in
+            state.slots[a]?.links.remove(b)
+            state.slots[b]?.links.remove(a)
+        }
+    }
+
+    /// With `trap`, a linked process's failure arrives as a LINK_DOWN event instead of failing this one.
+    public func setTrapLinks(_ pid: PID, _ trap: Bool) {
+        state.withLock { $0.slots[pid]?.trapLinks = trap }
+    }
+
+    // MARK: - Exit
+
+    /// Removes an ended process: frees its names, notifies monitors and links, runs exit handlers.
+    public func exited(_ pid: PID, outcome: ProcessOutcome) {
+        let (slot, linked) = state.withLock { state -> (Slot?, [(any Process, Bool)]) in
+            guard let slot = state.slots.removeValue(forKey: pid) else { return (nil, []) }
+            for name in slot.names where state.names[name] == pid { state.names.removeValue(forKey: name) }
+            var linked: [(any Process, Bool)] = []
+            for other in slot.links {
+                state.slots[other]?.links.remove(pid)
+                if let peer = state.slots[other] { linked.append((peer.process, peer.trapLinks)) }
+            }
+            return (slot, linked)
+        }
+        guard let slot else { return }
+        for watcher in slot.monitors {
+            try? send(event: ProcessEvent(kind: .exit, from: pid, outcome: outcome), to: watcher)
+        }
+        if case let .failure(reason) = outcome {
+            for (peer, trap) in linked {
+                if trap {
+                    peer.deliver(ProcessEvent(kind: .linkDown, from: pid, outcome: outcome))
+                } else {
+                    peer.terminate(reason: "linked process \(pid) failed: \(reason)")
+                }
+            }
+        }
+        for handler in slot.onExit { handler(outcome) }
+    }
+
+    private func send(event: ProcessEvent, to pid: PID) throws(ProcessError) {
+        guard let target = state.withLock({ $0.slots[pid]?.process }) else { throw .notFound(pid.description) }
+        target.deliver(event)
+    }
+}

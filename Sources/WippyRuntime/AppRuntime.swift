@@ -1,0 +1,156 @@
+import Logging
+import ServiceLifecycle
+import WippyGraph
+import WippyLua
+import WippyManifest
+import WippyProcess
+import WippySchema
+
+/// A checked app brought to life: the process table, one ``ProcessHostService`` per
+/// `process.host`, and the ``Supervisor`` of its services. Also what Lua code asks of the runtime
+/// (``LuaServices``): spawning entries, calling functions, reading the registry, loading libraries.
+public final class AppRuntime: LuaServices, Sendable {
+    public let app: CheckedApp
+    public let table = ProcessTable()
+    public let hosts: [String: ProcessHostService]
+    public let supervisor: Supervisor
+    let logger: Logger
+    let memoryLimit: Int
+
+    /// - Parameters:
+    ///   - clock: the supervisor's clock (tests pass a manual one).
+    ///   - memoryLimit: most bytes one Lua process may allocate.
+    public init(app: CheckedApp, logger: Logger, memoryLimit: Int = 64 << 20, clock: any ServiceClock = SystemServiceClock()) {
+        self.app = app
+        self.logger = logger
+        self.memoryLimit = memoryLimit
+        let table = self.table
+        var hosts: [String: ProcessHostService] = [:]
+        for entry in app.manifest.sortedEntries where entry.kind == .processHost {
+            let stop = entry.lifecycle?.stopTimeout ?? .seconds(10)
+            hosts[entry.id.description] = ProcessHostService(id: entry.id.description, table: table, stopTimeout: stop, logger: logger)
+        }
+        self.hosts = hosts
+        self.supervisor = Supervisor(logger: logger)
+        // Runners need `self` to launch processes; build them now that every stored property is set.
+        let runners = Self.servicesToStart(app).compactMap { entry -> ServiceRunner? in
+            guard case let .processService(service) = entry.body else { return nil }
+            return ServiceRunner(id: entry.id, lifecycle: service.lifecycle, table: table, clock: clock, logger: logger) {
+                [unowned self] onExit throws(ProcessError) in
+                try self.launch(service.process.target, host: service.host.target.description,
+                                arguments: service.input.map(Payload.init), parent: nil, monitor: false, link: false,
+                                onExit: onExit).pid
+            }
+        }
+        supervisor.runners = runners
+    }
+
+    /// Services for a `ServiceGroup`, in start order: hosts first, then the supervisor (so that a
+    /// graceful shutdown stops services before their hosts).
+    public var services: [any Service] {
+        hosts.keys.sorted().map { hosts[$0]! } + [supervisor]
+    }
+
+    /// Auto-start services and everything they require, in start order.
+    static func servicesToStart(_ app: CheckedApp) -> [Entry] {
+        var wanted = Set<EntryID>()
+        var pending = app.manifest.sortedEntries.filter { $0.kind == .processService && $0.lifecycle?.autoStart == true }.map(\.id)
+        while let id = pending.popLast() {
+            guard wanted.insert(id).inserted, let entry = app.manifest[id] else { continue }
+            pending += (entry.lifecycle?.requires ?? []).map(\.target).filter { app.manifest[$0]?.kind == .processService }
+        }
+        return app.graph.startOrder.filter(wanted.contains).compactMap { app.manifest[$0] }
+    }
+
+    var luaContext: LuaContext {
+        LuaContext(table: table, services: self, logger: logger, memoryLimit: memoryLimit)
+    }
+
+    /// Creates a process for the process.lua `entry` and starts it on `host`.
+    @discardableResult
+    public func launch(_ entry: EntryID, host: String, arguments: [Payload], parent: PID?, monitor: Bool, link: Bool,
+                       onExit: (@Sendable (ProcessOutcome) -> Void)? = nil) throws(ProcessError) -> LuaProcess {
+        guard let code = app.manifest[entry] else { throw .notFound("entry \(entry)") }
+        guard case let .processLua(program) = code.body else {
+            throw .invalid("\(entry) is a \(code.kind.rawValue), not a process.lua")
+        }
+        guard let hostService = hosts[host] else { throw .notFound("host \(host)") }
+        let process = LuaProcess(pid: table.makePID(host: host), entryID: entry.description, program: program,
+                                 arguments: arguments, context: luaContext)
+        let logger = self.logger
+        let pid = process.pid
+        table.add(process) { outcome in
+            if case let .failure(message) = outcome, onExit == nil {
+                logger.warning("process \(pid) (\(entry)) failed: \(message)")
+            }
+            onExit?(outcome)
+        }
+        if let parent {
+            if monitor { try table.monitor(process.pid, by: parent) }
+            if link { try table.link(process.pid, parent) }
+        }
+        guard hostService.start(process) else {
+            table.exited(process.pid, outcome: .failure("host \(host) is stopping"))
+            throw .invalid("host \(host) is stopping")
+        }
+        return process
+    }
+
+    // MARK: - LuaServices
+
+    public func spawn(entry: String, host: String, arguments: [Payload], parent: PID, monitor: Bool, link: Bool) throws(ProcessError) -> PID {
+        guard let id = EntryID(entry) else { throw .invalid("\"\(entry)\" is not an entry ID (namespace:name)") }
+        return try launch(id, host: host, arguments: arguments, parent: parent, monitor: monitor, link: link).pid
+    }
+
+    public func call(function: String, arguments: [Payload], caller: PID) async -> Result<Payload, CallError> {
+        guard let id = EntryID(function), let entry = app.manifest[id] else {
+            return .failure(CallError("no function \"\(function)\""))
+        }
+        guard case let .functionLua(program, _) = entry.body else {
+            return .failure(CallError("\(function) is a \(entry.kind.rawValue), not a function.lua"))
+        }
+        // A call runs as a short-lived process of its own, on the caller's task.
+        let process = LuaProcess(pid: table.makePID(host: function), entryID: function, program: program,
+                                 arguments: arguments, context: luaContext)
+        table.add(process)
+        switch await process.run() {
+        case let .result(value): return .success(value)
+        case let .failure(message): return .failure(CallError(message))
+        }
+    }
+
+    public func registryEntry(_ id: String) -> Payload? {
+        guard let entryID = EntryID(id), let entry = app.manifest[entryID] else { return nil }
+        return Self.describe(entry)
+    }
+
+    public func registryFind(_ criteria: [String: Payload]) -> [Payload] {
+        app.manifest.sortedEntries.map(Self.describe).filter { entry in
+            criteria.allSatisfy { key, wanted in Self.value(at: key, in: entry) == wanted }
+        }
+    }
+
+    public func library(_ id: String) -> (id: String, program: LuaProgram)? {
+        guard let entryID = EntryID(id), let entry = app.manifest[entryID],
+              case let .libraryLua(program) = entry.body else { return nil }
+        return (id, program)
+    }
+
+    /// `{id=, namespace=, name=, kind=, meta=, data=}`; data = the entry's own fields.
+    static func describe(_ entry: Entry) -> Payload {
+        let data = (entry.node.members ?? []).filter { !["name", "kind", "meta"].contains($0.key) }
+        return .object([
+            ("id", .string(entry.id.description)), ("namespace", .string(entry.id.namespace)),
+            ("name", .string(entry.id.name)), ("kind", .string(entry.kind.rawValue)),
+            ("meta", Payload(entry.meta)), ("data", Payload(Node(.object(data)))),
+        ])
+    }
+
+    /// The value at a dotted path (`meta.type`) of a described entry.
+    static func value(at path: String, in payload: Payload) -> Payload? {
+        var current: Payload? = payload
+        for part in path.split(separator: ".") { current = current?[String(part)] }
+        return current
+    }
+}

@@ -1,0 +1,123 @@
+import Logging
+import Synchronization
+import WippyManifest
+import WippyProcess
+
+/// Supervises one `process.service`: starts its process, restarts it on failure as its
+/// ``RestartPolicy`` says, and stops it (CANCEL, `stop_timeout`, then terminate).
+final class ServiceRunner: Sendable {
+    let id: EntryID
+    let lifecycle: Lifecycle
+    let clock: any ServiceClock
+    let logger: Logger
+    /// Starts the service's process; `onExit` runs once when it ends.
+    let launch: @Sendable (_ onExit: @escaping @Sendable (ProcessOutcome) -> Void) throws(ProcessError) -> PID
+    let table: ProcessTable
+
+    private struct State {
+        var pid: PID?
+        var stopping = false
+        var startedAt: ContinuousClock.Instant?
+        var restarts = 0
+    }
+
+    private let state = Mutex(State())
+    private let exits: AsyncStream<ProcessOutcome>
+    private let exitInput: AsyncStream<ProcessOutcome>.Continuation
+
+    init(id: EntryID, lifecycle: Lifecycle, table: ProcessTable, clock: any ServiceClock, logger: Logger,
+         launch: @escaping @Sendable (_ onExit: @escaping @Sendable (ProcessOutcome) -> Void) throws(ProcessError) -> PID) {
+        self.id = id
+        self.lifecycle = lifecycle
+        self.table = table
+        self.clock = clock
+        self.logger = logger
+        self.launch = launch
+        (exits, exitInput) = AsyncStream.makeStream(of: ProcessOutcome.self)
+    }
+
+    /// The PID of the service's current process, if one runs.
+    var currentPID: PID? { state.withLock { $0.pid } }
+
+    /// Restarts so far.
+    var restartCount: Int { state.withLock { $0.restarts } }
+
+    /// Starts the first process. A failure to start counts as a failed run (and is retried).
+    func start() {
+        spawn()
+    }
+
+    private func spawn() {
+        let input = exitInput
+        do {
+            let pid = try launch { outcome in input.yield(outcome) }
+            state.withLock {
+                $0.pid = pid
+                $0.startedAt = clock.now
+            }
+            logger.info("service \(id) started as \(pid)")
+        } catch {
+            state.withLock { $0.startedAt = clock.now }
+            input.yield(.failure("cannot start: \(error)"))
+        }
+    }
+
+    /// Watches exits and restarts until the service finishes, gives up, or is stopped.
+    func supervise() async {
+        var policy = RestartPolicy(settings: lifecycle.restart, stableThreshold: lifecycle.stableThreshold)
+        for await outcome in exits {
+            let (stopping, startedAt) = state.withLock { state in
+                state.pid = nil
+                return (state.stopping, state.startedAt)
+            }
+            if stopping {
+                logger.info("service \(id) stopped: \(describe(outcome))")
+                return
+            }
+            let uptime = startedAt.map { clock.now - $0 } ?? .zero
+            switch policy.processExited(failed: outcome.isFailure, uptime: uptime, random: .random(in: 0...1)) {
+            case .finished:
+                logger.info("service \(id) finished: \(describe(outcome))")
+                return
+            case let .giveUp(attempts):
+                logger.error("service \(id) failed \(attempts + 1) times in a row; giving up (max_attempts \(lifecycle.restart.maxAttempts)): \(describe(outcome))")
+                return
+            case let .restart(delay):
+                logger.warning("service \(id) failed: \(describe(outcome)); restarting in \(delay) (attempt \(policy.attempts))")
+                do { try await clock.sleep(for: delay) } catch { return }
+                guard !state.withLock({ $0.stopping }) else { return }
+                state.withLock { $0.restarts += 1 }
+                spawn()
+            }
+        }
+    }
+
+    /// CANCEL, wait up to `stop_timeout`, terminate, wait for the process to end.
+    func stop() async {
+        guard let pid = state.withLock({ state -> PID? in
+            state.stopping = true
+            return state.pid
+        }) else {
+            exitInput.finish()
+            return
+        }
+        try? table.cancel(pid, from: nil, reason: "service stopping")
+        let deadline = ContinuousClock.now + lifecycle.stopTimeout
+        while table.contains(pid), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        if table.contains(pid) {
+            logger.warning("service \(id) did not return within stop_timeout \(lifecycle.stopTimeout); terminating \(pid)")
+            try? table.terminate(pid, reason: "terminated: did not stop within \(lifecycle.stopTimeout)")
+            while table.contains(pid) { try? await Task.sleep(for: .milliseconds(5)) }
+        }
+        exitInput.finish()
+    }
+
+    private func describe(_ outcome: ProcessOutcome) -> String {
+        switch outcome {
+        case let .result(value): return "returned \(value.json)"
+        case let .failure(message): return message
+        }
+    }
+}

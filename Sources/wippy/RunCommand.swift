@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import WippyManifest
+import WippyProcess
+import WippyRuntime
+
+extension WippyLogHandler.Format: ExpressibleByArgument {}
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// `wippy run [DIR]`: load, validate, start the services, run until SIGINT/SIGTERM.
+/// `wippy run DIR -x ns:entry [args…]`: run one process.lua to completion.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run an app: start its auto-start services and serve until SIGINT or SIGTERM.",
+        discussion: """
+            An invalid app is refused with the same messages as `wippy validate`.
+            With -x ns:entry, runs that process.lua once with the remaining arguments (as strings) \
+            and exits 0 when it returns (its result is printed as JSON) or 1 when it fails.
+            """
+    )
+
+    @OptionGroup var app: AppFolderOptions
+
+    @Option(name: .customShort("x"), help: "Run this process.lua entry once instead of the services.")
+    var execute: String?
+
+    @Argument(parsing: .captureForPassthrough, help: "Arguments for the -x entry's method.")
+    var arguments: [String] = []
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    @Option(help: "Log format: text or json.")
+    var logFormat: WippyLogHandler.Format = .text
+
+    func run() async throws {
+        let (format, level) = (logFormat, logLevel)
+        LoggingSystem.bootstrap { _ in WippyLogHandler(format: format, level: level) }
+        let logger = Logger(label: "wippy")
+
+        let checked = try app.check()
+        guard checked.isValid else {
+            let count = checked.diagnostics.count
+            throw ValidationFailure(message: "\(count) \(count == 1 ? "error" : "errors")")
+        }
+        let runtime = AppRuntime(app: checked, logger: logger)
+        if let execute {
+            try await runOnce(execute, runtime: runtime, logger: logger)
+            return
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: runtime.services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        logger.info("wippy \(WippyVersion.number) running \(app.directory) (\(checked.summary.dropFirst(4)))")
+        try await group.run()
+        logger.info("stopped")
+    }
+
+    private func runOnce(_ entry: String, runtime: AppRuntime, logger: Logger) async throws {
+        guard let id = EntryID(entry) else { throw ValidationError("-x expects an entry ID (namespace:name), got \(entry)") }
+        let host = runtime.hosts[SystemNamespace.processes.description] != nil
+            ? SystemNamespace.processes.description : runtime.hosts.keys.sorted().first ?? ""
+        let (outcomes, input) = AsyncStream.makeStream(of: ProcessOutcome.self)
+        let hosts = runtime.hosts.keys.sorted().map { runtime.hosts[$0]! as any Service }
+        let group = ServiceGroup(configuration: .init(
+            services: hosts.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try runtime.launch(id, host: host, arguments: arguments.map { .string($0) }, parent: nil,
+                               monitor: false, link: false) { outcome in
+                input.yield(outcome)
+                input.finish()
+            }
+        } catch {
+            throw ValidationFailure(message: "\(entry): \(error)")
+        }
+        var outcome: ProcessOutcome = .failure("no result")
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            for await ended in outcomes { outcome = ended }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        switch outcome {
+        case let .result(value):
+            if value != .null { print(value.json) }
+        case let .failure(message):
+            throw ValidationFailure(message: "\(entry) failed: \(message)")
+        }
+    }
+}
