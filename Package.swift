@@ -66,7 +66,6 @@ let package = Package(
         .testTarget(name: "WippyManifestTests", dependencies: ["WippyManifest"]),
         .testTarget(name: "WippyGraphTests", dependencies: ["WippyGraph", "WippyManifest"]),
         .testTarget(name: "WippyProcessTests", dependencies: ["WippyProcess"]),
-        .testTarget(name: "WippyLuaTests", dependencies: ["WippyLua", "WippyProcess"]),
         .testTarget(name: "WippyRuntimeTests", dependencies: ["WippyRuntime", "WippyGraph", "WippyManifest", "WippyProcess"]),
         .testTarget(name: "WippyCLITests", dependencies: ["wippy"]),
     ]

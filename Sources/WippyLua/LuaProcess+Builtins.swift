@@ -408,9 +408,8 @@ extension LuaProcess {
         guard let alias = string(L, 1), let id = string(L, 2), let library = process.context.services.library(id) else {
             return failure(L, "library \(string(L, 2) ?? "?") not found")
         }
-        guard let lua = process.state else { return failure(L, "internal: no state") }
         let chunkName = library.program.sourceFile.map { "@" + $0 } ?? "=\(library.id)"
-        if let error = lua.load(library.program.source, chunkName: chunkName) {
+        if let error = LuaState.load(L, library.program.source, chunkName: chunkName) {
             return failure(L, "cannot load library \(library.id) (imported as \(alias)): \(error)")
         }
         lua_pushvalue(L, 3)

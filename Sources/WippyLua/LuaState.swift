@@ -62,11 +62,16 @@ final class LuaState {
 
     /// Compiles Lua text (never bytecode) into a function on the stack; nil and the message on failure.
     func load(_ source: String, chunkName: String) -> String? {
+        Self.load(L, source, chunkName: chunkName)
+    }
+
+    /// Compiles onto the stack of `L`, which may be any thread of the state.
+    static func load(_ L: OpaquePointer, _ source: String, chunkName: String) -> String? {
         let status = source.withCString { pointer in
             wippy_loadbuffer(L, pointer, strlen(pointer), chunkName)
         }
         guard status == LUA_OK else {
-            let message = string(at: -1) ?? "cannot load \(chunkName)"
+            let message = string(L, -1) ?? "cannot load \(chunkName)"
             wippy_pop(L, 1)
             return message
         }

@@ -38,7 +38,8 @@ public struct RestartPolicy: Sendable, Equatable {
         let base = min(settings.initialDelay * pow(settings.backoffFactor, Double(attempts)), settings.maxDelay)
         let spread = 1 + settings.jitter * (2 * min(max(random, 0), 1) - 1)
         attempts += 1
-        return .restart(after: base * spread)
+        let milliseconds = (base * spread) / .milliseconds(1)
+        return .restart(after: .milliseconds(Int64(milliseconds.rounded())))  // whole ms: no float noise
     }
 }
 

@@ -27,7 +27,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customShort("x"), help: "Run this process.lua entry once instead of the services.")
     var execute: String?
 
-    @Argument(parsing: .captureForPassthrough, help: "Arguments for the -x entry's method.")
+    @Argument(parsing: .remaining, help: "Arguments for the -x entry's method.")
     var arguments: [String] = []
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")

@@ -29,6 +29,8 @@ struct CLITests {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        // A hung command fails its test instead of the whole run.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60) { if process.isRunning { process.terminate() } }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

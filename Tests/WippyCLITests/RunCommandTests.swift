@@ -1,0 +1,102 @@
+import Foundation
+import Synchronization
+import Testing
+
+/// `wippy run` as a user starts and stops it.
+@Suite("wippy run")
+struct RunCommandTests {
+    /// A running `wippy` whose standard error is collected as it comes.
+    final class Running: Sendable {
+        let process = Process()
+        private let output = TextBuffer()
+
+        final class TextBuffer: Sendable {
+            let text = Mutex("")
+        }
+
+        init(_ arguments: [String]) throws {
+            process.executableURL = CLITests.binary
+            process.arguments = arguments
+            process.currentDirectoryURL = CLITests.repository
+            let pipe = Pipe()
+            process.standardError = pipe
+            process.standardOutput = FileHandle.nullDevice
+            pipe.fileHandleForReading.readabilityHandler = { [output] handle in
+                let data = handle.availableData
+                output.text.withLock { $0 += String(decoding: data, as: UTF8.self) }
+            }
+            try process.run()
+        }
+
+        var stderr: String { output.text.withLock { $0 } }
+
+        /// Waits until standard error contains `text`; false after `timeout`.
+        func wait(for text: String, timeout: Duration = .seconds(20)) async throws -> Bool {
+            let deadline = ContinuousClock.now + timeout
+            while !stderr.contains(text) {
+                guard ContinuousClock.now < deadline, process.isRunning else { return stderr.contains(text) }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            return true
+        }
+
+        /// Waits for the process to exit; its status, or nil after `timeout`.
+        func exit(timeout: Duration = .seconds(10)) async throws -> Int32? {
+            let deadline = ContinuousClock.now + timeout
+            while process.isRunning {
+                guard ContinuousClock.now < deadline else {
+                    process.terminate()
+                    return nil
+                }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            return process.terminationStatus
+        }
+    }
+
+    @Test func seedHubStartsAndStopsOnCtrlC() async throws {
+        let wippy = try Running(["run", "apps/"])
+        #expect(try await wippy.wait(for: "WebSocket hub started with PID:"))
+        let log = wippy.stderr
+        // The hub prints its own PID: a process of the built-in system:processes host.
+        #expect(log.contains("[app.websocket.myapp:ws_hub.process {system:processes|0x"))
+        kill(wippy.process.processIdentifier, SIGINT)
+        let started = ContinuousClock.now
+        let status = try await wippy.exit()
+        let took = ContinuousClock.now - started
+        #expect(status == 0, "\(wippy.stderr)")
+        #expect(took < .seconds(5), "graceful stop took \(took)")
+        #expect(wippy.stderr.contains(#"service app.websocket.myapp:ws_hub.service stopped: returned {"clients":0,"status":"shutdown"}"#))
+        #expect(wippy.stderr.contains("info stopped"))
+    }
+
+    @Test func sigtermStopsGracefullyToo() async throws {
+        let wippy = try Running(["run", "Tests/Fixtures/lua/order", "--log-format", "json"])
+        #expect(try await wippy.wait(for: "started 4 service(s)"))
+        kill(wippy.process.processIdentifier, SIGTERM)
+        #expect(try await wippy.exit() == 0)
+        let lines = wippy.stderr.split(separator: "\n")
+        #expect(lines.allSatisfy { $0.hasPrefix("{") && $0.hasSuffix("}") }, "not all JSON: \(lines.prefix(3))")
+        #expect(wippy.stderr.contains(#"order:db.service stopped: returned"#))
+    }
+
+    @Test func invalidAppIsRefusedWithTheValidateMessages() throws {
+        let validate = try CLITests.wippy("validate", "Tests/Fixtures/invalid/cycle")
+        let run = try CLITests.wippy("run", "Tests/Fixtures/invalid/cycle")
+        #expect(run.status == 1)
+        #expect(run.stderr == validate.stderr)
+        #expect(run.stderr.contains("dependency cycle"))
+    }
+
+    @Test func executeRunsOneEntryWithArguments() throws {
+        let result = try CLITests.wippy("run", "Tests/Fixtures/lua/processes", "-x", "test:echo_args", "a", "b")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "[\"a\",\"b\"]\n")
+    }
+
+    @Test func executeReportsAFailure() throws {
+        let result = try CLITests.wippy("run", "Tests/Fixtures/lua/processes", "-x", "test:returns_error")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("test:returns_error failed: it went wrong"))
+    }
+}

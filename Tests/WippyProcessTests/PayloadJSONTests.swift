@@ -1,0 +1,32 @@
+import Testing
+import WippyProcess
+
+@Suite("Payload JSON")
+struct PayloadJSONTests {
+    @Test func encodesWithSortedKeysAndEmptyArrays() {
+        let value = Payload.object([("b", .array([])), ("a", .array([.int(1), .double(2.5), .null, .bool(true)])),
+                                    ("s", .string("q\"\\\n\u{1}é"))])
+        #expect(value.json == #"{"a":[1,2.5,null,true],"b":[],"s":"q\"\\\n\u0001é"}"#)
+        #expect(Payload.double(.nan).json == "null")
+        #expect(Payload.double(3).json == "3")
+    }
+
+    @Test func parsesAndRoundTrips() throws {
+        let text = #"{"ClientPID":"{system:http|0x0000c}","Metadata":{"n":[1,-2,3.5e2,"\u00e9\ud83d\ude00"]},"ok":false,"none":null}"#
+        let value = try Payload.parseJSON(text)
+        #expect(value["ClientPID"] == .string("{system:http|0x0000c}"))
+        #expect(value["Metadata"]?["n"] == .array([.int(1), .int(-2), .double(350), .string("é😀")]))
+        // Integral doubles print without a fraction, so compare texts: stable after one round.
+        #expect(try Payload.parseJSON(value.json).json == value.json)
+    }
+
+    @Test(arguments: ["", "{", "[1,]", "{\"a\" 1}", "tru", "\"unterminated", "1 2", "{\"a\":1,}", "-"])
+    func rejectsBrokenJSON(_ text: String) {
+        #expect(throws: JSONError.self) { try Payload.parseJSON(text) }
+    }
+
+    @Test func deepNestingIsAnErrorNotACrash() {
+        let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+        #expect(throws: JSONError.self) { try Payload.parseJSON(deep) }
+    }
+}

@@ -1,0 +1,83 @@
+import Synchronization
+import Testing
+import WippyProcess
+
+/// A process that only records what it is sent.
+final class RecordingProcess: Process {
+    let pid: PID
+    let messages = Mutex<[Message]>([])
+    let events = Mutex<[ProcessEvent]>([])
+    let terminated = Mutex<String?>(nil)
+
+    init(_ pid: PID) { self.pid = pid }
+    func deliver(_ message: Message) { messages.withLock { $0.append(message) } }
+    func deliver(_ event: ProcessEvent) { events.withLock { $0.append(event) } }
+    func terminate(reason: String) { terminated.withLock { $0 = reason } }
+}
+
+@Suite("Process table")
+struct ProcessTableTests {
+    static func spawn(_ table: ProcessTable) -> RecordingProcess {
+        let process = RecordingProcess(table.makePID(host: "system:processes"))
+        table.add(process)
+        return process
+    }
+
+    @Test func pidsPrintAndParse() {
+        let pid = PID(host: "system:processes", number: 10)
+        #expect(pid.description == "{system:processes|0x0000a}")
+        #expect(PID("{system:processes|0x0000a}") == pid)
+        #expect(PID("{app:http|0x123456}")?.number == 0x123456)
+        #expect(PID("system:processes|0x0a") == nil)
+        #expect(PID("{|0x01}") == nil)
+        #expect(PID("{host|12}") == nil)
+    }
+
+    @Test func sendByPIDAndByName() throws {
+        let table = ProcessTable()
+        let a = Self.spawn(table), b = Self.spawn(table)
+        try table.send(to: b.pid.description, Message(from: a.pid, topic: "hi", payload: .int(1)))
+        try table.register("bee", for: b.pid)
+        try table.send(to: "bee", Message(from: a.pid, topic: "hi", payload: .int(2)))
+        #expect(b.messages.withLock { $0.map(\.payload) } == [.int(1), .int(2)])
+        #expect(throws: ProcessError.notFound("nobody")) { try table.send(to: "nobody", Message(from: nil, topic: "x", payload: .null)) }
+    }
+
+    @Test func namesAreExclusiveAndFreedOnExit() throws {
+        let table = ProcessTable()
+        let a = Self.spawn(table), b = Self.spawn(table)
+        try table.register("hub", for: a.pid)
+        try table.register("hub", for: a.pid)  // again, same process: fine
+        #expect(throws: ProcessError.nameTaken("hub", by: a.pid)) { try table.register("hub", for: b.pid) }
+        table.exited(a.pid, outcome: .result(.null))
+        #expect(table.lookup("hub") == nil)
+        try table.register("hub", for: b.pid)
+        #expect(table.lookup("hub") == b.pid)
+        #expect(throws: ProcessError.notFound(a.pid.description)) {
+            try table.send(to: a.pid, Message(from: nil, topic: "x", payload: .null))
+        }
+    }
+
+    @Test func monitorsGetExitAndLinksGetLinkDownOnFailureOnly() throws {
+        let table = ProcessTable()
+        let child = Self.spawn(table), watcher = Self.spawn(table), trapper = Self.spawn(table), plain = Self.spawn(table)
+        try table.monitor(child.pid, by: watcher.pid)
+        try table.link(child.pid, trapper.pid)
+        try table.link(child.pid, plain.pid)
+        table.setTrapLinks(trapper.pid, true)
+        table.exited(child.pid, outcome: .failure("boom"))
+        #expect(watcher.events.withLock { $0.map(\.kind) } == [.exit])
+        #expect(watcher.events.withLock { $0.first?.outcome } == .failure("boom"))
+        #expect(trapper.events.withLock { $0.map(\.kind) } == [.linkDown])
+        #expect(plain.terminated.withLock { $0 }?.contains("failed: boom") == true)
+
+        // A clean exit tells monitors, not links.
+        let second = Self.spawn(table), peer = Self.spawn(table)
+        try table.monitor(second.pid, by: watcher.pid)
+        try table.link(second.pid, peer.pid)
+        table.exited(second.pid, outcome: .result(.string("ok")))
+        #expect(watcher.events.withLock { $0.count } == 2)
+        #expect(peer.events.withLock { $0.isEmpty })
+        #expect(peer.terminated.withLock { $0 } == nil)
+    }
+}

@@ -1,0 +1,91 @@
+import Testing
+import WippyProcess
+import WippyRuntime
+
+@Suite("Lua processes through the real runtime")
+struct LuaProcessTests {
+    @Test func pingPongBetweenTwoProcesses() async throws {
+        let result = try await RuntimeHarness.run("test:ping_pong", arguments: [.int(200)]).value()
+        #expect(result["received"] == Payload.int(200))
+        #expect(PID(result["child"]?.stringValue ?? "")?.host == "system:processes")
+    }
+
+    @Test func registryLookupByName() async throws {
+        let result = try await RuntimeHarness.run("test:named_lookup").value()
+        #expect(result["from_child"] == Payload.bool(true))
+        #expect(result["removed"] == Payload.bool(true))
+        #expect(result["after"] == nil)
+        let reply = try #require(result["reply"])
+        #expect(reply["found"] != nil)
+        #expect(reply["found"] != reply["me"])
+    }
+
+    @Test func selectOverInboxEventsAndTimeout() async throws {
+        let result = try await RuntimeHarness.run("test:select_sources").value()
+        #expect(result == Payload.array([
+            .string("timeout"), .string("inbox:note:1"), .string("default"), .string("ab"),
+            .string("nil:false"), .string("slept"), .string("pid.cancel:because"),
+        ]))
+    }
+
+    @Test func spawnMonitoredReceivesExitWithTheChildsError() async throws {
+        let result = try await RuntimeHarness.run("test:monitored").value()
+        #expect(result["is_exit"] == Payload.bool(true))
+        #expect(result["kind"] == Payload.string("pid.exit"))
+        #expect(result["from_child"] == Payload.bool(true))
+        #expect(result["error"] == Payload.string("boom"))
+    }
+
+    @Test func linkDeliversLinkDownWhenTrapped() async throws {
+        let result = try await RuntimeHarness.run("test:linked").value()
+        #expect(result["is_link_down"] == Payload.bool(true))
+        #expect(result["from_child"] == Payload.bool(true))
+        #expect(result["error"] == Payload.string("linked boom"))
+    }
+
+    @Test func linkFailsTheUntrappedProcess() async throws {
+        let outcome = try await RuntimeHarness.run("test:linked_untrapped")
+        guard case let .failure(message) = outcome else { Issue.record("expected a failure, got \(outcome)"); return }
+        #expect(message.contains("linked process"))
+        #expect(message.contains("takes me down"))
+    }
+
+    @Test func returnValuesAndArguments() async throws {
+        let echoed = try await RuntimeHarness.run("test:echo_args", arguments: [.string("a"), .int(2), .bool(true)]).value()
+        #expect(echoed == Payload.array([.string("a"), .int(2), .bool(true)]))
+        let outcome = try await RuntimeHarness.run("test:returns_error")
+        #expect(outcome == .failure("it went wrong"))
+    }
+
+    @Test func builtInModules() async throws {
+        let logs = LogCapture()
+        let result = try await RuntimeHarness.run("test:modules", logs: logs).value()
+        #expect(result["encoded"] == Payload.string(#"{"empty":[],"list":[1,2,3],"name":"wippy"}"#))
+        #expect(result["a2"] == Payload.double(2.5))
+        #expect(result["a3"] == Payload.string("x"))
+        #expect(result["a5"] == Payload.bool(true))
+        #expect(result["c"] == Payload.string("d"))
+        #expect(result["doubled"] == Payload.int(42))
+        #expect(result["call_err"] == nil)
+        #expect(result["color"] == Payload.string("blue"))
+        #expect(result["found"] == Payload.int(1))
+        #expect(result["found_id"] == Payload.string("test:settings"))
+        #expect(result["seconds"] == Payload.double(90))
+        #expect(result["note"] == Payload.string("hi"))
+        #expect(result["note_topic"] == Payload.string("self.note"))
+        #expect(result["util"] == Payload.string(#""HEY!""#))
+        #expect(logs.all.contains { $0.hasPrefix("info modules scenario") && $0.contains("step=logger") && $0.contains("entry=test:modules") })
+    }
+
+    @Test func errorsAreValuesNotCrashes() async throws {
+        let result = try await RuntimeHarness.run("test:errors").value()
+        #expect(result["bad"] == Payload.bool(true))
+        #expect(result["err1"]?.stringValue?.hasPrefix("json.decode:") == true)
+        #expect(result["err2"]?.stringValue?.contains("function cannot be sent") == true)
+        #expect(result["sent"] == Payload.bool(true))
+        #expect(result["err3"] == Payload.string("no process {system:processes|0xfffff}"))
+        #expect(result["err4"] == Payload.string("no process nobody_by_this_name"))
+        #expect(result["err5"]?.stringValue?.contains("contains itself") == true)
+        #expect(result["err6"]?.stringValue?.contains("channel cannot be sent") == true)
+    }
+}
