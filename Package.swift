@@ -57,7 +57,12 @@ let package = Package(
             ]
         ),
         // Benchmarks that print figures (not timed tests).
-        .executableTarget(name: "wippy-bench", dependencies: ["WippyManifest", "WippyGraph"]),
+        .executableTarget(
+            name: "wippy-bench",
+            dependencies: ["WippyManifest", "WippyGraph", "WippyRuntime", "WippyProcess", "CLua",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+        ),
         // Build-time tool: turns schemas/*.json into Swift string constants.
         .executableTarget(name: "SchemaEmbedder"),
         .plugin(name: "EmbedSchemas", capability: .buildTool(), dependencies: ["SchemaEmbedder"]),

@@ -3,6 +3,8 @@
 #include <lua.h>
 #include <lauxlib.h>
 #include <lualib.h>
+#include <stdlib.h>
+#include <string.h>
 
 /*
  * Lua reports errors and yields from C functions with longjmp, which must never cross Swift
@@ -48,7 +50,8 @@ static inline void wippy_arm_preemption(lua_State *L) {
 static inline void *wippy_get_owner(lua_State *L) { return *(void **)lua_getextraspace(L); }
 static inline void wippy_set_owner(lua_State *L, void *owner) { *(void **)lua_getextraspace(L) = owner; }
 
-/* Function-like macros Swift cannot import. */
+/* Function-like macros (and a variadic function) Swift cannot import. */
+static inline int wippy_memory_bytes(lua_State *L) { return lua_gc(L, LUA_GCCOUNT) * 1024 + lua_gc(L, LUA_GCCOUNTB); }
 static inline void wippy_pop(lua_State *L, int n) { lua_pop(L, n); }
 static inline void wippy_newtable(lua_State *L) { lua_newtable(L); }
 static inline int wippy_pcall(lua_State *L, int nargs, int nresults) { return lua_pcall(L, nargs, nresults, 0); }
@@ -62,5 +65,30 @@ static inline void wippy_insert(lua_State *L, int index) { lua_insert(L, index);
 static inline void wippy_replace(lua_State *L, int index) { lua_replace(L, index); }
 static inline int wippy_loadbuffer(lua_State *L, const char *buffer, size_t size, const char *name) {
     return luaL_loadbufferx(L, buffer, size, name, "t");
+}
+/* Only for the runtime's own precompiled chunks; user code is always loaded as text. */
+static inline int wippy_loadbytecode(lua_State *L, const char *buffer, size_t size, const char *name) {
+    return luaL_loadbufferx(L, buffer, size, name, "b");
+}
+
+static inline int wippy_dump_writer(lua_State *L, const void *p, size_t size, void *ud);
+/* Compiled bytecode of the function on top of the stack, stripped of debug information. */
+typedef struct { char *data; size_t size; size_t capacity; } wippy_buffer;
+static inline int wippy_dump_writer(lua_State *L, const void *p, size_t size, void *ud) {
+    (void)L;
+    wippy_buffer *b = (wippy_buffer *)ud;
+    if (b->size + size > b->capacity) {
+        size_t capacity = (b->capacity + size) * 2;
+        char *grown = (char *)realloc(b->data, capacity);
+        if (!grown) return 1;
+        b->data = grown;
+        b->capacity = capacity;
+    }
+    memcpy(b->data + b->size, p, size);
+    b->size += size;
+    return 0;
+}
+static inline int wippy_dump(lua_State *L, wippy_buffer *out) {
+    return lua_dump(L, wippy_dump_writer, out, 1);
 }
 #endif

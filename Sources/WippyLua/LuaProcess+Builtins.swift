@@ -25,7 +25,7 @@ extension LuaProcess {
             ("json_encode", Self.jsonEncode), ("json_decode", Self.jsonDecode), ("log", Self.log),
             ("now_ns", Self.nowNanoseconds), ("duration_ns", Self.durationNanoseconds), ("format_time", Self.formatTime),
             ("call", Self.call), ("registry_get", Self.registryGet), ("registry_find", Self.registryFind),
-            ("load_library", Self.loadLibrary),
+            ("load_library", Self.loadLibrary), ("module_chunk", Self.moduleChunk),
         ]
         lua_createtable(L, 0, Int32(builtins.count + 1))
         for (name, function) in builtins {
@@ -399,6 +399,16 @@ extension LuaProcess {
             for (key, value) in map { criteria[key.description] = value }
         }
         LuaBridge.push(.array(process.context.services.registryFind(criteria)), L)
+        return 1
+    }
+
+    /// `module_chunk(name)` → the precompiled chunk of a built-in module.
+    static let moduleChunk: Builtin = { L in
+        let L = L!
+        guard let name = string(L, 1), let bytes = PreludeBytecode.modules[name] else {
+            return raise(L, "internal: no built-in module \(string(L, 1) ?? "?")")
+        }
+        if let error = PreludeBytecode.load(bytes, L) { return raise(L, "internal: module \(name): \(error)") }
         return 1
     }
 

@@ -120,7 +120,7 @@ public final class LuaProcess: Process, @unchecked Sendable {
         wippy_set_owner(L, Unmanaged.passUnretained(self).toOpaque())
 
         // The prelude returns the entry runner: main(chunk, method, ...).
-        if let error = lua.load(Prelude.source, chunkName: "=wippy") { return .failure("internal: prelude: \(error)") }
+        if let error = PreludeBytecode.load(PreludeBytecode.prelude, L) { return .failure("internal: prelude: \(error)") }
         pushBuiltins(L)
         pushModuleSet(program.modules, L)
         pushImports(program.imports, L)

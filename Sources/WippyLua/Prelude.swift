@@ -32,8 +32,6 @@ PayloadMT.__index = PayloadMT
 function PayloadMT:data() return self[1] end
 function Message:payload() return setmetatable({ self[3] }, PayloadMT) end
 
-local Time, Duration -- defined with the time module below
-
 local function poll(ch)
   local got, a, b, c = B.poll(ch.source, ch.key)
   if not got then return false end
@@ -41,8 +39,8 @@ local function poll(ch)
     return true, setmetatable({ a, b, c }, Message)
   elseif ch.source == LISTEN then
     return true, c
-  elseif ch.source == TIMER then
-    return true, setmetatable({ ns = a }, Time)
+  elseif ch.wrap then
+    return true, ch.wrap(a)
   end
   return true, a
 end
@@ -195,115 +193,18 @@ print = function(...)
   B.log("info", concat(parts, "\t"))
 end
 
--- time ------------------------------------------------------------------------------------------
-Time = { __name = "time" }
-Time.__index = Time
-Duration = { __name = "duration" }
-Duration.__index = Duration
-local function duration(ns) return setmetatable({ ns = ns }, Duration) end
-
-local function to_ns(d, level)
-  if type(d) == "number" then return math.floor(d * 1000000) end
-  if type(d) == "string" then
-    local ns, err = B.duration_ns(d)
-    if not ns then error(err, level) end
-    return ns
-  end
-  if getmetatable(d) == Duration then return d.ns end
-  error("a duration is a string like \"500ms\" or a number of milliseconds", level)
-end
-
-function Duration:nanoseconds() return self.ns end
-function Duration:microseconds() return self.ns // 1000 end
-function Duration:milliseconds() return self.ns // 1000000 end
-function Duration:seconds() return self.ns / 1e9 end
-function Duration:minutes() return self.ns / 6e10 end
-function Duration:hours() return self.ns / 3.6e12 end
-
-function Time:unix() return self.ns // 1000000000 end
-function Time:unix_milli() return self.ns // 1000000 end
-function Time:unix_nano() return self.ns end
-function Time:add(d) return setmetatable({ ns = self.ns + to_ns(d, 2) }, Time) end
-function Time:sub(t) return duration(self.ns - t.ns) end
-function Time:before(t) return self.ns < t.ns end
-function Time:after(t) return self.ns > t.ns end
-function Time:equal(t) return self.ns == t.ns end
-function Time:format_rfc3339() return B.format_time(self.ns) end
-Time.__tostring = Time.format_rfc3339
-
-local next_timer = 0
-local function start_timer(d, repeating, level)
-  local ns = to_ns(d, level + 1)
-  if ns <= 0 and repeating then error("a ticker needs a duration > 0", level) end
-  next_timer = next_timer + 1
-  B.timer(next_timer, ns, repeating)
-  return new_channel(1, TIMER, next_timer)
-end
-
-local TimerMT = { __name = "timer" }
-TimerMT.__index = TimerMT
-function TimerMT:channel() return self.ch end
-TimerMT.response = TimerMT.channel
-function TimerMT:stop() self.ch:close() return true end
-function TimerMT:reset(d)
-  self.ch:close()
-  self.ch = start_timer(d, self.repeating, 3)
-  return true
-end
-
-local time = {
-  now = function() return setmetatable({ ns = B.now_ns() }, Time) end,
-  unix = function(sec, nsec) return setmetatable({ ns = (sec or 0) * 1000000000 + (nsec or 0) }, Time) end,
-  sleep = function(d)
-    local deadline = B.now_ns() + to_ns(d, 3)
-    while true do
-      local left = deadline - B.now_ns()
-      if left <= 0 then return end
-      B.wait(left)
-    end
-  end,
-  after = function(d) return start_timer(d, false, 2) end,
-  timer = function(d) return setmetatable({ ch = start_timer(d, false, 2), repeating = false }, TimerMT) end,
-  ticker = function(d) return setmetatable({ ch = start_timer(d, true, 2), repeating = true }, TimerMT) end,
-  parse_duration = function(v)
-    if type(v) == "number" then return duration(math.floor(v * 1000000)) end
-    local ns, err = B.duration_ns(v)
-    if not ns then return nil, err end
-    return duration(ns)
-  end,
-  NANOSECOND = 1, MICROSECOND = 1000, MILLISECOND = 1000000, SECOND = 1000000000,
-  MINUTE = 60000000000, HOUR = 3600000000000,
-}
-
 -- modules ---------------------------------------------------------------------------------------
-local function make_logger()
-  local logger = {}
-  for _, level in pairs({ "debug", "info", "warn", "error" }) do
-    logger[level] = function(first, ...)
-      if rawequal(first, logger) then return B.log(level, ...) end
-      return B.log(level, first, ...)
-    end
-  end
-  return logger
+-- Larger modules are separate chunks, loaded (from cached bytecode) on first require only.
+local function chunk_module(name)
+  return function() return B.module_chunk(name)(B, { new_channel = new_channel, timer_source = TIMER }) end
 end
-
 local factories = {
   json = function() return { encode = B.json_encode, decode = B.json_decode } end,
-  time = function() return time end,
-  pubsub = function()
-    return {
-      message = { new = function(from, to, topic, payload)
-        return { from = from, to = to, topic = topic, payload = payload }
-      end },
-      send = function(message)
-        if type(message) ~= "table" then return nil, "pubsub.send expects a message from pubsub.message.new" end
-        return process.send(message.to, message.topic, message.payload)
-      end,
-    }
-  end,
+  time = chunk_module("time"),
+  pubsub = chunk_module("pubsub"),
+  logger = chunk_module("logger"),
   funcs = function() return { call = B.call } end,
   registry = function() return { get = B.registry_get, find = B.registry_find } end,
-  logger = make_logger,
   process = function() return process end,
   channel = function() return channel end,
 }
@@ -346,4 +247,118 @@ return function(chunk, method, ...)
   return fn(...)
 end
 """#
+
+    /// Modules loaded as their own chunks on first `require`: `(B, helpers) -> module`.
+    static let modules: [String: String] = [
+        "time": #"""
+local B, helpers = ...
+local setmetatable, getmetatable, type, error = setmetatable, getmetatable, type, error
+local new_channel, TIMER = helpers.new_channel, helpers.timer_source
+local Time, Duration
+Time = { __name = "time" }
+Time.__index = Time
+Duration = { __name = "duration" }
+Duration.__index = Duration
+local function duration(ns) return setmetatable({ ns = ns }, Duration) end
+
+local function to_ns(d, level)
+  if type(d) == "number" then return math.floor(d * 1000000) end
+  if type(d) == "string" then
+    local ns, err = B.duration_ns(d)
+    if not ns then error(err, level) end
+    return ns
+  end
+  if getmetatable(d) == Duration then return d.ns end
+  error("a duration is a string like \"500ms\" or a number of milliseconds", level)
+end
+
+function Duration:nanoseconds() return self.ns end
+function Duration:microseconds() return self.ns // 1000 end
+function Duration:milliseconds() return self.ns // 1000000 end
+function Duration:seconds() return self.ns / 1e9 end
+function Duration:minutes() return self.ns / 6e10 end
+function Duration:hours() return self.ns / 3.6e12 end
+
+function Time:unix() return self.ns // 1000000000 end
+function Time:unix_milli() return self.ns // 1000000 end
+function Time:unix_nano() return self.ns end
+function Time:add(d) return setmetatable({ ns = self.ns + to_ns(d, 2) }, Time) end
+function Time:sub(t) return duration(self.ns - t.ns) end
+function Time:before(t) return self.ns < t.ns end
+function Time:after(t) return self.ns > t.ns end
+function Time:equal(t) return self.ns == t.ns end
+function Time:format_rfc3339() return B.format_time(self.ns) end
+Time.__tostring = Time.format_rfc3339
+
+local next_timer = 0
+local function start_timer(d, repeating, level)
+  local ns = to_ns(d, level + 1)
+  if ns <= 0 and repeating then error("a ticker needs a duration > 0", level) end
+  next_timer = next_timer + 1
+  B.timer(next_timer, ns, repeating)
+  local ch = new_channel(1, TIMER, next_timer)
+  ch.wrap = function(ns) return setmetatable({ ns = ns }, Time) end
+  return ch
+end
+
+local TimerMT = { __name = "timer" }
+TimerMT.__index = TimerMT
+function TimerMT:channel() return self.ch end
+TimerMT.response = TimerMT.channel
+function TimerMT:stop() self.ch:close() return true end
+function TimerMT:reset(d)
+  self.ch:close()
+  self.ch = start_timer(d, self.repeating, 3)
+  return true
+end
+
+local time = {
+  now = function() return setmetatable({ ns = B.now_ns() }, Time) end,
+  unix = function(sec, nsec) return setmetatable({ ns = (sec or 0) * 1000000000 + (nsec or 0) }, Time) end,
+  sleep = function(d)
+    local deadline = B.now_ns() + to_ns(d, 3)
+    while true do
+      local left = deadline - B.now_ns()
+      if left <= 0 then return end
+      B.wait(left)
+    end
+  end,
+  after = function(d) return start_timer(d, false, 2) end,
+  timer = function(d) return setmetatable({ ch = start_timer(d, false, 2), repeating = false }, TimerMT) end,
+  ticker = function(d) return setmetatable({ ch = start_timer(d, true, 2), repeating = true }, TimerMT) end,
+  parse_duration = function(v)
+    if type(v) == "number" then return duration(math.floor(v * 1000000)) end
+    local ns, err = B.duration_ns(v)
+    if not ns then return nil, err end
+    return duration(ns)
+  end,
+  NANOSECOND = 1, MICROSECOND = 1000, MILLISECOND = 1000000, SECOND = 1000000000,
+  MINUTE = 60000000000, HOUR = 3600000000000,
+}
+return time
+"""#,
+        "pubsub": #"""
+local B = ...
+return {
+  message = { new = function(from, to, topic, payload)
+    return { from = from, to = to, topic = topic, payload = payload }
+  end },
+  send = function(message)
+    if type(message) ~= "table" then return nil, "pubsub.send expects a message from pubsub.message.new" end
+    return process.send(message.to, message.topic, message.payload)
+  end,
+}
+"""#,
+        "logger": #"""
+local B = ...
+local logger = {}
+for _, level in pairs({ "debug", "info", "warn", "error" }) do
+  logger[level] = function(first, ...)
+    if rawequal(first, logger) then return B.log(level, ...) end
+    return B.log(level, first, ...)
+  end
+end
+return logger
+"""#,
+    ]
 }

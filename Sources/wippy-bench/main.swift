@@ -29,7 +29,15 @@ case "manifest":
         FileHandle.standardError.write(Data("wippy-bench: \(error)\n".utf8))
         exit(1)
     }
+case "processes":
+    do {
+        try await ProcessBenchmark(processes: option("--processes", 10_000), rounds: option("--rounds", 100_000)).run()
+    } catch {
+        FileHandle.standardError.write(Data("wippy-bench: \(error)\n".utf8))
+        exit(1)
+    }
 default:
     print("usage: wippy-bench manifest [--files N] [--per-file N] [--runs N] [--peer PYTHON]")
+    print("       wippy-bench processes [--processes N] [--rounds N]")
     exit(2)
 }

@@ -1,0 +1,186 @@
+import CLua
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import WippyGraph
+import WippyManifest
+import WippyProcess
+import WippyRuntime
+
+/// Spawn rate, memory per idle process, send→receive round trip and fan-out, measured on the real
+/// runtime (bench/apps/processes) side by side with a bare Lua 5.4 state and the Erlang VM
+/// (bench/peers/processes.erl, when `escript` is installed).
+struct ProcessBenchmark {
+    var processes: Int
+    var rounds: Int
+
+    static let repository = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    func run() async throws {
+        var logger = Logger(label: "bench")
+        logger.logLevel = .error
+        let app = CheckedApp(directory: Self.repository.appending(path: "bench/apps/processes").path, loader: try ManifestLoader())
+        guard app.isValid else { throw BenchmarkError("bench app invalid: \(app.diagnostics)") }
+        let runtime = AppRuntime(app: app, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: runtime.hosts.values.map { .init(service: $0) }, logger: logger))
+
+        var ours: [String: Double] = [:]
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            ours = try await measure(runtime)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        let bare = BareLua.measure(states: processes, rounds: rounds)
+        let erlang = erlangFigures()
+
+        print("| measurement (\(processes) processes) | wippy | bare Lua 5.4 | Erlang | wippy vs Erlang |")
+        print("|---|---|---|---|---|")
+        row("spawn rate (processes/s, higher is better)", "spawn_per_sec", ours, bare, erlang, higherIsBetter: true)
+        row("memory per idle process (bytes)", "bytes_per_idle_process", ours, bare, erlang, higherIsBetter: false)
+        row("send→receive round trip (ns)", "round_trip_ns", ours, bare, erlang, higherIsBetter: false)
+        row("fan-out, per recipient (ns)", "fanout_ns_per_recipient", ours, bare, erlang, higherIsBetter: false)
+    }
+
+    private func row(_ title: String, _ key: String, _ ours: [String: Double], _ bare: [String: Double],
+                     _ erlang: [String: Double], higherIsBetter: Bool) {
+        func show(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "n/a" }
+        var ratio = "n/a"
+        if let mine = ours[key], let theirs = erlang[key], mine > 0, theirs > 0 {
+            let factor = higherIsBetter ? mine / theirs : theirs / mine
+            ratio = String(format: "%.2f× %@", factor, factor >= 1 ? "(better)" : "(worse)")
+        }
+        print("| \(title) | \(show(ours[key])) | \(show(bare[key])) | \(show(erlang[key])) | \(ratio) |")
+    }
+
+    private func measure(_ runtime: AppRuntime) async throws -> [String: Double] {
+        var figures: [String: Double] = [:]
+        let collector = Collector(pid: runtime.table.makePID(host: "bench"))
+        runtime.table.add(collector)
+
+        // Spawn N idle processes; each reports "up" once it runs and waits.
+        let rssBefore = residentBytes()
+        let start = ContinuousClock.now
+        var pids: [PID] = []
+        for _ in 0..<processes {
+            pids.append(try runtime.launch(EntryID("bench:idle")!, host: "system:processes",
+                                           arguments: [.string(collector.pid.description)],
+                                           parent: nil, monitor: false, link: false).pid)
+        }
+        await collector.wait(for: processes)
+        let spawned = ContinuousClock.now - start
+        figures["spawn_per_sec"] = Double(processes) / spawned.seconds
+        figures["bytes_per_idle_process"] = Double(residentBytes() - rssBefore) / Double(processes)
+
+        // Fan-out: one process sends one message to each; each exits on receipt.
+        let fanStart = ContinuousClock.now
+        try runtime.launch(EntryID("bench:broadcaster")!, host: "system:processes",
+                           arguments: [.array(pids.map { .string($0.description) })], parent: nil, monitor: false, link: false)
+        while runtime.table.count > 1 { try await Task.sleep(for: .microseconds(200)) }
+        figures["fanout_ns_per_recipient"] = (ContinuousClock.now - fanStart).seconds * 1e9 / Double(processes)
+
+        // Round trip between two Lua processes.
+        let outcome = AsyncStream.makeStream(of: ProcessOutcome.self)
+        try runtime.launch(EntryID("bench:pinger")!, host: "system:processes", arguments: [.int(Int64(rounds))],
+                           parent: nil, monitor: false, link: false) { outcome.continuation.yield($0) }
+        for await result in outcome.stream {
+            if case let .result(value) = result, case let .double(ns) = value { figures["round_trip_ns"] = ns }
+            if case let .result(value) = result, case let .int(ns) = value { figures["round_trip_ns"] = Double(ns) }
+            break
+        }
+        return figures
+    }
+
+    private func erlangFigures() -> [String: Double] {
+        let script = Self.repository.appending(path: "bench/peers/processes.erl").path
+        let process = Process()
+        process.executableURL = URL(filePath: "/usr/bin/env")
+        process.arguments = ["escript", script, String(processes), String(rounds)]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return [:] }
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        var figures: [String: Double] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2, let value = Double(parts[1]) { figures[String(parts[0])] = value }
+        }
+        return figures
+    }
+}
+
+/// A Swift-side process that counts the messages it gets.
+final class Collector: WippyProcess.Process {
+    let pid: PID
+    private let state = Mutex<(count: Int, waiter: (target: Int, continuation: CheckedContinuation<Void, Never>)?)>((0, nil))
+
+    init(pid: PID) { self.pid = pid }
+
+    func deliver(_ message: Message) {
+        let ready = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.count += 1
+            if let waiter = state.waiter, state.count >= waiter.target {
+                state.waiter = nil
+                return waiter.continuation
+            }
+            return nil
+        }
+        ready?.resume()
+    }
+
+    func deliver(_ event: ProcessEvent) {}
+    func terminate(reason: String) {}
+
+    func wait(for target: Int) async {
+        await withCheckedContinuation { continuation in
+            let done = state.withLock { state -> Bool in
+                if state.count >= target { return true }
+                state.waiter = (target, continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+}
+
+/// The floor: plain Lua states with the same standard libraries, and a coroutine switch.
+enum BareLua {
+    static func measure(states count: Int, rounds: Int) -> [String: Double] {
+        var figures: [String: Double] = [:]
+        let start = ContinuousClock.now
+        var states: [OpaquePointer] = []
+        var bytes = 0
+        for _ in 0..<count {
+            let L = luaL_newstate()!
+            for (name, open) in [("_G", luaopen_base), ("string", luaopen_string), ("table", luaopen_table),
+                                 ("math", luaopen_math), ("coroutine", luaopen_coroutine), ("os", luaopen_os)] as [(String, lua_CFunction)] {
+                luaL_requiref(L, name, open, 1)
+                wippy_pop(L, 1)
+            }
+            bytes += Int(wippy_memory_bytes(L))
+            states.append(L)
+        }
+        figures["spawn_per_sec"] = Double(count) / (ContinuousClock.now - start).seconds
+        figures["bytes_per_idle_process"] = Double(bytes) / Double(count)
+        // A resume/yield pair inside one state: the cheapest possible switch.
+        let L = states[0]
+        let code = "local co = coroutine.wrap(function() while true do coroutine.yield() end end) for i = 1, \(rounds) do co() end"
+        _ = wippy_loadbuffer(L, code, code.utf8.count, "=bench")
+        let switchStart = ContinuousClock.now
+        _ = wippy_pcall(L, 0, 0)
+        figures["round_trip_ns"] = (ContinuousClock.now - switchStart).seconds * 1e9 / Double(rounds)
+        for state in states { lua_close(state) }
+        return figures
+    }
+}
+
+/// Resident set size of this process, from /proc/self/statm.
+func residentBytes() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = text.split(separator: " ")
+    return (fields.count > 1 ? Int(fields[1]) ?? 0 : 0) * Int(sysconf(Int32(_SC_PAGESIZE)))
+}
