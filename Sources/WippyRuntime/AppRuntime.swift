@@ -27,8 +27,10 @@ public final class AppRuntime: LuaServices, Sendable {
         let table = self.table
         var hosts: [String: ProcessHostService] = [:]
         for entry in app.manifest.sortedEntries where entry.kind == .processHost {
-            let stop = entry.lifecycle?.stopTimeout ?? .seconds(10)
-            hosts[entry.id.description] = ProcessHostService(id: entry.id.description, table: table, stopTimeout: stop, logger: logger)
+            guard case let .processHost(settings) = entry.body else { continue }
+            hosts[entry.id.description] = ProcessHostService(id: entry.id.description, table: table,
+                                                             stopTimeout: settings.lifecycle.stopTimeout,
+                                                             workers: settings.workers, logger: logger)
         }
         self.hosts = hosts
         self.supervisor = Supervisor(logger: logger)

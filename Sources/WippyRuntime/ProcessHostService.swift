@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -15,9 +16,12 @@ public final class ProcessHostService: Service, Sendable {
     private let queue: AsyncStream<LuaProcess>
     private let input: AsyncStream<LuaProcess>.Continuation
     private let live = Mutex<Set<PID>>([])
+    /// The threads processes of this host run on.
+    let executor: ProcessExecutor
 
-    public init(id: String, table: ProcessTable, stopTimeout: Duration, logger: Logger) {
+    public init(id: String, table: ProcessTable, stopTimeout: Duration, workers: Int? = nil, logger: Logger) {
         self.id = id
+        self.executor = ProcessExecutor(workers: workers ?? ProcessInfo.processInfo.activeProcessorCount, name: id)
         self.table = table
         self.stopTimeout = stopTimeout
         self.logger = logger
@@ -34,10 +38,11 @@ public final class ProcessHostService: Service, Sendable {
     }
 
     public func run() async throws {
+        defer { executor.shutdown() }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 for await process in queue {
-                    group.addTask { [self] in
+                    group.addTask(executorPreference: executor) { [self] in
                         await process.run()
                         live.withLock { _ = $0.remove(process.pid) }
                     }

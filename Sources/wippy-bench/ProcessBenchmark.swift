@@ -74,12 +74,14 @@ struct ProcessBenchmark {
         figures["spawn_per_sec"] = Double(processes) / spawned.seconds
         figures["bytes_per_idle_process"] = Double(residentBytes() - rssBefore) / Double(processes)
 
-        // Fan-out: one process sends one message to each; each exits on receipt.
+        // Fan-out: one process sends one message to each; each acknowledges to the collector.
         let fanStart = ContinuousClock.now
         try runtime.launch(EntryID("bench:broadcaster")!, host: "system:processes",
                            arguments: [.array(pids.map { .string($0.description) })], parent: nil, monitor: false, link: false)
-        while runtime.table.count > 1 { try await Task.sleep(for: .microseconds(200)) }
+        await collector.wait(for: 2 * processes)
         figures["fanout_ns_per_recipient"] = (ContinuousClock.now - fanStart).seconds * 1e9 / Double(processes)
+        for pid in pids { try? runtime.table.send(to: pid, Message(from: nil, topic: "stop", payload: .null)) }
+        while runtime.table.count > 1 { try await Task.sleep(for: .milliseconds(1)) }
 
         // Round trip between two Lua processes.
         let outcome = AsyncStream.makeStream(of: ProcessOutcome.self)

@@ -1,7 +1,12 @@
--- idle: tells the collector it is up, then waits; exits on its first message.
+-- idle: tells the collector it is up, then waits; acknowledges every message; "stop" ends it.
 local function idle(collector)
   process.send(collector, "up")
-  process.inbox():receive()
+  local inbox = process.inbox()
+  while true do
+    local msg = inbox:receive()
+    if msg:topic() == "stop" then return end
+    process.send(collector, "ack")
+  end
 end
 
 -- pinger: `rounds` send → receive round trips with a ponger; returns nanoseconds per round trip.
