@@ -1,29 +1,68 @@
 /// A process identifier, written `{host|0x0000a}`: the ID of the host the process runs on (a
 /// `process.host` for Lua processes, an `http.service` for WebSocket connections) and a number
 /// unique in the runtime.
+///
+/// PIDs travel as text through Lua and JSON, so the text is made once and kept; hashing uses the
+/// number alone (unique within a runtime), which keeps message routing cheap.
 public struct PID: Hashable, Sendable, CustomStringConvertible {
-    public var host: String
-    public var number: UInt64
+    public let host: String
+    public let number: UInt64
+    /// `{system:processes|0x0000a}`: lowercase hex, at least five digits.
+    public let description: String
 
     public init(host: String, number: UInt64) {
         self.host = host
         self.number = number
+        let hex = String(number, radix: 16)
+        self.description = "{\(host)|0x\(String(repeating: "0", count: max(0, 5 - hex.count)))\(hex)}"
     }
 
-    /// `{system:processes|0x0000a}`: lowercase hex, at least five digits.
-    public var description: String {
-        let hex = String(number, radix: 16)
-        return "{\(host)|0x\(String(repeating: "0", count: max(0, 5 - hex.count)))\(hex)}"
+    private init(host: String, number: UInt64, description: String) {
+        self.host = host
+        self.number = number
+        self.description = description
     }
 
     /// Parses `{host|0x…}`; nil for anything else.
     public init?(_ text: String) {
-        guard text.hasPrefix("{"), text.hasSuffix("}"), let bar = text.lastIndex(of: "|") else { return nil }
-        let host = text[text.index(after: text.startIndex)..<bar]
-        let digits = text[text.index(after: bar)..<text.index(before: text.endIndex)]
-        guard !host.isEmpty, digits.hasPrefix("0x"), let number = UInt64(digits.dropFirst(2), radix: 16) else {
-            return nil
+        let bytes = text.utf8
+        guard bytes.count >= 6, bytes.first == UInt8(ascii: "{"), bytes.last == UInt8(ascii: "}"),
+              let bar = bytes.lastIndex(of: UInt8(ascii: "|")) else { return nil }
+        let digitsStart = bytes.index(bar, offsetBy: 3, limitedBy: bytes.endIndex) ?? bytes.endIndex
+        let end = bytes.index(before: bytes.endIndex)
+        guard digitsStart < end, bytes[bytes.index(after: bar)] == UInt8(ascii: "0"),
+              bytes[bytes.index(bar, offsetBy: 2)] == UInt8(ascii: "x") else { return nil }
+        var number: UInt64 = 0
+        var canonical = true  // lowercase, at least five digits, no extra leading zeros
+        var index = digitsStart
+        while index < end {
+            let byte = bytes[index]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"):
+                digit = byte - UInt8(ascii: "A") + 10
+                canonical = false
+            default: return nil
+            }
+            guard number <= (UInt64.max >> 4) else { return nil }
+            number = number << 4 | UInt64(digit)
+            index = bytes.index(after: index)
         }
-        self.init(host: String(host), number: number)
+        let hostStart = bytes.index(after: bytes.startIndex)
+        guard hostStart < bar else { return nil }
+        let digitCount = bytes.distance(from: digitsStart, to: end)
+        if digitCount < 5 || (digitCount > 5 && bytes[digitsStart] == UInt8(ascii: "0")) { canonical = false }
+        let host = String(Substring(text.utf8[hostStart..<bar]))
+        self = canonical ? PID(host: host, number: number, description: text) : PID(host: host, number: number)
+    }
+
+    public static func == (lhs: PID, rhs: PID) -> Bool {
+        lhs.number == rhs.number && lhs.host == rhs.host
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(number)
     }
 }

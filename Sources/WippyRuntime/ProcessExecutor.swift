@@ -9,6 +9,8 @@ import Synchronization
 /// for ~50 µs, so a reply sent by the process that ran last is picked up without a kernel round trip.
 public final class ProcessExecutor: TaskExecutor, @unchecked Sendable {
     private let queue = Mutex(Queue())
+    /// Jobs waiting, readable without the lock: spinning workers poll this, not the mutex.
+    private let pending = Atomic<Int>(0)
     private let wake = NSCondition()
     private let spinFor: Duration
 
@@ -48,11 +50,18 @@ public final class ProcessExecutor: TaskExecutor, @unchecked Sendable {
             queue.jobs.append(unowned)
             return queue.sleeping
         }
+        pending.add(1, ordering: .releasing)
         if sleeping > 0 {
             wake.lock()
             wake.signal()
             wake.unlock()
         }
+    }
+
+    private func take() -> UnownedJob? {
+        guard let job = queue.withLock({ $0.pop() }) else { return nil }
+        pending.subtract(1, ordering: .relaxed)
+        return job
     }
 
     /// Lets the workers finish the queued jobs and exit. Jobs enqueued afterwards still run.
@@ -66,7 +75,7 @@ public final class ProcessExecutor: TaskExecutor, @unchecked Sendable {
     private func work() {
         let executor = asUnownedTaskExecutor()
         while true {
-            if let job = queue.withLock({ $0.pop() }) {
+            if let job = take() {
                 job.runSynchronously(on: executor)
                 continue
             }
@@ -74,7 +83,7 @@ public final class ProcessExecutor: TaskExecutor, @unchecked Sendable {
             let spinUntil = ContinuousClock.now + spinFor
             var found: UnownedJob?
             while found == nil, ContinuousClock.now < spinUntil {
-                found = queue.withLock { $0.pop() }
+                if pending.load(ordering: .acquiring) > 0 { found = take() }
             }
             if let found {
                 found.runSynchronously(on: executor)

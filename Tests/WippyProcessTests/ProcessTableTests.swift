@@ -81,3 +81,18 @@ struct ProcessTableTests {
         #expect(peer.terminated.withLock { $0 } == nil)
     }
 }
+
+@Suite("PID text")
+struct PIDTextTests {
+    @Test func parsedPIDsPrintCanonically() {
+        #expect(PID("{h|0x1}")?.description == "{h|0x00001}")
+        #expect(PID("{h|0x0000A}")?.description == "{h|0x0000a}")
+        #expect(PID("{h|0x000001}")?.description == "{h|0x00001}")
+        #expect(PID("{h|0x123456}")?.description == "{h|0x123456}")
+        #expect(PID("{h|0x1}") == PID(host: "h", number: 1))
+        #expect(PID("{h|0x1}") != PID(host: "g", number: 1))
+        #expect(PID("{h|0x}") == nil)
+        #expect(PID("{h|0xg1}") == nil)
+        #expect(PID("{h|1x01}") == nil)
+    }
+}
