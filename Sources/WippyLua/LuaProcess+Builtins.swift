@@ -65,6 +65,9 @@ extension LuaProcess {
 
     /// Suspends the coroutine; the run loop resumes it. Raises where Lua cannot yield.
     static func suspend(_ L: OpaquePointer) -> Int32 {
+        guard L == owner(L).mainThread else {
+            return raise(L, "cannot block inside a coroutine created with the coroutine library: only the process's own code may wait")
+        }
         guard lua_isyieldable(L) != 0 else {
             return raise(L, "cannot block here: blocking calls are not allowed inside metamethods, C iterators or sort comparators")
         }

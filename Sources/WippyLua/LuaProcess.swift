@@ -42,6 +42,8 @@ public final class LuaProcess: Process, @unchecked Sendable {
     /// Set by asynchronous built-ins before they yield; its values are the results of the call.
     var pendingOperation: (@Sendable () async -> [Payload])?
     var timers: [Int: Task<Void, Never>] = [:]
+    /// The coroutine running the method: the only thread that may block.
+    var mainThread: OpaquePointer?
 
     enum WaitRequest {
         case untilWoken
@@ -133,6 +135,7 @@ public final class LuaProcess: Process, @unchecked Sendable {
             return .failure("\(entryID): cannot load the code: \(error)")
         }
         guard let co = lua_newthread(L) else { return .failure("out of memory") }
+        mainThread = co
         lua_rotate(L, -3, 1)  // [thread, main, chunk]: the thread stays referenced from L's stack
         lua_xmove(L, co, 2)
         LuaBridge.pushString(program.method ?? "main", co)

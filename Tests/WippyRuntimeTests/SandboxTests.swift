@@ -15,6 +15,8 @@ struct SandboxTests {
         #expect(result["require_json_unlisted"]?.stringValue?.contains("add it to the entry's modules") == true)
         #expect(result["os_time"] == Payload.string("number"))
         #expect(result["string_ok"] == Payload.string("42"))
+        #expect(result["block_in_coroutine"]?.stringValue?.contains("cannot block inside a coroutine") == true)
+        #expect(result["block_in_sort"]?.stringValue?.contains("cannot block") == true, "\(String(describing: result["block_in_sort"]))")
     }
 
     @Test func requireOfAnUnlistedModuleFailsTheProcessWithAClearError() async throws {

@@ -15,6 +15,8 @@ local function run()
     require_json_unlisted = try(function() return require("json") end),
     os_time = type(os.time()),
     string_ok = ("%d"):format(42),
+    block_in_coroutine = select(2, coroutine.resume(coroutine.create(function() process.inbox():receive() end))),
+    block_in_sort = try(function() table.sort({ 3, 1, 2 }, function(a, b) process.inbox():receive() return a < b end) end),
   }
 end
 
