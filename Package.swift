@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // Layer 0: the system Lua 5.4 (liblua5.4-dev); every lua_* call lives in WippyLua.
@@ -39,10 +41,17 @@ let package = Package(
             dependencies: ["CLua", "WippyProcess", "WippyManifest", .product(name: "Logging", package: "swift-log"),
                            .product(name: "DequeModule", package: "swift-collections")]
         ),
+        // HTTP: the route table, the server (Hummingbird), requests handed to function.lua handlers.
+        .target(
+            name: "WippyHTTP",
+            dependencies: ["WippyLua", "WippyProcess", "WippyManifest",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HTTPTypes", package: "swift-http-types")]
+        ),
         // Turns a checked app into running services: hosts, supervisor, logging.
         .target(
             name: "WippyRuntime",
-            dependencies: ["WippyGraph", "WippyManifest", "WippyProcess", "WippyLua",
+            dependencies: ["WippyGraph", "WippyManifest", "WippyProcess", "WippyLua", "WippyHTTP",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
@@ -72,6 +81,7 @@ let package = Package(
         .testTarget(name: "WippyGraphTests", dependencies: ["WippyGraph", "WippyManifest"]),
         .testTarget(name: "WippyProcessTests", dependencies: ["WippyProcess"]),
         .testTarget(name: "WippyRuntimeTests", dependencies: ["WippyRuntime", "WippyGraph", "WippyManifest", "WippyProcess"]),
+        .testTarget(name: "WippyHTTPTests", dependencies: ["WippyHTTP", "WippyRuntime", "WippyGraph", "WippyManifest", "WippyProcess"]),
         .testTarget(name: "WippyCLITests", dependencies: ["wippy"]),
     ]
 )

@@ -42,6 +42,8 @@ public final class LuaProcess: Process, @unchecked Sendable {
     /// Set by asynchronous built-ins before they yield; its values are the results of the call.
     var pendingOperation: (@Sendable () async -> [Payload])?
     var timers: [Int: Task<Void, Never>] = [:]
+    /// The HTTP request this process answers, when it runs a handler (for the `http` module).
+    public var exchange: HTTPExchange?
     /// The coroutine running the method: the only thread that may block.
     var mainThread: OpaquePointer?
 

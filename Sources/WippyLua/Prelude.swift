@@ -203,6 +203,7 @@ local factories = {
   time = chunk_module("time"),
   pubsub = chunk_module("pubsub"),
   logger = chunk_module("logger"),
+  http = chunk_module("http"),
   funcs = function() return { call = B.call } end,
   registry = function() return { get = B.registry_get, find = B.registry_find } end,
   process = function() return process end,
@@ -347,6 +348,53 @@ return {
     if type(message) ~= "table" then return nil, "pubsub.send expects a message from pubsub.message.new" end
     return process.send(message.to, message.topic, message.payload)
   end,
+}
+"""#,
+        "http": #"""
+local B = ...
+local setmetatable, type = setmetatable, type
+local Request = { __name = "http.request" }
+Request.__index = Request
+for _, name in ipairs({ "method", "path", "param", "params", "query", "query_params", "header",
+                        "headers", "body", "content_type", "host", "remote_addr" }) do
+  Request[name] = function(self, key) return B.http_get(name, key) end
+end
+function Request:body_json()
+  local body = B.http_get("body")
+  if body == nil or body == "" then return nil, "the request has no body" end
+  return B.json_decode(body)
+end
+
+local Response = { __name = "http.response" }
+Response.__index = Response
+function Response:set_status(code) return B.http_set("status", code) end
+function Response:set_header(name, value) return B.http_set("header", name, value) end
+function Response:set_content_type(value) return B.http_set("header", "Content-Type", value) end
+function Response:write(text) return B.http_set("write", text) end
+function Response:write_json(value)
+  local text, err = B.json_encode(value)
+  if not text then return nil, err end
+  B.http_set("header", "Content-Type", "application/json")
+  return B.http_set("write", text)
+end
+
+local request, response = setmetatable({}, Request), setmetatable({}, Response)
+local function in_handler() return B.http_get("active") end
+return {
+  request = function()
+    if not in_handler() then return nil, "http.request() is only available in an HTTP handler" end
+    return request
+  end,
+  response = function()
+    if not in_handler() then return nil, "http.response() is only available in an HTTP handler" end
+    return response
+  end,
+  STATUS = {
+    OK = 200, CREATED = 201, ACCEPTED = 202, NO_CONTENT = 204, MOVED_PERMANENTLY = 301, FOUND = 302,
+    NOT_MODIFIED = 304, BAD_REQUEST = 400, UNAUTHORIZED = 401, FORBIDDEN = 403, NOT_FOUND = 404,
+    METHOD_NOT_ALLOWED = 405, CONFLICT = 409, TOO_MANY_REQUESTS = 429, INTERNAL_SERVER_ERROR = 500,
+    SERVICE_UNAVAILABLE = 503,
+  },
 }
 """#,
         "logger": #"""

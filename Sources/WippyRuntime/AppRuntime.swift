@@ -1,5 +1,6 @@
 import Logging
 import ServiceLifecycle
+import WippyHTTP
 import WippyGraph
 import WippyLua
 import WippyManifest
@@ -14,13 +15,17 @@ public final class AppRuntime: LuaServices, Sendable {
     public let table = ProcessTable()
     public let hosts: [String: ProcessHostService]
     public let supervisor: Supervisor
+    /// One server per `http.service` that has routes (or is auto-start).
+    public let servers: [HTTPServerService]
     let logger: Logger
     let memoryLimit: Int
 
     /// - Parameters:
     ///   - clock: the supervisor's clock (tests pass a manual one).
     ///   - memoryLimit: most bytes one Lua process may allocate.
-    public init(app: CheckedApp, logger: Logger, memoryLimit: Int = 64 << 20, clock: any ServiceClock = SystemServiceClock()) {
+    ///   - address: listen address for the built-in `system:http` (`--addr`, `WIPPY_ADDR`).
+    public init(app: CheckedApp, logger: Logger, memoryLimit: Int = 64 << 20, clock: any ServiceClock = SystemServiceClock(),
+                address: String? = nil) {
         self.app = app
         self.logger = logger
         self.memoryLimit = memoryLimit
@@ -34,6 +39,16 @@ public final class AppRuntime: LuaServices, Sendable {
         }
         self.hosts = hosts
         self.supervisor = Supervisor(logger: logger)
+        let handle = Handler()
+        self.servers = app.manifest.sortedEntries.compactMap { entry -> HTTPServerService? in
+            guard case let .httpService(service) = entry.body else { return nil }
+            let routes = RouteTable(manifest: app.manifest, server: entry.id)
+            guard !routes.routes.isEmpty || (service.lifecycle.autoStart && !entry.location.isBuiltIn) else { return nil }
+            let listen = entry.id == SystemNamespace.http ? (address ?? service.address) : service.address
+            return HTTPServerService(id: entry.id, address: listen, routes: routes, logger: logger) { route, exchange in
+                await handle.runtime?.handle(route, exchange) ?? .failure(.init("the runtime is gone"))
+            }
+        }
         // Runners need `self` to launch processes; build them now that every stored property is set.
         let runners = Self.servicesToStart(app).compactMap { entry -> ServiceRunner? in
             guard case let .processService(service) = entry.body else { return nil }
@@ -45,12 +60,28 @@ public final class AppRuntime: LuaServices, Sendable {
             }
         }
         supervisor.runners = runners
+        handle.runtime = self
     }
 
-    /// Services for a `ServiceGroup`, in start order: hosts first, then the supervisor (so that a
-    /// graceful shutdown stops services before their hosts).
+    /// Lets servers reach the runtime that owns them without a reference cycle.
+    private final class Handler: @unchecked Sendable {
+        weak var runtime: AppRuntime?
+    }
+
+    /// Runs the route's function.lua for one request, as a short-lived process of its own.
+    func handle(_ route: RouteTable.Route, _ exchange: HTTPExchange) async -> Result<Void, HTTPServerService.HandlerFailure> {
+        let process = LuaProcess(pid: table.makePID(host: route.function.description), entryID: route.function.description,
+                                 program: route.program, arguments: [], context: luaContext)
+        process.exchange = exchange
+        table.add(process)
+        if case let .failure(message) = await process.run() { return .failure(.init(message)) }
+        return .success(())
+    }
+
+    /// Services for a `ServiceGroup`, in start order: hosts, the supervisor, the HTTP servers (a
+    /// graceful shutdown runs in reverse: servers stop accepting, services stop, then hosts).
     public var services: [any Service] {
-        hosts.keys.sorted().map { hosts[$0]! } + [supervisor]
+        hosts.keys.sorted().map { hosts[$0]! } + [supervisor] + servers
     }
 
     /// Auto-start services and everything they require, in start order.

@@ -30,6 +30,9 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(parsing: .remaining, help: "Arguments for the -x entry's method.")
     var arguments: [String] = []
 
+    @Option(help: "Listen address of the built-in system:http server, e.g. :9000 or 127.0.0.1:8080 (default: $WIPPY_ADDR, else :8080).")
+    var addr: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
@@ -46,7 +49,8 @@ struct RunCommand: AsyncParsableCommand {
             let count = checked.diagnostics.count
             throw ValidationFailure(message: "\(count) \(count == 1 ? "error" : "errors")")
         }
-        let runtime = AppRuntime(app: checked, logger: logger)
+        let address = addr ?? ProcessInfo.processInfo.environment["WIPPY_ADDR"].flatMap { $0.isEmpty ? nil : $0 }
+        let runtime = AppRuntime(app: checked, logger: logger, address: address)
         if let execute {
             try await runOnce(execute, runtime: runtime, logger: logger)
             return

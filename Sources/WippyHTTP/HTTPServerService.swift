@@ -1,0 +1,122 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+import WippyLua
+import WippyManifest
+
+/// What a request context carries: the client's address.
+public struct WippyRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var remoteAddress: String
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? ""
+    }
+}
+
+/// An `http.service`: a listener whose requests are answered from a swappable ``RouteTable``.
+public final class HTTPServerService: Service, Sendable {
+    public let id: EntryID
+    public let address: String
+    private let table: Mutex<RouteTable>
+    private let handler: @Sendable (RouteTable.Route, HTTPExchange) async -> Result<Void, HandlerFailure>
+    private let logger: Logger
+    private let bound = Mutex<Int?>(nil)
+    /// Largest request body read (bytes).
+    public static let maxBodySize = 16 << 20
+
+    /// A handler that failed: the message goes to the log, the client gets a 500.
+    public struct HandlerFailure: Error, Sendable {
+        public var message: String
+        public init(_ message: String) { self.message = message }
+    }
+
+    public init(id: EntryID, address: String, routes: RouteTable, logger: Logger,
+                handler: @escaping @Sendable (RouteTable.Route, HTTPExchange) async -> Result<Void, HandlerFailure>) {
+        self.id = id
+        self.address = address
+        self.table = Mutex(routes)
+        self.logger = logger
+        self.handler = handler
+    }
+
+    /// Replaces the routes at once; requests in flight finish with the table they started with.
+    public func replaceRoutes(_ routes: RouteTable) {
+        table.withLock { $0 = routes }
+    }
+
+    /// The port actually bound (useful with port 0), once listening.
+    public var port: Int? { bound.withLock { $0 } }
+
+    public func run() async throws {
+        let (host, port) = try Self.split(address)
+        let responder = CallbackResponder<WippyRequestContext> { [self] request, context in
+            try await respond(to: request, context: context)
+        }
+        let app = Application(
+            responder: responder,
+            configuration: .init(address: .hostname(host, port: port), serverName: "wippy"),
+            onServerRunning: { [self] channel in bound.withLock { $0 = channel.localAddress?.port } },
+            logger: logger)
+        try await app.run()
+    }
+
+    private func respond(to request: Request, context: WippyRequestContext) async throws -> Response {
+        let path = request.uri.path
+        let routes = table.withLock { $0 }
+        switch routes.match(method: request.method.rawValue, path: path) {
+        case .notFound:
+            return Self.json(.notFound, ["error": "not found: \(path)"])
+        case let .methodNotAllowed(allowed):
+            var response = Self.json(.methodNotAllowed, ["error": "method \(request.method.rawValue) not allowed on \(path)"])
+            response.headers[.allow] = allowed.joined(separator: ", ")
+            return response
+        case let .found(route, parameters):
+            let body = try await request.body.collect(upTo: Self.maxBodySize)
+            let exchange = HTTPExchange(
+                method: request.method.rawValue, path: path, parameters: parameters,
+                query: request.uri.queryParameters.map { (String($0.key), String($0.value)) },
+                headers: request.headers.map { ($0.name.canonicalName, $0.value) },
+                body: Array(body.readableBytesView), remoteAddress: context.remoteAddress,
+                host: request.head.authority ?? "")
+            switch await handler(route, exchange) {
+            case let .failure(failure):
+                logger.error("\(route.endpoint) (\(route.function)) failed: \(failure.message)")
+                return Self.json(.internalServerError, ["error": failure.message])
+            case .success:
+                return Self.response(from: exchange)
+            }
+        }
+    }
+
+    static func response(from exchange: HTTPExchange) -> Response {
+        var headers = HTTPFields()
+        for (name, value) in exchange.responseHeaders {
+            if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
+        }
+        return Response(status: .init(code: exchange.status), headers: headers,
+                        body: .init(byteBuffer: ByteBuffer(bytes: exchange.responseBody)))
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ object: [String: String]) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        return Response(status: status, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// `":8080"` → ("0.0.0.0", 8080); `"127.0.0.1:0"` → ("127.0.0.1", 0).
+    static func split(_ address: String) throws -> (String, Int) {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
+              (0...65535).contains(port) else {
+            throw HandlerFailure("bad listen address \"\(address)\" (use HOST:PORT or :PORT)")
+        }
+        var host = String(address[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host.isEmpty ? "0.0.0.0" : host, port)
+    }
+}

@@ -1,0 +1,74 @@
+import WippyManifest
+
+/// The routes of one `http.service`: router prefix + endpoint path → function, matched segment by
+/// segment (`/users/{id}` binds `id`). Immutable; a new table replaces the old one as a whole.
+public struct RouteTable: Sendable {
+    /// One endpoint.
+    public struct Route: Sendable {
+        public var method: String
+        public var segments: [Segment]
+        /// The endpoint entry (for logs) and the function.lua that answers.
+        public var endpoint: EntryID
+        public var function: EntryID
+        public var program: LuaProgram
+    }
+
+    public enum Segment: Sendable, Equatable {
+        case literal(String)
+        case parameter(String)
+    }
+
+    /// The outcome of looking a request up.
+    public enum Match: Sendable {
+        case found(Route, parameters: [String: String])
+        /// The path exists, not with this method.
+        case methodNotAllowed(allowed: [String])
+        case notFound
+    }
+
+    public private(set) var routes: [Route] = []
+
+    public init() {}
+
+    /// The endpoints of `manifest` mounted on routers of the server `server`.
+    public init(manifest: Manifest, server: EntryID) {
+        for entry in manifest.sortedEntries {
+            guard case let .httpEndpoint(endpoint) = entry.body,
+                  case let .httpRouter(router)? = manifest[endpoint.router.target]?.body,
+                  router.server.target == server,
+                  case let .functionLua(program, _)? = manifest[endpoint.function.target]?.body else { continue }
+            routes.append(Route(method: endpoint.method, segments: Self.segments(router.prefix + "/" + endpoint.path),
+                                endpoint: entry.id, function: endpoint.function.target, program: program))
+        }
+    }
+
+    static func segments(_ path: String) -> [Segment] {
+        path.split(separator: "/").map { part in
+            if part.hasPrefix("{"), part.hasSuffix("}") { return .parameter(String(part.dropFirst().dropLast())) }
+            return .literal(String(part))
+        }
+    }
+
+    public func match(method: String, path: String) -> Match {
+        let parts = path.split(separator: "/")
+        var allowed: [String] = []
+        for route in routes where route.segments.count == parts.count {
+            var parameters: [String: String] = [:]
+            var matches = true
+            for (segment, part) in zip(route.segments, parts) {
+                switch segment {
+                case let .literal(text) where text == part: continue
+                case let .parameter(name): parameters[name] = String(part).removingPercentEncoding ?? String(part)
+                default: matches = false
+                }
+                if !matches { break }
+            }
+            guard matches else { continue }
+            if route.method == method || (method == "HEAD" && route.method == "GET") {
+                return .found(route, parameters: parameters)
+            }
+            allowed.append(route.method)
+        }
+        return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
+import ServiceLifecycle
+import Testing
+import WippyGraph
+import WippyManifest
+import WippyRuntime
+
+/// A real server on 127.0.0.1 (ephemeral port) running the fixture app, and a real HTTP client.
+@Suite("HTTP server with Lua handlers")
+struct HTTPServerTests {
+    static let fixture = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appending(path: "Fixtures/http/basic").path
+
+    struct Reply {
+        var status: Int
+        var headers: [String: String]
+        var body: String
+    }
+
+    /// Starts the app, runs `body` with the base URL, then stops the app.
+    static func withServer(_ body: (URL) async throws -> Void) async throws {
+        let app = CheckedApp(directory: fixture, loader: try ManifestLoader())
+        #expect(app.diagnostics.isEmpty, "\(app.diagnostics)")
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let runtime = AppRuntime(app: app, logger: logger)
+        let server = try #require(runtime.servers.first)
+        let group = ServiceGroup(configuration: .init(services: runtime.services.map { .init(service: $0) }, logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while server.port == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            let port = try #require(server.port)
+            try await body(URL(string: "http://127.0.0.1:\(port)")!)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    static func request(_ url: URL, method: String = "GET", headers: [String: String] = [:], body: String? = nil) async throws -> Reply {
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        request.httpBody = body.map { Data($0.utf8) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = try #require(response as? HTTPURLResponse)
+        var fields: [String: String] = [:]
+        for (key, value) in http.allHeaderFields { fields["\(key)".lowercased()] = "\(value)" }
+        return Reply(status: http.statusCode, headers: fields, body: String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func paramsQueryHeadersStatusAndBody() async throws {
+        try await Self.withServer { base in
+            let reply = try await Self.request(base.appending(path: "api/hello/ada").appending(queryItems: [.init(name: "q", value: "1")]),
+                                               headers: ["X-Test": "present"])
+            #expect(reply.status == 201)
+            #expect(reply.headers["x-greeting"] == "yes")
+            #expect(reply.headers["content-type"] == "text/plain")
+            #expect(reply.body == "hello ada from GET /api/hello/ada q=1 h=present")
+        }
+    }
+
+    @Test func jsonBodyAndWriteJSON() async throws {
+        try await Self.withServer { base in
+            let reply = try await Self.request(base.appending(path: "api/echo"), method: "POST",
+                                               headers: ["Content-Type": "application/json"], body: #"{"n": [1, 2], "s": "x"}"#)
+            #expect(reply.status == 200)
+            #expect(reply.headers["content-type"] == "application/json")
+            #expect(reply.body == #"{"got":{"n":[1,2],"s":"x"},"params":[],"type":"application/json"}"#)
+            let bad = try await Self.request(base.appending(path: "api/echo"), method: "POST", body: "{oops")
+            #expect(bad.status == 400)
+            #expect(bad.body.contains("json.decode"))
+        }
+    }
+
+    @Test func notFoundWrongMethodAndQuietHandlers() async throws {
+        try await Self.withServer { base in
+            let missing = try await Self.request(base.appending(path: "api/nothing"))
+            #expect(missing.status == 404)
+            let wrong = try await Self.request(base.appending(path: "api/echo"))
+            #expect(wrong.status == 405)
+            #expect(wrong.headers["allow"] == "POST")
+            let quiet = try await Self.request(base.appending(path: "api/quiet"))
+            #expect(quiet.status == 200)
+            #expect(quiet.body.isEmpty)
+        }
+    }
+
+    @Test func luaErrorGives500AndTheServerGoesOn() async throws {
+        try await Self.withServer { base in
+            let failed = try await Self.request(base.appending(path: "api/fail"))
+            #expect(failed.status == 500)
+            #expect(failed.body == #"{"error":"handler exploded"}"#)
+            let next = try await Self.request(base.appending(path: "api/hello/again"))
+            #expect(next.status == 201)
+        }
+    }
+}
