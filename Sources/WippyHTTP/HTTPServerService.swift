@@ -71,6 +71,9 @@ public final class HTTPServerService: Service, Sendable {
         let routes = table.withLock { $0 }
         switch routes.match(method: request.method.rawValue, path: path) {
         case .notFound:
+            if let (site, rest) = routes.staticSite(for: path) {
+                return StaticFiles.serve(site.site, relativePath: rest, method: request.method)
+            }
             return Self.json(.notFound, ["error": "not found: \(path)"])
         case let .methodNotAllowed(allowed):
             var response = Self.json(.methodNotAllowed, ["error": "method \(request.method.rawValue) not allowed on \(path)"])

@@ -26,7 +26,15 @@ public struct RouteTable: Sendable {
         case notFound
     }
 
+    /// A folder served under a path (`http.static`).
+    public struct StaticSite: Sendable {
+        public var path: String
+        public var site: HTTPStatic
+    }
+
     public private(set) var routes: [Route] = []
+    /// Longest path first, so that `/docs` wins over `/`.
+    public private(set) var statics: [StaticSite] = []
 
     public init() {}
 
@@ -40,7 +48,27 @@ public struct RouteTable: Sendable {
             routes.append(Route(method: endpoint.method, segments: Self.segments(router.prefix + "/" + endpoint.path),
                                 endpoint: entry.id, function: endpoint.function.target, program: program))
         }
+        for entry in manifest.sortedEntries {
+            guard case let .httpStatic(site) = entry.body, site.server.target == server else { continue }
+            let path = "/" + site.path.split(separator: "/").joined(separator: "/")
+            statics.append(StaticSite(path: path, site: site))
+        }
+        statics.sort { $0.path.count > $1.path.count }
     }
+
+    /// The static site whose path is a prefix of `path`, and the rest of the path below it.
+    public func staticSite(for path: String) -> (StaticSite, String)? {
+        for candidate in statics {
+            if candidate.path == "/" { return (candidate, path) }
+            if path == candidate.path || path.hasPrefix(candidate.path + "/") {
+                return (candidate, String(path.dropFirst(candidate.path.count)))
+            }
+        }
+        return nil
+    }
+
+    /// Whether the table has anything to serve.
+    public var isEmpty: Bool { routes.isEmpty && statics.isEmpty }
 
     static func segments(_ path: String) -> [Segment] {
         path.split(separator: "/").map { part in

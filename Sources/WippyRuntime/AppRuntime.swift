@@ -43,7 +43,7 @@ public final class AppRuntime: LuaServices, Sendable {
         self.servers = app.manifest.sortedEntries.compactMap { entry -> HTTPServerService? in
             guard case let .httpService(service) = entry.body else { return nil }
             let routes = RouteTable(manifest: app.manifest, server: entry.id)
-            guard !routes.routes.isEmpty || (service.lifecycle.autoStart && !entry.location.isBuiltIn) else { return nil }
+            guard !routes.isEmpty || (service.lifecycle.autoStart && !entry.location.isBuiltIn) else { return nil }
             let listen = entry.id == SystemNamespace.http ? (address ?? service.address) : service.address
             return HTTPServerService(id: entry.id, address: listen, routes: routes, logger: logger) { route, exchange in
                 await handle.runtime?.handle(route, exchange) ?? .failure(.init("the runtime is gone"))

@@ -100,3 +100,26 @@ struct HTTPServerTests {
         }
     }
 }
+
+extension HTTPServerTests {
+    @Test func staticFilesWithIndexAndNoEscape() async throws {
+        try await Self.withServer { base in
+            let home = try await Self.request(base)
+            #expect(home.status == 200)
+            #expect(home.body.contains("home page"))
+            #expect(home.headers["content-type"]?.hasPrefix("text/html") == true)
+            #expect(home.headers["cache-control"] == "max-age=60")
+            let css = try await Self.request(base.appending(path: "style.css"))
+            #expect(css.headers["content-type"]?.hasPrefix("text/css") == true)
+            let docs = try await Self.request(base.appending(path: "docs/"))
+            #expect(docs.body == "docs index\n")
+            let missing = try await Self.request(base.appending(path: "nope.txt"))
+            #expect(missing.status == 404)
+            let escape = try await Self.request(URL(string: base.absoluteString + "/%2e%2e/secret.txt")!)
+            #expect(escape.status == 404)
+            #expect(escape.body != "secret\n")  // the file outside the folder is not served
+            // Routes win over the static site mounted at /.
+            #expect(try await Self.request(base.appending(path: "api/quiet")).status == 200)
+        }
+    }
+}
