@@ -59,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "wippy",
             dependencies: [
-                "WippyManifest", "WippyGraph", "WippyRuntime", "WippyProcess", "CLua",
+                "WippyManifest", "WippyGraph", "WippyRuntime", "WippyProcess", "WippyHTTP", "CLua",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

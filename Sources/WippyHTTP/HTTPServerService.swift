@@ -36,6 +36,11 @@ public final class HTTPServerService: Service, Sendable {
         public init(_ message: String) { self.message = message }
     }
 
+    /// A listen address that cannot be used, with the server's ID.
+    public struct ListenError: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
     public init(id: EntryID, address: String, routes: RouteTable, logger: Logger,
                 handler: @escaping @Sendable (RouteTable.Route, HTTPExchange) async -> Result<Void, HandlerFailure>) {
         self.id = id
@@ -63,7 +68,11 @@ public final class HTTPServerService: Service, Sendable {
             configuration: .init(address: .hostname(host, port: port), serverName: "wippy"),
             onServerRunning: { [self] channel in bound.withLock { $0 = channel.localAddress?.port } },
             logger: logger)
-        try await app.run()
+        do {
+            try await app.run()
+        } catch {
+            throw ListenError(description: "\(id) cannot listen on \(address): \(error)")
+        }
     }
 
     private func respond(to request: Request, context: WippyRequestContext) async throws -> Response {
@@ -113,10 +122,10 @@ public final class HTTPServerService: Service, Sendable {
     }
 
     /// `":8080"` → ("0.0.0.0", 8080); `"127.0.0.1:0"` → ("127.0.0.1", 0).
-    static func split(_ address: String) throws -> (String, Int) {
+    public static func split(_ address: String) throws(ListenError) -> (String, Int) {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
               (0...65535).contains(port) else {
-            throw HandlerFailure("bad listen address \"\(address)\" (use HOST:PORT or :PORT)")
+            throw ListenError(description: "bad listen address \"\(address)\" (use HOST:PORT or :PORT, e.g. :8080 or 127.0.0.1:9000)")
         }
         var host = String(address[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }

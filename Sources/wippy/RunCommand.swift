@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import WippyManifest
 import WippyProcess
+import WippyHTTP
 import WippyRuntime
 
 extension WippyLogHandler.Format: ExpressibleByArgument {}
@@ -50,6 +51,11 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationFailure(message: "\(count) \(count == 1 ? "error" : "errors")")
         }
         let address = addr ?? ProcessInfo.processInfo.environment["WIPPY_ADDR"].flatMap { $0.isEmpty ? nil : $0 }
+        if let address {
+            do { _ = try HTTPServerService.split(address) } catch {
+                throw ValidationError("\(addr != nil ? "--addr" : "WIPPY_ADDR"): \(error)")
+            }
+        }
         let runtime = AppRuntime(app: checked, logger: logger, address: address)
         if let execute {
             try await runOnce(execute, runtime: runtime, logger: logger)

@@ -100,3 +100,12 @@ struct RunCommandTests {
         #expect(result.stderr.contains("test:returns_error failed: it went wrong"))
     }
 }
+
+extension RunCommandTests {
+    @Test func badListenAddressIsRefusedBeforeStarting() throws {
+        let result = try CLITests.wippy("run", "apps/", "--addr", "nonsense")
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("--addr: bad listen address \"nonsense\""))
+        #expect(!result.stderr.contains("started"))
+    }
+}
