@@ -89,3 +89,19 @@ struct LuaProcessTests {
         #expect(result["err6"]?.stringValue?.contains("channel cannot be sent") == true)
     }
 }
+
+extension LuaProcessTests {
+    @Test func listenMonitorLinkCancelCaseSendTimersAndTickers() async throws {
+        let result = try await RuntimeHarness.run("test:more").value()
+        #expect(result["listen_raw"] == Payload.int(1))
+        #expect(result["listen_message"] == Payload.string("full:m"))
+        #expect(result["inbox_rest"] == Payload.string("to the inbox"))
+        #expect(result["monitor_kind"] == Payload.string("pid.exit"))
+        #expect(result["monitor_result"] == Payload.string("cancelled: please stop"))
+        #expect(result["monitor_dead"] == Payload.bool(true))
+        #expect(result["case_send"] == Payload.string("sent"))
+        #expect(result["timer_fired"] == Payload.bool(true))
+        #expect(result["ticks"] == Payload.int(2))
+        #expect(result["unix"] == Payload.int(1_700_000_000))
+    }
+}
