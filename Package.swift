@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
     ],
     targets: [
         // Layer 0: the system Lua 5.4 (liblua5.4-dev); every lua_* call lives in WippyLua.
@@ -46,7 +47,8 @@ let package = Package(
             name: "WippyHTTP",
             dependencies: ["WippyLua", "WippyProcess", "WippyManifest",
                            .product(name: "Hummingbird", package: "hummingbird"),
-                           .product(name: "HTTPTypes", package: "swift-http-types")]
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket")]
         ),
         // Turns a checked app into running services: hosts, supervisor, logging.
         .target(
@@ -81,7 +83,11 @@ let package = Package(
         .testTarget(name: "WippyGraphTests", dependencies: ["WippyGraph", "WippyManifest"]),
         .testTarget(name: "WippyProcessTests", dependencies: ["WippyProcess"]),
         .testTarget(name: "WippyRuntimeTests", dependencies: ["WippyRuntime", "WippyGraph", "WippyManifest", "WippyProcess"]),
-        .testTarget(name: "WippyHTTPTests", dependencies: ["WippyHTTP", "WippyRuntime", "WippyGraph", "WippyManifest", "WippyProcess"]),
+        .testTarget(
+            name: "WippyHTTPTests",
+            dependencies: ["WippyHTTP", "WippyRuntime", "WippyGraph", "WippyManifest", "WippyProcess",
+                           .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")]
+        ),
         .testTarget(name: "WippyCLITests", dependencies: ["wippy"]),
     ]
 )

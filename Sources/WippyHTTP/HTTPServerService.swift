@@ -1,21 +1,28 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
+import HummingbirdWebSocket
+import NIOWebSocket
 import ServiceLifecycle
 import Synchronization
 import WippyLua
 import WippyManifest
+import WippyProcess
 
 /// What a request context carries: the client's address.
 public struct WippyRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var remoteAddress: String
+    /// The connection, to find an answer already computed while deciding on an upgrade.
+    let connection: ObjectIdentifier
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? ""
+        connection = ObjectIdentifier(source.channel)
     }
 }
 
@@ -27,6 +34,12 @@ public final class HTTPServerService: Service, Sendable {
     private let handler: @Sendable (RouteTable.Route, HTTPExchange) async -> Result<Void, HandlerFailure>
     private let logger: Logger
     private let bound = Mutex<Int?>(nil)
+    private let processes: ProcessTable
+    /// Answers computed while deciding on an upgrade that did not happen, by connection: the
+    /// HTTP side sends them instead of running the handler a second time.
+    private let decided = Mutex<[ObjectIdentifier: Response]>([:])
+    /// Largest WebSocket message (bytes); larger closes the socket with 1009.
+    public static let maxMessageSize = 64 << 10
     /// Largest request body read (bytes).
     public static let maxBodySize = 16 << 20
 
@@ -41,9 +54,10 @@ public final class HTTPServerService: Service, Sendable {
         public var description: String
     }
 
-    public init(id: EntryID, address: String, routes: RouteTable, logger: Logger,
+    public init(id: EntryID, address: String, routes: RouteTable, processes: ProcessTable, logger: Logger,
                 handler: @escaping @Sendable (RouteTable.Route, HTTPExchange) async -> Result<Void, HandlerFailure>) {
         self.id = id
+        self.processes = processes
         self.address = address
         self.table = Mutex(routes)
         self.logger = logger
@@ -63,8 +77,13 @@ public final class HTTPServerService: Service, Sendable {
         let responder = CallbackResponder<WippyRequestContext> { [self] request, context in
             try await respond(to: request, context: context)
         }
+        let webSocket = WebSocketServerConfiguration(maxFrameSize: Self.maxMessageSize, autoPing: .enabled(timePeriod: .seconds(30)),
+                                                     validateUTF8: true)
         let app = Application(
             responder: responder,
+            server: .http1WebSocketUpgrade(configuration: .init(ws: webSocket)) { [self] head, channel, _ in
+                await shouldUpgrade(head, channel: channel)
+            },
             configuration: .init(address: .hostname(host, port: port), serverName: "wippy"),
             onServerRunning: { [self] channel in bound.withLock { $0 = channel.localAddress?.port } },
             logger: logger)
@@ -76,6 +95,7 @@ public final class HTTPServerService: Service, Sendable {
     }
 
     private func respond(to request: Request, context: WippyRequestContext) async throws -> Response {
+        if let answer = decided.withLock({ $0.removeValue(forKey: context.connection) }) { return answer }
         let path = request.uri.path
         let routes = table.withLock { $0 }
         switch routes.match(method: request.method.rawValue, path: path) {
@@ -96,13 +116,62 @@ public final class HTTPServerService: Service, Sendable {
                 headers: request.headers.map { ($0.name.canonicalName, $0.value) },
                 body: Array(body.readableBytesView), remoteAddress: context.remoteAddress,
                 host: request.head.authority ?? "")
-            switch await handler(route, exchange) {
-            case let .failure(failure):
-                logger.error("\(route.endpoint) (\(route.function)) failed: \(failure.message)")
-                return Self.json(.internalServerError, ["error": failure.message])
-            case .success:
-                return Self.response(from: exchange)
+            if let failure = await run(route, exchange) { return failure }
+            if route.relay, exchange.header(Self.relayHeader, in: exchange.responseHeaders) != nil {
+                return Self.json(.upgradeRequired, ["error": "this endpoint answers WebSocket upgrade requests only"])
             }
+            return Self.response(from: exchange)
+        }
+    }
+
+    static let relayHeader = "X-WS-Relay"
+
+    /// Runs the handler; a 500 response when it failed.
+    private func run(_ route: RouteTable.Route, _ exchange: HTTPExchange) async -> Response? {
+        if case let .failure(failure) = await handler(route, exchange) {
+            logger.error("\(route.endpoint) (\(route.function)) failed: \(failure.message)")
+            return Self.json(.internalServerError, ["error": failure.message])
+        }
+        return nil
+    }
+
+    /// An upgrade request: the handler runs here, once. With a valid `X-WS-Relay` the connection
+    /// becomes a relay; otherwise its answer is kept for the HTTP side to send as is.
+    private func shouldUpgrade(_ head: HTTPRequest, channel: any Channel) async -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+        let connection = ObjectIdentifier(channel)
+        let path = head.path.map { String($0.split(separator: "?", maxSplits: 1).first ?? "") } ?? "/"
+        guard case let .found(route, parameters) = table.withLock({ $0 }).match(method: head.method.rawValue, path: path) else {
+            return .dontUpgrade
+        }
+        let query = URI(head.path ?? "/").queryParameters.map { (String($0.key), String($0.value)) }
+        let remote = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? ""
+        let exchange = HTTPExchange(method: head.method.rawValue, path: path, parameters: parameters, query: query,
+                                    headers: head.headerFields.map { ($0.name.canonicalName, $0.value) }, body: [],
+                                    remoteAddress: remote, host: head.authority ?? "")
+        func answer(_ response: Response) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+            decided.withLock { $0[connection] = response }
+            return .dontUpgrade
+        }
+        if let failure = await run(route, exchange) { return answer(failure) }
+        guard route.relay, let header = exchange.header(Self.relayHeader, in: exchange.responseHeaders) else {
+            return answer(Self.response(from: exchange))
+        }
+        let config: RelayConfig
+        do { config = try RelayConfig(json: header) } catch {
+            return answer(Self.json(.badRequest, ["error": "\(error)"]))
+        }
+        guard let target = processes.resolve(config.target) else {
+            return answer(Self.json(.badRequest, ["error": "X-WS-Relay target_pid \(config.target) is not a running process"]))
+        }
+        let relay = RelayConnection(pid: processes.makePID(host: id.description), config: config, target: target,
+                                    table: processes, logger: logger)
+        processes.add(relay)
+        var headers = HTTPFields()
+        for (name, value) in exchange.responseHeaders where name.lowercased() != Self.relayHeader.lowercased() {
+            if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
+        }
+        return .upgrade(headers) { inbound, outbound, _ in
+            await relay.run(inbound: inbound, outbound: outbound, maxMessageSize: Self.maxMessageSize)
         }
     }
 

@@ -11,6 +11,8 @@ public struct RouteTable: Sendable {
         public var endpoint: EntryID
         public var function: EntryID
         public var program: LuaProgram
+        /// The router has `websocket_relay`: an `X-WS-Relay` header turns an upgrade into a relay.
+        public var relay: Bool
     }
 
     public enum Segment: Sendable, Equatable {
@@ -45,8 +47,9 @@ public struct RouteTable: Sendable {
                   case let .httpRouter(router)? = manifest[endpoint.router.target]?.body,
                   router.server.target == server,
                   case let .functionLua(program, _)? = manifest[endpoint.function.target]?.body else { continue }
+            let relay = (router.middleware + router.postMiddleware).contains("websocket_relay")
             routes.append(Route(method: endpoint.method, segments: Self.segments(router.prefix + "/" + endpoint.path),
-                                endpoint: entry.id, function: endpoint.function.target, program: program))
+                                endpoint: entry.id, function: endpoint.function.target, program: program, relay: relay))
         }
         for entry in manifest.sortedEntries {
             guard case let .httpStatic(site) = entry.body, site.server.target == server else { continue }

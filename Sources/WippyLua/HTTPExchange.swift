@@ -33,8 +33,13 @@ public final class HTTPExchange: @unchecked Sendable {
 
     /// The first request header called `name` (case-insensitive).
     public func header(_ name: String) -> String? {
+        header(name, in: headers)
+    }
+
+    /// The first header called `name` (case-insensitive) of `fields`.
+    public func header(_ name: String, in fields: [(name: String, value: String)]) -> String? {
         let lowered = name.lowercased()
-        return headers.first { $0.name.lowercased() == lowered }?.value
+        return fields.first { $0.name.lowercased() == lowered }?.value
     }
 
     /// Sets a response header, replacing one of the same name (case-insensitive).

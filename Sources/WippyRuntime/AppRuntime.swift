@@ -45,7 +45,7 @@ public final class AppRuntime: LuaServices, Sendable {
             let routes = RouteTable(manifest: app.manifest, server: entry.id)
             guard !routes.isEmpty || (service.lifecycle.autoStart && !entry.location.isBuiltIn) else { return nil }
             let listen = entry.id == SystemNamespace.http ? (address ?? service.address) : service.address
-            return HTTPServerService(id: entry.id, address: listen, routes: routes, logger: logger) { route, exchange in
+            return HTTPServerService(id: entry.id, address: listen, routes: routes, processes: table, logger: logger) { route, exchange in
                 await handle.runtime?.handle(route, exchange) ?? .failure(.init("the runtime is gone"))
             }
         }

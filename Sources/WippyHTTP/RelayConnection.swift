@@ -1,0 +1,204 @@
+import Foundation
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOWebSocket
+import Synchronization
+import WippyProcess
+
+/// A relayed WebSocket connection: a process of its own (PID on its server's host) between one
+/// browser and one target process.
+///
+/// It sends the target `ws.join` on start, every text frame as `message_topic` (the text as is),
+/// `ws.heartbeat` every `heartbeat_interval`, and `ws.leave` when the socket closes. Messages sent
+/// to its PID go to the browser as `{"topic": …, "data": …}` text frames, except `ws.control`
+/// (reconfigure) and `ws.close` (close the socket). When the target dies the socket closes (1011).
+final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
+    let pid: PID
+    private let table: ProcessTable
+    private let logger: Logger
+    private let startedAt = ContinuousClock.now
+
+    private struct State {
+        var config: RelayConfig
+        var target: PID
+        var received = 0
+    }
+
+    private let state: Mutex<State>
+    private let outbound: AsyncStream<Outbound>
+    private let queue: AsyncStream<Outbound>.Continuation
+    /// Most frames waiting for a slow client; past that the client is closed (1008).
+    static let queueLimit = 1024
+
+    enum Outbound: Sendable {
+        case text(String)
+        case close(WebSocketErrorCode, String)
+    }
+
+    init(pid: PID, config: RelayConfig, target: PID, table: ProcessTable, logger: Logger) {
+        self.pid = pid
+        self.table = table
+        var logger = logger
+        logger[metadataKey: "pid"] = "\(pid)"
+        self.logger = logger
+        state = Mutex(State(config: config, target: target))
+        (outbound, queue) = AsyncStream.makeStream(of: Outbound.self, bufferingPolicy: .bufferingOldest(Self.queueLimit))
+    }
+
+    // MARK: - Process
+
+    func deliver(_ message: Message) {
+        switch message.topic {
+        case "ws.close":
+            let (code, reason) = Self.closeRequest(message.payload)
+            enqueue(.close(code, reason))
+        case "ws.control":
+            control(message.payload)
+        default:
+            let frame = Payload.object([("topic", .string(message.topic)), ("data", message.payload)]).json
+            enqueue(.text(frame))
+        }
+    }
+
+    func deliver(_ event: ProcessEvent) {
+        guard event.kind == .exit, let from = event.from, from == state.withLock({ $0.target }) else { return }
+        enqueue(.close(.unexpectedServerError, "target process exited"))
+    }
+
+    func terminate(reason: String) {
+        enqueue(.close(.unexpectedServerError, reason))
+    }
+
+    private func enqueue(_ item: Outbound) {
+        if case .dropped = queue.yield(item) {
+            // The client does not read fast enough: drop it rather than grow without bound.
+            logger.warning("websocket client too slow: \(Self.queueLimit) frames waiting; closing (1008)")
+            queue.finish()
+            overflowed.withLock { $0 = true }
+        }
+    }
+
+    private let overflowed = Mutex(false)
+
+    // MARK: - Running
+
+    /// Serves the socket until either side closes it.
+    func run(inbound: WebSocketInboundStream, outbound writer: WebSocketOutboundWriter, maxMessageSize: Int) async {
+        let first = state.withLock { $0.target }
+        do {
+            try table.monitor(first, by: pid)
+            sendTarget("ws.join", joinPayload())
+        } catch {
+            enqueue(.close(.unexpectedServerError, "target process exited"))
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in
+                do {
+                    for try await message in inbound.messages(maxSize: maxMessageSize) {
+                        let (target, topic) = state.withLock { state in
+                            state.received += 1
+                            return (state.target, state.config.messageTopic)
+                        }
+                        let payload: Payload
+                        switch message {
+                        case let .text(text): payload = .string(text)
+                        case let .binary(buffer): payload = .bytes(Array(buffer.readableBytesView))
+                        }
+                        try? table.send(to: target, Message(from: pid, topic: topic, payload: payload))
+                    }
+                } catch {
+                    logger.debug("websocket read ended: \(error)")
+                }
+                queue.finish()
+            }
+            group.addTask { [self] in
+                for await item in outbound {
+                    switch item {
+                    case let .text(text):
+                        do { try await writer.write(.text(text)) } catch { return }
+                    case let .close(code, reason):
+                        try? await writer.close(code, reason: reason)
+                        return
+                    }
+                }
+                if overflowed.withLock({ $0 }) { try? await writer.close(.policyViolation, reason: "client too slow") }
+            }
+            group.addTask { [self] in
+                while !Task.isCancelled {
+                    let interval = state.withLock { $0.config.heartbeat }
+                    try? await Task.sleep(for: interval)
+                    if Task.isCancelled { return }
+                    sendTarget("ws.heartbeat", heartbeatPayload())
+                }
+            }
+            // The first task to end (reader or writer) ends the connection.
+            await group.next()
+            group.cancelAll()
+        }
+        sendTarget("ws.leave", joinPayload())
+        table.exited(pid, outcome: .result(.null))
+    }
+
+    private func sendTarget(_ topic: String, _ payload: Payload) {
+        let target = state.withLock { $0.target }
+        try? table.send(to: target, Message(from: pid, topic: topic, payload: payload))
+    }
+
+    /// `{"ClientPID": "<pid>", "Metadata": {...}}`, as a JSON string (the seed's hub decodes it).
+    private func joinPayload() -> Payload {
+        let metadata = state.withLock { $0.config.metadata }
+        return .string(Payload.object([("ClientPID", .string(pid.description)), ("Metadata", metadata)]).json)
+    }
+
+    private func heartbeatPayload() -> Payload {
+        let count = state.withLock { $0.received }
+        let uptime = (ContinuousClock.now - startedAt) / .seconds(1)
+        return .string(Payload.object([("ClientPID", .string(pid.description)), ("Uptime", .double(uptime)),
+                                       ("MessageCount", .int(Int64(count)))]).json)
+    }
+
+    /// `ws.control`: a table or a JSON string with any of target_pid, message_topic, metadata,
+    /// heartbeat_interval. A new target gets `ws.join`, the old one `ws.leave`.
+    private func control(_ payload: Payload) {
+        var update = payload
+        if let text = payload.stringValue, let parsed = try? Payload.parseJSON(text) { update = parsed }
+        var config = state.withLock { $0.config }
+        do {
+            try config.apply(update, requireAll: false)
+        } catch {
+            logger.warning("ignored ws.control: \(error)")
+            return
+        }
+        guard let newTarget = table.resolve(config.target) else {
+            logger.warning("ignored ws.control: no process \(config.target)")
+            return
+        }
+        let old = state.withLock { state -> PID in
+            let old = state.target
+            state.config = config
+            state.target = newTarget
+            return old
+        }
+        guard old != newTarget else { return }
+        table.demonitor(old, by: pid)
+        try? table.monitor(newTarget, by: pid)
+        let leave = Payload.string(Payload.object([("ClientPID", .string(pid.description)), ("Metadata", config.metadata)]).json)
+        try? table.send(to: old, Message(from: pid, topic: "ws.leave", payload: leave))
+        sendTarget("ws.join", joinPayload())
+    }
+
+    /// `ws.close` payload: nothing, a reason string, or `{code=, reason=}`; code 1000 by default.
+    static func closeRequest(_ payload: Payload) -> (WebSocketErrorCode, String) {
+        switch payload {
+        case let .string(reason): return (.normalClosure, reason)
+        case .map:
+            let code = payload["code"].flatMap { value -> UInt16? in
+                if case let .int(i) = value { return UInt16(exactly: i) }
+                return nil
+            } ?? 1000
+            return (WebSocketErrorCode(codeNumber: Int(code)), payload["reason"]?.stringValue ?? "")
+        default: return (.normalClosure, "")
+        }
+    }
+}
