@@ -38,6 +38,8 @@ public final class HTTPServerService: Service, Sendable {
     /// Answers computed while deciding on an upgrade that did not happen, by connection: the
     /// HTTP side sends them instead of running the handler a second time.
     private let decided = Mutex<[ObjectIdentifier: Response]>([:])
+    /// Open relayed connections, and whether the runtime is shutting down.
+    private let relays = Mutex<(open: [PID: RelayConnection], stopping: Bool)>(([:], false))
     /// Largest WebSocket message (bytes); larger closes the socket with 1009.
     public static let maxMessageSize = 64 << 10
     /// Largest request body read (bytes).
@@ -88,10 +90,39 @@ public final class HTTPServerService: Service, Sendable {
             onServerRunning: { [self] channel in bound.withLock { $0 = channel.localAddress?.port } },
             logger: logger)
         do {
-            try await app.run()
+            try await withGracefulShutdownHandler {
+                try await app.run()
+            } onGracefulShutdown: { [self] in
+                closeRelays()
+            }
         } catch {
             throw ListenError(description: "\(id) cannot listen on \(address): \(error)")
         }
+    }
+
+    /// The runtime is stopping: a relay whose target ends from now on closes with 1001, not 1011.
+    public func markStopping() {
+        relays.withLock { $0.stopping = true }
+    }
+
+    /// Closes every relayed connection with 1001 (going away).
+    private func closeRelays() {
+        let open = relays.withLock { state -> [RelayConnection] in
+            state.stopping = true
+            return Array(state.open.values)
+        }
+        for relay in open { relay.close(.goingAway, "server shutting down") }
+    }
+
+    /// Whether a browser `Origin` may open a relay on `route`: no Origin (not a browser), an
+    /// Origin whose host name is the request's own (`Host`, ports aside), or one of the router's
+    /// allowed origins (`*` allows any).
+    static func originAllowed(_ origin: String?, host: String, route: RouteTable.Route) -> Bool {
+        guard let origin, !origin.isEmpty else { return true }
+        if route.allowedOrigins.contains("*") || route.allowedOrigins.contains(origin) { return true }
+        guard let originHost = URL(string: origin)?.host?.lowercased() else { return false }
+        let requestHost = URL(string: "http://" + host)?.host?.lowercased() ?? host.lowercased()
+        return originHost == requestHost
     }
 
     private func respond(to request: Request, context: WippyRequestContext) async throws -> Response {
@@ -152,6 +183,9 @@ public final class HTTPServerService: Service, Sendable {
             decided.withLock { $0[connection] = response }
             return .dontUpgrade
         }
+        if route.relay, !Self.originAllowed(exchange.header("Origin"), host: exchange.host, route: route) {
+            return answer(Self.json(.forbidden, ["error": "origin \(exchange.header("Origin") ?? "") is not allowed"]))
+        }
         if let failure = await run(route, exchange) { return answer(failure) }
         guard route.relay, let header = exchange.header(Self.relayHeader, in: exchange.responseHeaders) else {
             return answer(Self.response(from: exchange))
@@ -164,14 +198,16 @@ public final class HTTPServerService: Service, Sendable {
             return answer(Self.json(.badRequest, ["error": "X-WS-Relay target_pid \(config.target) is not a running process"]))
         }
         let relay = RelayConnection(pid: processes.makePID(host: id.description), config: config, target: target,
-                                    table: processes, logger: logger)
+                                    table: processes, logger: logger) { [self] in relays.withLock { $0.stopping } }
         processes.add(relay)
+        relays.withLock { $0.open[relay.pid] = relay }
         var headers = HTTPFields()
         for (name, value) in exchange.responseHeaders where name.lowercased() != Self.relayHeader.lowercased() {
             if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
         }
-        return .upgrade(headers) { inbound, outbound, _ in
+        return .upgrade(headers) { [self] inbound, outbound, _ in
             await relay.run(inbound: inbound, outbound: outbound, maxMessageSize: Self.maxMessageSize)
+            _ = relays.withLock { $0.open.removeValue(forKey: relay.pid) }
         }
     }
 

@@ -36,8 +36,13 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
         case close(WebSocketErrorCode, String)
     }
 
-    init(pid: PID, config: RelayConfig, target: PID, table: ProcessTable, logger: Logger) {
+    /// True once the runtime is shutting down.
+    private let stopping: @Sendable () -> Bool
+
+    init(pid: PID, config: RelayConfig, target: PID, table: ProcessTable, logger: Logger,
+         stopping: @escaping @Sendable () -> Bool) {
         self.pid = pid
+        self.stopping = stopping
         self.table = table
         var logger = logger
         logger[metadataKey: "pid"] = "\(pid)"
@@ -63,7 +68,16 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
 
     func deliver(_ event: ProcessEvent) {
         guard event.kind == .exit, let from = event.from, from == state.withLock({ $0.target }) else { return }
-        enqueue(.close(.unexpectedServerError, "target process exited"))
+        if stopping() {
+            close(.goingAway, "server shutting down")
+        } else {
+            close(.unexpectedServerError, "target process exited")
+        }
+    }
+
+    /// Closes the socket with `code`.
+    func close(_ code: WebSocketErrorCode, _ reason: String) {
+        enqueue(.close(code, reason))
     }
 
     func terminate(reason: String) {

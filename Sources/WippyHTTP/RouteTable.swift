@@ -1,3 +1,4 @@
+import Foundation
 import WippyManifest
 
 /// The routes of one `http.service`: router prefix + endpoint path → function, matched segment by
@@ -13,6 +14,8 @@ public struct RouteTable: Sendable {
         public var program: LuaProgram
         /// The router has `websocket_relay`: an `X-WS-Relay` header turns an upgrade into a relay.
         public var relay: Bool
+        /// Browser origins allowed besides the server's own (`wsrelay.allowed.origins`); `*` = any.
+        public var allowedOrigins: [String]
     }
 
     public enum Segment: Sendable, Equatable {
@@ -48,8 +51,11 @@ public struct RouteTable: Sendable {
                   router.server.target == server,
                   case let .functionLua(program, _)? = manifest[endpoint.function.target]?.body else { continue }
             let relay = (router.middleware + router.postMiddleware).contains("websocket_relay")
+            let origins = (router.options["wsrelay.allowed.origins"] ?? router.postOptions["wsrelay.allowed.origins"] ?? "")
+                .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             routes.append(Route(method: endpoint.method, segments: Self.segments(router.prefix + "/" + endpoint.path),
-                                endpoint: entry.id, function: endpoint.function.target, program: program, relay: relay))
+                                endpoint: entry.id, function: endpoint.function.target, program: program, relay: relay,
+                                allowedOrigins: origins))
         }
         for entry in manifest.sortedEntries {
             guard case let .httpStatic(site) = entry.body, site.server.target == server else { continue }

@@ -38,8 +38,8 @@ public final class AppRuntime: LuaServices, Sendable {
                                                              workers: settings.workers, logger: logger)
         }
         self.hosts = hosts
-        self.supervisor = Supervisor(logger: logger)
         let handle = Handler()
+        self.supervisor = Supervisor(logger: logger) { handle.runtime?.servers.forEach { $0.markStopping() } }
         self.servers = app.manifest.sortedEntries.compactMap { entry -> HTTPServerService? in
             guard case let .httpService(service) = entry.body else { return nil }
             let routes = RouteTable(manifest: app.manifest, server: entry.id)
@@ -78,10 +78,11 @@ public final class AppRuntime: LuaServices, Sendable {
         return .success(())
     }
 
-    /// Services for a `ServiceGroup`, in start order: hosts, the supervisor, the HTTP servers (a
-    /// graceful shutdown runs in reverse: servers stop accepting, services stop, then hosts).
+    /// Services for a `ServiceGroup`, in start order: hosts, HTTP servers, the supervisor. A graceful
+    /// shutdown runs in reverse: services get CANCEL and stop (relays whose target ends close with
+    /// 1001), then servers close the remaining sockets (1001) and stop listening, then hosts stop.
     public var services: [any Service] {
-        hosts.keys.sorted().map { hosts[$0]! } + [supervisor] + servers
+        hosts.keys.sorted().map { hosts[$0]! } + servers + [supervisor]
     }
 
     /// Auto-start services and everything they require, in start order.

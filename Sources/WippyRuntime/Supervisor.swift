@@ -10,9 +10,12 @@ import WippyProcess
 public final class Supervisor: Service, Sendable {
     private let services = Mutex<[ServiceRunner]>([])
     let logger: Logger
+    /// Called when shutdown begins, before any service is stopped.
+    let onShutdown: @Sendable () -> Void
 
-    init(logger: Logger) {
+    init(logger: Logger, onShutdown: @escaping @Sendable () -> Void = {}) {
         self.logger = logger
+        self.onShutdown = onShutdown
     }
 
     /// The supervised services, in start order (set once, before ``run()``).
@@ -32,6 +35,7 @@ public final class Supervisor: Service, Sendable {
                 logger.info("started \(runners.count) service(s): \(runners.map(\.id.description).joined(separator: ", "))")
             }
             try? await gracefulShutdown()
+            onShutdown()
             for runner in runners.reversed() { await runner.stop() }
             group.cancelAll()
         }

@@ -1,0 +1,185 @@
+import Foundation
+import HummingbirdWSClient
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Testing
+import WippyGraph
+import WippyManifest
+import WippyRuntime
+
+/// The relay's rules, each against the fixture app Tests/Fixtures/http/relay on a real server.
+@Suite("WebSocket relay rules")
+struct RelayScenarioTests {
+    static let fixture = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appending(path: "Fixtures/http/relay").path
+
+    /// Runs the fixture; `body` gets the base URL (`127.0.0.1:PORT`) and the captured log.
+    static func withRelayApp(_ body: (String, LogLines) async throws -> Void) async throws {
+        let app = CheckedApp(directory: fixture, loader: try ManifestLoader())
+        #expect(app.diagnostics.isEmpty, "\(app.diagnostics)")
+        let logs = LogLines()
+        let runtime = AppRuntime(app: app, logger: logs.logger)
+        let server = try #require(runtime.servers.first)
+        let group = ServiceGroup(configuration: .init(services: runtime.services.map { .init(service: $0) },
+                                                      logger: Logger(label: "quiet") { _ in SwiftLogNoOpLogHandler() }))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while server.port == nil || runtime.table.lookup("relay_hub") == nil, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            try await body("127.0.0.1:\(try #require(server.port))", logs)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    /// An upgrade request by curl: the status line and body of the answer.
+    static func upgrade(_ url: String, origin: String? = nil) throws -> (status: Int, body: String) {
+        let process = Process()
+        process.executableURL = URL(filePath: "/usr/bin/env")
+        var arguments = ["curl", "-s", "-i", "--max-time", "2", "-H", "Connection: Upgrade", "-H", "Upgrade: websocket",
+                         "-H", "Sec-WebSocket-Version: 13", "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="]
+        if let origin { arguments += ["-H", "Origin: \(origin)"] }
+        process.arguments = arguments + [url]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let status = text.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        let body = text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
+        return (status, body)
+    }
+
+    @Test func joinEchoHeartbeatAndCloseWithReason() async throws {
+        try await Self.withRelayApp { base, _ in
+            let socket = TestSocket()
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await socket.run("ws://\(base)/ws/heartbeat") }
+                try await socket.wait("joined") { !socket.messages("joined").isEmpty }
+                let joined = try #require(socket.messages("joined").first?["data"] as? [String: Any])
+                #expect((joined["client"] as? String)?.hasPrefix("{relay:server|0x") == true)
+                #expect(joined["metadata"] as? [String: String] == ["role": "tester"])
+                socket.send("ping")
+                try await socket.wait("echo") { !socket.messages("echo").isEmpty }
+                #expect(socket.messages("echo").first?["data"] as? [String: String] == ["text": "ping"])
+                try await socket.wait("two heartbeats") { socket.messages("hb").count >= 2 }
+                let beat = try #require(socket.messages("hb").last?["data"] as? [String: Any])
+                #expect((beat["count"] as? Int ?? 0) >= 1)
+                #expect((beat["uptime"] as? Double ?? 0) > 0)
+                socket.send("close")
+                try await tasks.waitForAll()
+            }
+            let closed = try #require(socket.closed.withLock { $0 })
+            #expect(closed.code.contains("4000"))
+            #expect(closed.reason == "asked to close")
+        }
+    }
+
+    @Test func controlRetargetsTheConnection() async throws {
+        try await Self.withRelayApp { base, _ in
+            let socket = TestSocket()
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await socket.run("ws://\(base)/ws/connect") }
+                try await socket.wait("joined") { !socket.messages("joined").isEmpty }
+                socket.send("retarget")
+                try await socket.wait("side joined") { !socket.messages("side.joined").isEmpty }
+                socket.send("to the side")
+                try await socket.wait("side echo") { !socket.messages("side.echo").isEmpty }
+                #expect(socket.messages("side.echo").first?["data"] as? String == "to the side")
+                socket.close()
+                try await tasks.waitForAll()
+            }
+        }
+    }
+
+    @Test func targetDeathClosesWith1011() async throws {
+        try await Self.withRelayApp { base, _ in
+            let socket = TestSocket()
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await socket.run("ws://\(base)/ws/spawned") }
+                try await Task.sleep(for: .milliseconds(200))
+                socket.send("die")
+                try await tasks.waitForAll()
+            }
+            let closed = try #require(socket.closed.withLock { $0 })
+            #expect(closed.code == "unexpectedServerError")
+            #expect(closed.reason == "target process exited")
+        }
+    }
+
+    @Test func refusalBadConfigAndForeignOriginAreNotUpgraded() async throws {
+        try await Self.withRelayApp { base, logs in
+            let refused = try Self.upgrade("http://\(base)/ws/refuse")
+            let bad = try Self.upgrade("http://\(base)/ws/bad")
+            let foreign = try Self.upgrade("http://\(base)/ws/connect", origin: "https://evil.example")
+            // None is upgraded, and the refusing handler ran exactly once.
+            #expect(refused.status != 101 && refused.status >= 400)
+            #expect(bad.status == 400)
+            #expect(foreign.status != 101 && foreign.status >= 400)
+            #expect(logs.lines.filter { $0.contains("refuse handler ran") }.count == 1)
+            // The answer itself should be the handler's own (401 + body), a JSON 400 and a 403.
+            // HummingbirdWebSocket answers every declined upgrade with an empty 400; sending our
+            // answer needs an upgrade channel of our own (next step of the relay work).
+            withKnownIssue("a declined upgrade is answered with HummingbirdWebSocket's empty 400") {
+                #expect(refused.status == 401)
+                #expect(refused.body == "no entry")
+                #expect(bad.body.contains("target_pid"))
+                #expect(foreign.status == 403)
+            }
+
+            let allowed = try Self.upgrade("http://\(base)/ws/connect", origin: "https://allowed.example")
+            #expect(allowed.status == 101)
+            let same = try Self.upgrade("http://\(base)/ws/connect", origin: "http://\(base)")
+            #expect(same.status == 101)
+        }
+    }
+
+    @Test func oversizeMessageClosesWith1009() async throws {
+        try await Self.withRelayApp { base, _ in
+            let socket = TestSocket()
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await socket.run("ws://\(base)/ws/connect") }
+                try await socket.wait("joined") { !socket.messages("joined").isEmpty }
+                socket.send(String(repeating: "x", count: 70_000))
+                try await tasks.waitForAll()
+            }
+            #expect(socket.closed.withLock { $0 }?.code == "messageTooLarge")
+        }
+    }
+
+    @Test func shutdownClosesSocketsWith1001() async throws {
+        let socket = TestSocket()
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            try await Self.withRelayApp { base, _ in
+                tasks.addTask { try await socket.run("ws://\(base)/ws/connect") }
+                try await socket.wait("joined") { !socket.messages("joined").isEmpty }
+            }
+            try await tasks.waitForAll()
+        }
+        #expect(socket.closed.withLock { $0 }?.code == "goingAway")
+    }
+}
+
+/// Log lines kept in memory.
+final class LogLines: Sendable {
+    private let store = Mutex<[String]>([])
+    var lines: [String] { store.withLock { $0 } }
+
+    var logger: Logger {
+        Logger(label: "test") { _ in Handler(owner: self) }
+    }
+
+    struct Handler: LogHandler {
+        let owner: LogLines
+        var logLevel: Logger.Level = .info
+        var metadata: Logger.Metadata = [:]
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) { owner.store.withLock { $0.append("\(event.message)") } }
+    }
+}
