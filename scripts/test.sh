@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Sets up the system and runs the whole test suite.
+# Sets up the system and runs the whole test suite: the browser chat test (headless Chromium),
+# then every Swift test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup-system.sh
+scripts/setup-system.sh chromium chromium-driver curl
+python3 -m pip --version >/dev/null 2>&1 || scripts/setup-system.sh python3-pip
+python3 -c "import selenium" 2>/dev/null || python3 -m pip install --quiet selenium 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages selenium
 swift build --build-tests
+python3 Tests/Browser/chat_test.py .build/debug/wippy
 exec swift test --skip-build --disable-xctest

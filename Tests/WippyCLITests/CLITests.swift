@@ -41,7 +41,7 @@ struct CLITests {
     @Test func validateAcceptsTheSeedApp() throws {
         let result = try Self.wippy("validate", "apps/")
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout == "ok: 4 entries in 1 namespace\n")
+        #expect(result.stdout == "ok: 5 entries in 2 namespaces\n")
         #expect(result.stderr.isEmpty)
     }
 
@@ -74,7 +74,7 @@ struct CLITests {
         let mermaid = try Self.wippy("graph", "apps/", "--format", "mermaid")
         #expect(mermaid.status == 0)
         #expect(mermaid.stdout.hasPrefix("flowchart LR\n"))
-        #expect(mermaid.stdout.components(separatedBy: "-->").count == 6)
+        #expect(mermaid.stdout.components(separatedBy: "-->").count == 7)
     }
 
     @Test func graphRefusesAnInvalidApp() throws {

@@ -24,8 +24,9 @@ struct AppGraphTests {
             "app.websocket.myapp:ws_auth.endpoint -[func]-> app.websocket.myapp:ws_auth",
             "app.websocket.myapp:ws_auth.endpoint -[meta.router]-> system:api",
             "system:api -[meta.server]-> system:http",
+            "app.websocket.myapp.web:page -[meta.server]-> system:http",
         ])
-        #expect(app.summary == "ok: 4 entries in 1 namespace")
+        #expect(app.summary == "ok: 5 entries in 2 namespaces")
     }
 
     @Test func levelsPutDependenciesFirst() throws {

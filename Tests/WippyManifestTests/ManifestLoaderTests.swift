@@ -141,7 +141,7 @@ struct ManifestLoaderTests {
         #expect(http.address == ":8080")
         #expect(api.prefix == "/api/v1")
         #expect(api.middleware == ["websocket_relay"])
-        #expect(seed.manifest.userEntries.count == 4)
+        #expect(seed.manifest.userEntries.count == 5)  // the seed's 4 and the chat page
 
         let folder = FileManager.default.temporaryDirectory.appending(path: "wippy-override-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
