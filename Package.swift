@@ -72,7 +72,8 @@ let package = Package(
             name: "wippy-bench",
             dependencies: ["WippyManifest", "WippyGraph", "WippyRuntime", "WippyProcess", "CLua",
                            .product(name: "Logging", package: "swift-log"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")]
         ),
         // Build-time tool: turns schemas/*.json into Swift string constants.
         .executableTarget(name: "SchemaEmbedder"),

@@ -36,8 +36,18 @@ case "processes":
         FileHandle.standardError.write(Data("wippy-bench: \(error)\n".utf8))
         exit(1)
     }
+case "chat":
+    do {
+        try await ChatLoadCheck(clients: option("--clients", 1_000), senders: option("--senders", 10),
+                                messages: option("--messages", 20),
+                                wippy: stringOption("--wippy") ?? ".build/release/wippy").run()
+    } catch {
+        FileHandle.standardError.write(Data("wippy-bench: \(error)\n".utf8))
+        exit(1)
+    }
 default:
     print("usage: wippy-bench manifest [--files N] [--per-file N] [--runs N] [--peer PYTHON]")
     print("       wippy-bench processes [--processes N] [--rounds N]")
+    print("       wippy-bench chat [--clients N] [--senders N] [--messages N] [--wippy PATH]")
     exit(2)
 }

@@ -1,0 +1,128 @@
+import Foundation
+import HummingbirdWSClient
+import Logging
+import Synchronization
+
+/// Starts `wippy run apps/` (the seed's chat app, unchanged) on a loopback port, connects
+/// `clients` WebSocket clients, has `senders` of them send `messages` numbered chat messages each,
+/// and checks that every client received every message exactly once, in order per sender.
+struct ChatLoadCheck {
+    var clients: Int
+    var senders: Int
+    var messages: Int
+    var wippy: String
+
+    final class Client: Sendable {
+        let index: Int
+        let received = Mutex<[String]>([])
+        let welcomed = Mutex(false)
+        let outgoing: AsyncStream<String?>
+        let send: AsyncStream<String?>.Continuation
+
+        init(index: Int) {
+            self.index = index
+            (outgoing, send) = AsyncStream.makeStream(of: String?.self)
+        }
+    }
+
+    func run() async throws {
+        let port = Int.random(in: 20_000...40_000)
+        let server = Process()
+        server.executableURL = URL(filePath: wippy)
+        server.arguments = ["run", ProcessBenchmark.repository.appending(path: "apps").path, "--addr", "127.0.0.1:\(port)",
+                            "--log-level", "warning"]
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer {
+            server.interrupt()
+            server.waitUntilExit()
+        }
+        try await Task.sleep(for: .seconds(2))
+
+        let logger: Logger = {
+            var logger = Logger(label: "load")
+            logger.logLevel = .critical
+            return logger
+        }()
+        let url = "ws://127.0.0.1:\(port)/api/v1/ws/connect"
+        let all = (0..<clients).map(Client.init)
+        let connectStart = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for client in all {
+                group.addTask {
+                    try await WebSocketClient.connect(url: url, logger: logger) { inbound, outbound, _ in
+                        try await withThrowingTaskGroup(of: Void.self) { inner in
+                            inner.addTask {
+                                for try await message in inbound.messages(maxSize: 1 << 16) {
+                                    guard case let .text(text) = message else { continue }
+                                    if text.contains("\"topic\":\"welcome\"") {
+                                        client.welcomed.withLock { $0 = true }
+                                    } else if text.contains("\"topic\":\"chat\""),
+                                              let range = text.range(of: #"\[s[0-9]+-[0-9]+\]"#, options: .regularExpression) {
+                                        client.received.withLock { $0.append(String(text[range])) }
+                                    }
+                                }
+                            }
+                            inner.addTask {
+                                for await text in client.outgoing {
+                                    guard let text else {
+                                        try await outbound.close(.normalClosure, reason: nil)
+                                        return
+                                    }
+                                    try await outbound.write(.text(text))
+                                }
+                            }
+                            try await inner.next()
+                            inner.cancelAll()
+                        }
+                    }
+                }
+            }
+            // Wait for every welcome (joins included in the connect time).
+            while all.contains(where: { !$0.welcomed.withLock { $0 } }) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let connected = ContinuousClock.now - connectStart
+            print("connected and welcomed \(clients) clients in \(connected)")
+
+            let sendStart = ContinuousClock.now
+            for n in 0..<messages {
+                for s in 0..<senders {
+                    all[s].send.yield(#"{"type": "chat", "message": "[s\#(s)-\#(n)]"}"#)
+                }
+            }
+            let expected = senders * messages
+            let deadline = ContinuousClock.now + .seconds(120)
+            while all.contains(where: { $0.received.withLock { $0.count } < expected }), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let took = ContinuousClock.now - sendStart
+            report(all, expected: expected, took: took)
+            for client in all { client.send.yield(nil) }
+            try await group.waitForAll()
+        }
+    }
+
+    private func report(_ all: [Client], expected: Int, took: Duration) {
+        var lost = 0, duplicated = 0, outOfOrder = 0
+        for client in all {
+            let got = client.received.withLock { $0 }
+            var seen = Set<String>()
+            var last: [Int: Int] = [:]
+            for tag in got {
+                if !seen.insert(tag).inserted { duplicated += 1 }
+                let numbers = tag.dropFirst(2).dropLast().split(separator: "-").compactMap { Int($0) }
+                if numbers.count == 2 {
+                    if let previous = last[numbers[0]], previous >= numbers[1] { outOfOrder += 1 }
+                    last[numbers[0]] = numbers[1]
+                }
+            }
+            lost += max(0, expected - seen.count)
+        }
+        let deliveries = expected * all.count
+        print("\(senders) senders × \(messages) messages to \(all.count) clients: \(deliveries) deliveries in \(took)"
+              + String(format: " (%.0f deliveries/s)", Double(deliveries) / took.seconds))
+        print("lost: \(lost), duplicated: \(duplicated), out of order: \(outOfOrder)")
+        print(lost == 0 && duplicated == 0 && outOfOrder == 0 ? "load check: 1 passed, 0 failed" : "load check: 0 passed, 1 failed")
+    }
+}
