@@ -79,14 +79,23 @@ let package = Package(
         .executableTarget(name: "SchemaEmbedder"),
         .plugin(name: "EmbedSchemas", capability: .buildTool(), dependencies: ["SchemaEmbedder"]),
 
+        // Shared by the test targets: running fixture apps, capturing logs.
+        .target(
+            name: "WippyTestSupport",
+            dependencies: ["WippyRuntime", "WippyGraph", "WippyManifest",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            path: "Tests/WippyTestSupport"
+        ),
         .testTarget(name: "WippySchemaTests", dependencies: ["WippySchema"]),
         .testTarget(name: "WippyManifestTests", dependencies: ["WippyManifest"]),
         .testTarget(name: "WippyGraphTests", dependencies: ["WippyGraph", "WippyManifest"]),
         .testTarget(name: "WippyProcessTests", dependencies: ["WippyProcess"]),
-        .testTarget(name: "WippyRuntimeTests", dependencies: ["WippyRuntime", "WippyGraph", "WippyManifest", "WippyProcess"]),
+        .testTarget(name: "WippyRuntimeTests",
+                    dependencies: ["WippyRuntime", "WippyGraph", "WippyManifest", "WippyProcess", "WippyTestSupport"]),
         .testTarget(
             name: "WippyHTTPTests",
-            dependencies: ["WippyHTTP", "WippyRuntime", "WippyGraph", "WippyManifest", "WippyProcess",
+            dependencies: ["WippyHTTP", "WippyRuntime", "WippyGraph", "WippyManifest", "WippyProcess", "WippyTestSupport",
                            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")]
         ),
         .testTarget(name: "WippyCLITests", dependencies: ["wippy"]),

@@ -2,18 +2,16 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Logging
-import ServiceLifecycle
 import Testing
 import WippyGraph
 import WippyManifest
 import WippyRuntime
+import WippyTestSupport
 
 /// A real server on 127.0.0.1 (ephemeral port) running the fixture app, and a real HTTP client.
 @Suite("HTTP server with Lua handlers")
 struct HTTPServerTests {
-    static let fixture = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appending(path: "Fixtures/http/basic").path
+    static let fixture = TestApp.fixtures + "/http/basic"
 
     struct Reply {
         var status: Int
@@ -21,24 +19,9 @@ struct HTTPServerTests {
         var body: String
     }
 
-    /// Starts the app, runs `body` with the base URL, then stops the app.
+    /// Runs the fixture app; `body` gets the base URL.
     static func withServer(_ body: (URL) async throws -> Void) async throws {
-        let app = CheckedApp(directory: fixture, loader: try ManifestLoader())
-        #expect(app.diagnostics.isEmpty, "\(app.diagnostics)")
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let runtime = AppRuntime(app: app, logger: logger)
-        let server = try #require(runtime.servers.first)
-        let group = ServiceGroup(configuration: .init(services: runtime.services.map { .init(service: $0) }, logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            let deadline = ContinuousClock.now + .seconds(10)
-            while server.port == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-            let port = try #require(server.port)
-            try await body(URL(string: "http://127.0.0.1:\(port)")!)
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
+        try await TestApp.serve(fixture) { base, _ in try await body(URL(string: "http://\(base)")!) }
     }
 
     static func request(_ url: URL, method: String = "GET", headers: [String: String] = [:], body: String? = nil) async throws -> Reply {

@@ -1,37 +1,23 @@
 import Foundation
 import HummingbirdWSClient
 import Logging
-import ServiceLifecycle
 import Synchronization
 import Testing
 import WippyGraph
 import WippyManifest
 import WippyRuntime
+import WippyTestSupport
 
 /// The relay's rules, each against the fixture app Tests/Fixtures/http/relay on a real server.
 @Suite("WebSocket relay rules")
 struct RelayScenarioTests {
-    static let fixture = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appending(path: "Fixtures/http/relay").path
+    static let fixture = TestApp.fixtures + "/http/relay"
 
     /// Runs the fixture; `body` gets the base URL (`127.0.0.1:PORT`) and the captured log.
-    static func withRelayApp(_ body: (String, LogLines) async throws -> Void) async throws {
-        let app = CheckedApp(directory: fixture, loader: try ManifestLoader())
-        #expect(app.diagnostics.isEmpty, "\(app.diagnostics)")
-        let logs = LogLines()
-        let runtime = AppRuntime(app: app, logger: logs.logger)
-        let server = try #require(runtime.servers.first)
-        let group = ServiceGroup(configuration: .init(services: runtime.services.map { .init(service: $0) },
-                                                      logger: Logger(label: "quiet") { _ in SwiftLogNoOpLogHandler() }))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            let deadline = ContinuousClock.now + .seconds(10)
-            while server.port == nil || runtime.table.lookup("relay_hub") == nil, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(10))
-            }
-            try await body("127.0.0.1:\(try #require(server.port))", logs)
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
+    static func withRelayApp(_ body: (String, LogCapture) async throws -> Void) async throws {
+        let logs = LogCapture()
+        try await TestApp.serve(fixture, logs: logs, ready: { $0.table.lookup("relay_hub") != nil }) { base, _ in
+            try await body(base, logs)
         }
     }
 
@@ -119,7 +105,7 @@ struct RelayScenarioTests {
             #expect(refused.status != 101 && refused.status >= 400)
             #expect(bad.status == 400)
             #expect(foreign.status != 101 && foreign.status >= 400)
-            #expect(logs.lines.filter { $0.contains("refuse handler ran") }.count == 1)
+            #expect(logs.all.filter { $0.contains("refuse handler ran") }.count == 1)
             // The answer itself should be the handler's own (401 + body), a JSON 400 and a 403.
             // HummingbirdWebSocket answers every declined upgrade with an empty 400; sending our
             // answer needs an upgrade channel of our own (next step of the relay work).
@@ -160,26 +146,5 @@ struct RelayScenarioTests {
             try await tasks.waitForAll()
         }
         #expect(socket.closed.withLock { $0 }?.code == "goingAway")
-    }
-}
-
-/// Log lines kept in memory.
-final class LogLines: Sendable {
-    private let store = Mutex<[String]>([])
-    var lines: [String] { store.withLock { $0 } }
-
-    var logger: Logger {
-        Logger(label: "test") { _ in Handler(owner: self) }
-    }
-
-    struct Handler: LogHandler {
-        let owner: LogLines
-        var logLevel: Logger.Level = .info
-        var metadata: Logger.Metadata = [:]
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) { owner.store.withLock { $0.append("\(event.message)") } }
     }
 }

@@ -1,12 +1,12 @@
 import Foundation
 import HummingbirdWSClient
 import Logging
-import ServiceLifecycle
 import Synchronization
 import Testing
 import WippyGraph
 import WippyManifest
 import WippyRuntime
+import WippyTestSupport
 
 /// A WebSocket client for tests: records every text frame, sends what it is told, and ends when
 /// told to close or when the server closes.
@@ -77,22 +77,8 @@ struct RelayTests {
 
     /// Runs `apps/` on an ephemeral loopback port; `body` gets the WebSocket URL.
     static func withChat(_ body: (String) async throws -> Void) async throws {
-        let app = CheckedApp(directory: apps, loader: try ManifestLoader())
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let runtime = AppRuntime(app: app, logger: logger, address: "127.0.0.1:0")
-        let server = try #require(runtime.servers.first)
-        let group = ServiceGroup(configuration: .init(services: runtime.services.map { .init(service: $0) }, logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            let deadline = ContinuousClock.now + .seconds(10)
-            while server.port == nil || runtime.table.lookup("my_ws_hub") == nil, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(10))
-            }
-            let port = try #require(server.port)
-            try await body("ws://127.0.0.1:\(port)/api/v1/ws/connect")
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
+        try await TestApp.serve(apps, address: "127.0.0.1:0", ready: { $0.table.lookup("my_ws_hub") != nil }) { base, _ in
+            try await body("ws://\(base)/api/v1/ws/connect")
         }
     }
 

@@ -1,6 +1,7 @@
 import Testing
 import WippyProcess
 import WippyRuntime
+import WippyTestSupport
 
 @Suite("Lua processes through the real runtime")
 struct LuaProcessTests {

@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 import WippyProcess
 import WippyRuntime
+import WippyTestSupport
 
 /// A clock that jumps forward when slept on, and remembers every sleep.
 final class ManualClock: ServiceClock {
@@ -24,9 +25,9 @@ struct SupervisorTests {
     /// Runs `folder`'s services until `done` holds for the log (or 10 s pass), then shuts down.
     static func runServices(_ folder: String, clock: any ServiceClock = SystemServiceClock(), logs: LogCapture,
                             until done: @escaping @Sendable ([String]) -> Bool) async throws -> AppRuntime {
-        let runtime = AppRuntime(app: try RuntimeHarness.load(folder), logger: logs.logger, clock: clock)
+        let runtime = AppRuntime(app: try RuntimeHarness.load(folder), logger: logs.logger(), clock: clock)
         let group = ServiceGroup(configuration: .init(services: runtime.services.map { .init(service: $0) },
-                                                      logger: logs.logger))
+                                                      logger: logs.logger()))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             let deadline = ContinuousClock.now + .seconds(10)
