@@ -16,13 +16,10 @@ import WippyProcess
 public struct WippyRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var remoteAddress: String
-    /// The connection, to find an answer already computed while deciding on an upgrade.
-    let connection: ObjectIdentifier
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? ""
-        connection = ObjectIdentifier(source.channel)
     }
 }
 
@@ -35,9 +32,6 @@ public final class HTTPServerService: Service, Sendable {
     private let logger: Logger
     private let bound = Mutex<Int?>(nil)
     private let processes: ProcessTable
-    /// Answers computed while deciding on an upgrade that did not happen, by connection: the
-    /// HTTP side sends them instead of running the handler a second time.
-    private let decided = Mutex<[ObjectIdentifier: Response]>([:])
     /// Open relayed connections, and whether the runtime is shutting down.
     private let relays = Mutex<(open: [PID: RelayConnection], stopping: Bool)>(([:], false))
     /// Largest WebSocket message (bytes); larger closes the socket with 1009.
@@ -126,7 +120,6 @@ public final class HTTPServerService: Service, Sendable {
     }
 
     private func respond(to request: Request, context: WippyRequestContext) async throws -> Response {
-        if let answer = decided.withLock({ $0.removeValue(forKey: context.connection) }) { return answer }
         let path = request.uri.path
         let routes = table.withLock { $0 }
         switch routes.match(method: request.method.rawValue, path: path) {
@@ -167,9 +160,10 @@ public final class HTTPServerService: Service, Sendable {
     }
 
     /// An upgrade request: the handler runs here, once. With a valid `X-WS-Relay` the connection
-    /// becomes a relay; otherwise its answer is kept for the HTTP side to send as is.
+    /// becomes a relay. Otherwise the upgrade is declined — and HummingbirdWebSocket answers every
+    /// declined upgrade with an empty 400, so the handler's own answer (e.g. a 401) is only logged
+    /// for now; sending it needs an upgrade channel of our own.
     private func shouldUpgrade(_ head: HTTPRequest, channel: any Channel) async -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
-        let connection = ObjectIdentifier(channel)
         let path = head.path.map { String($0.split(separator: "?", maxSplits: 1).first ?? "") } ?? "/"
         guard case let .found(route, parameters) = table.withLock({ $0 }).match(method: head.method.rawValue, path: path) else {
             return .dontUpgrade
@@ -180,7 +174,7 @@ public final class HTTPServerService: Service, Sendable {
                                     headers: head.headerFields.map { ($0.name.canonicalName, $0.value) }, body: [],
                                     remoteAddress: remote, host: head.authority ?? "")
         func answer(_ response: Response) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
-            decided.withLock { $0[connection] = response }
+            logger.debug("upgrade of \(path) declined with \(response.status.code)")
             return .dontUpgrade
         }
         if route.relay, !Self.originAllowed(exchange.header("Origin"), host: exchange.host, route: route) {
@@ -199,13 +193,14 @@ public final class HTTPServerService: Service, Sendable {
         }
         let relay = RelayConnection(pid: processes.makePID(host: id.description), config: config, target: target,
                                     table: processes, logger: logger) { [self] in relays.withLock { $0.stopping } }
-        processes.add(relay)
-        relays.withLock { $0.open[relay.pid] = relay }
         var headers = HTTPFields()
         for (name, value) in exchange.responseHeaders where name.lowercased() != Self.relayHeader.lowercased() {
             if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
         }
         return .upgrade(headers) { [self] inbound, outbound, _ in
+            // Registered only once the socket is live, so an aborted upgrade leaves nothing behind.
+            processes.add(relay)
+            relays.withLock { $0.open[relay.pid] = relay }
             await relay.run(inbound: inbound, outbound: outbound, maxMessageSize: Self.maxMessageSize)
             _ = relays.withLock { $0.open.removeValue(forKey: relay.pid) }
         }
