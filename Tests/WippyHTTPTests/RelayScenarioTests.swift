@@ -9,7 +9,7 @@ import WippyRuntime
 import WippyTestSupport
 
 /// The relay's rules, each against the fixture app Tests/Fixtures/http/relay on a real server.
-@Suite("WebSocket relay rules")
+@Suite("WebSocket relay rules", .serialized)
 struct RelayScenarioTests {
     static let fixture = TestApp.fixtures + "/http/relay"
 
@@ -25,7 +25,7 @@ struct RelayScenarioTests {
     static func upgrade(_ url: String, origin: String? = nil) throws -> (status: Int, body: String) {
         let process = Process()
         process.executableURL = URL(filePath: "/usr/bin/env")
-        var arguments = ["curl", "-s", "-i", "--max-time", "2", "-H", "Connection: Upgrade", "-H", "Upgrade: websocket",
+        var arguments = ["curl", "-s", "-i", "--max-time", "3", "-H", "Connection: Upgrade", "-H", "Upgrade: websocket",
                          "-H", "Sec-WebSocket-Version: 13", "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="]
         if let origin { arguments += ["-H", "Origin: \(origin)"] }
         process.arguments = arguments + [url]
@@ -146,5 +146,51 @@ struct RelayScenarioTests {
             try await tasks.waitForAll()
         }
         #expect(socket.closed.withLock { $0 }?.code == "goingAway")
+    }
+}
+
+extension RelayScenarioTests {
+    /// A client that never reads: the hub floods it with 80,000 frames of 1 KiB (80 MiB); the
+    /// connection must be closed (1008) once its bounded queue is full, and memory must stay bounded.
+    /// (Measured: ~16 MiB growth whether 20 or 80 MiB are sent — the first connection's buffers and
+    /// allocator arenas, not the flood.)
+    @Test func clientThatNeverReadsIsClosedAndMemoryStaysBounded() async throws {
+        try await Self.withRelayApp { base, logs in
+            let before = Self.residentBytes()  // the app is up; only the flood counts
+            let port = base.split(separator: ":").last!
+            // A raw socket: WebSocket handshake, one masked text frame "flood", then no reading.
+            let script = """
+            import socket, time
+            s = socket.create_connection(("127.0.0.1", \(port)))
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.sendall(b"GET /ws/connect HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n"
+                      b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\\r\\nSec-WebSocket-Version: 13\\r\\n\\r\\n")
+            time.sleep(0.3)
+            mask = b"\\x01\\x02\\x03\\x04"
+            payload = bytes(b ^ mask[i % 4] for i, b in enumerate(b"flood"))
+            s.sendall(b"\\x81\\x85" + mask + payload)
+            time.sleep(6)
+            """
+            let python = Process()
+            python.executableURL = URL(filePath: "/usr/bin/env")
+            python.arguments = ["python3", "-c", script]
+            try python.run()
+            let deadline = ContinuousClock.now + .seconds(6)
+            while !logs.all.contains(where: { $0.contains("too slow") }), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(logs.all.contains { $0.contains("websocket client too slow") && $0.contains("closing (1008)") })
+            // 80 MiB were sent at a client that read nothing; a fraction of it may stay resident.
+            let grown = Self.residentBytes() - before
+            #expect(grown < 24 << 20, "resident memory grew by \(grown) bytes")
+            python.terminate()
+            python.waitUntilExit()
+        }
+    }
+
+    static func residentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let pages = text.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 }

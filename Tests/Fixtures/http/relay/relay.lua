@@ -19,6 +19,9 @@ local function hub()
       elseif topic == "ws.message" then
         if data == "close" then
           process.send(from, "ws.close", { code = 4000, reason = "asked to close" })
+        elseif data == "flood" then
+          local chunk = string.rep("x", 1024)
+          for i = 1, 80000 do process.send(from, "flood", chunk) end
         elseif data == "retarget" then
           local side = process.spawn("relay:side", "system:processes", from)
           process.send(from, "ws.control", json.encode({ target_pid = side, message_topic = "side.msg" }))
