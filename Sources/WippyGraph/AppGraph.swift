@@ -18,11 +18,6 @@ public struct AppGraph: Sendable {
         edges.filter { $0.from == id }.map(\.to)
     }
 
-    /// Entries that depend on this one.
-    public func dependents(of id: EntryID) -> [EntryID] {
-        edges.filter { $0.to == id }.map(\.from)
-    }
-
     /// The entries worth showing: the app's own, and built-ins that something uses.
     public var visibleEntries: [Entry] {
         let used = Set(edges.map(\.to))

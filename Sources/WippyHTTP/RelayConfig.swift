@@ -25,11 +25,11 @@ public struct RelayConfig: Sendable, Equatable {
             throw Invalid(description: "X-WS-Relay needs target_pid (a PID or a registered name)")
         }
         self.target = target
-        try apply(value, requireAll: false)
+        try apply(value)
     }
 
     /// Applies the fields present in `value` (a `ws.control` update).
-    public mutating func apply(_ value: Payload, requireAll: Bool) throws(Invalid) {
+    public mutating func apply(_ value: Payload) throws(Invalid) {
         if let target = value["target_pid"] {
             guard let text = target.stringValue, !text.isEmpty else { throw Invalid(description: "target_pid must be a PID or a name") }
             self.target = text

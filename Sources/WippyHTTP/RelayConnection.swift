@@ -179,7 +179,7 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
         if let text = payload.stringValue, let parsed = try? Payload.parseJSON(text) { update = parsed }
         var config = state.withLock { $0.config }
         do {
-            try config.apply(update, requireAll: false)
+            try config.apply(update)
         } catch {
             logger.warning("ignored ws.control: \(error)")
             return

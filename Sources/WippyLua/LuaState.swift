@@ -34,9 +34,6 @@ final class LuaState {
         budget.deallocate()
     }
 
-    /// Bytes currently allocated by this state.
-    var memoryUsed: Int { budget.pointee.used }
-
     private func openSandboxedLibraries() {
         let libraries: [(String, lua_CFunction)] = [
             ("_G", luaopen_base), ("string", luaopen_string), ("table", luaopen_table), ("math", luaopen_math),
@@ -78,12 +75,7 @@ final class LuaState {
         return nil
     }
 
-    /// The string at `index` (without conversion of numbers), else nil.
-    func string(at index: Int32) -> String? {
-        guard lua_type(L, index) == LUA_TSTRING else { return nil }
-        return LuaState.string(L, index)
-    }
-
+    /// The string at `index` (a number there is converted in place, as `lua_tolstring` does), else nil.
     static func string(_ L: OpaquePointer, _ index: Int32) -> String? {
         var length = 0
         guard let pointer = lua_tolstring(L, index, &length) else { return nil }

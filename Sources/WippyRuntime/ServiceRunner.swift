@@ -18,7 +18,6 @@ final class ServiceRunner: Sendable {
         var pid: PID?
         var stopping = false
         var startedAt: ContinuousClock.Instant?
-        var restarts = 0
     }
 
     private let state = Mutex(State())
@@ -35,12 +34,6 @@ final class ServiceRunner: Sendable {
         self.launch = launch
         (exits, exitInput) = AsyncStream.makeStream(of: ProcessOutcome.self)
     }
-
-    /// The PID of the service's current process, if one runs.
-    var currentPID: PID? { state.withLock { $0.pid } }
-
-    /// Restarts so far.
-    var restartCount: Int { state.withLock { $0.restarts } }
 
     /// Starts the first process. A failure to start counts as a failed run (and is retried).
     func start() {
@@ -86,7 +79,6 @@ final class ServiceRunner: Sendable {
                 logger.warning("service \(id) failed: \(describe(outcome)); restarting in \(delay) (attempt \(policy.attempts))")
                 do { try await clock.sleep(for: delay) } catch { return }
                 guard !state.withLock({ $0.stopping }) else { return }
-                state.withLock { $0.restarts += 1 }
                 spawn()
             }
         }

@@ -40,9 +40,4 @@ public final class Supervisor: Service, Sendable {
             group.cancelAll()
         }
     }
-
-    /// The runner of `id`, if that service is supervised.
-    func runner(_ id: EntryID) -> ServiceRunner? {
-        runners.first { $0.id == id }
-    }
 }
