@@ -64,6 +64,19 @@ extension LuaProcess {
         return 1
     }
 
+    /// The arguments from stack index `first` to the top as payloads (deep copies).
+    static func payloads(_ L: OpaquePointer, from first: Int32) -> Result<[Payload], LuaBridge.Unsendable> {
+        var values: [Payload] = []
+        let top = lua_gettop(L)
+        guard top >= first else { return .success(values) }
+        for index in first...top {
+            do { values.append(try LuaBridge.payload(at: index, L)) } catch {
+                return .failure(.init(message: "argument \(index - first + 1): \(error.message)"))
+            }
+        }
+        return .success(values)
+    }
+
     /// Suspends the coroutine; the run loop resumes it. Raises where Lua cannot yield.
     static func suspend(_ L: OpaquePointer) -> Int32 {
         guard L == owner(L).mainThread else {
@@ -236,14 +249,10 @@ extension LuaProcess {
             return failure(L, "process.spawn expects an entry ID and a host ID")
         }
         let mode = Int(lua_tointegerx(L, 3, nil))
-        var arguments: [Payload] = []
-        let top = lua_gettop(L)
-        if top >= 4 {
-            for index in 4...top {
-                do { arguments.append(try LuaBridge.payload(at: index, L)) } catch {
-                    return failure(L, "process.spawn: argument \(index - 3): \(error)")
-                }
-            }
+        let arguments: [Payload]
+        switch payloads(L, from: 4) {
+        case let .success(values): arguments = values
+        case let .failure(error): return failure(L, "process.spawn: \(error)")
         }
         do {
             let child = try process.context.services.spawn(entry: entry, host: host, arguments: arguments,
@@ -369,18 +378,14 @@ extension LuaProcess {
     static let call: Builtin = { L in
         let L = L!, process = owner(L)
         guard let function = string(L, 1) else { return failure(L, "funcs.call expects a function ID") }
-        var arguments: [Payload] = []
-        let top = lua_gettop(L)
-        if top >= 2 {
-            for index in 2...top {
-                do { arguments.append(try LuaBridge.payload(at: index, L)) } catch {
-                    return failure(L, "funcs.call: argument \(index - 1): \(error)")
-                }
-            }
+        let arguments: [Payload]
+        switch payloads(L, from: 2) {
+        case let .success(values): arguments = values
+        case let .failure(error): return failure(L, "funcs.call: \(error)")
         }
-        let services = process.context.services, caller = process.pid, values = arguments
+        let services = process.context.services, caller = process.pid
         process.pendingOperation = {
-            switch await services.call(function: function, arguments: values, caller: caller) {
+            switch await services.call(function: function, arguments: arguments, caller: caller) {
             case let .success(value): return [value]
             case let .failure(error): return [.null, .string(error.message)]
             }
