@@ -77,8 +77,10 @@ public final class HTTPServerService: Service, Sendable {
                                                      validateUTF8: true)
         let app = Application(
             responder: responder,
-            server: .http1WebSocketUpgrade(configuration: .init(ws: webSocket)) { [self] head, channel, _ in
-                await shouldUpgrade(head, channel: channel)
+            server: HTTPServerBuilder { [self] responder in
+                RelayUpgradeChannel(responder: responder, webSocket: webSocket) { [self] head, channel, _ async in
+                    await decideUpgrade(head, channel: channel)
+                }
             },
             configuration: .init(address: .hostname(host, port: port), serverName: "wippy"),
             onServerRunning: { [self] channel in bound.withLock { $0 = channel.localAddress?.port } },
@@ -140,7 +142,7 @@ public final class HTTPServerService: Service, Sendable {
                 headers: request.headers.map { ($0.name.canonicalName, $0.value) },
                 body: Array(body.readableBytesView), remoteAddress: context.remoteAddress,
                 host: request.head.authority ?? "")
-            if let failure = await run(route, exchange) { return failure }
+            if let failure = await run(route, exchange) { return Self.json(.internalServerError, ["error": failure]) }
             if route.relay, exchange.header(Self.relayHeader, in: exchange.responseHeaders) != nil {
                 return Self.json(.upgradeRequired, ["error": "this endpoint answers WebSocket upgrade requests only"])
             }
@@ -150,53 +152,58 @@ public final class HTTPServerService: Service, Sendable {
 
     static let relayHeader = "X-WS-Relay"
 
-    /// Runs the handler; a 500 response when it failed.
-    private func run(_ route: RouteTable.Route, _ exchange: HTTPExchange) async -> Response? {
-        if case let .failure(failure) = await handler(route, exchange) {
-            logger.error("\(route.endpoint) (\(route.function)) failed: \(failure.message)")
-            return Self.json(.internalServerError, ["error": failure.message])
-        }
-        return nil
+    /// Runs the handler; when it failed, the message for the client's 500 (already logged).
+    private func run(_ route: RouteTable.Route, _ exchange: HTTPExchange) async -> String? {
+        guard case let .failure(failure) = await handler(route, exchange) else { return nil }
+        logger.error("\(route.endpoint) (\(route.function)) failed: \(failure.message)")
+        return failure.message
     }
 
     /// An upgrade request: the handler runs here, once. With a valid `X-WS-Relay` the connection
-    /// becomes a relay. Otherwise the upgrade is declined — and HummingbirdWebSocket answers every
-    /// declined upgrade with an empty 400, so the handler's own answer (e.g. a 401) is only logged
-    /// for now; sending it needs an upgrade channel of our own.
-    private func shouldUpgrade(_ head: HTTPRequest, channel: any Channel) async -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+    /// becomes a relay; otherwise the client gets the handler's own answer (e.g. a 401), or the
+    /// relay's 400 (bad config) or 403 (foreign origin).
+    private func decideUpgrade(_ head: HTTPRequest, channel: any Channel) async -> RelayUpgradeChannel.Decision {
         let path = head.path.map { String($0.split(separator: "?", maxSplits: 1).first ?? "") } ?? "/"
-        guard case let .found(route, parameters) = table.withLock({ $0 }).match(method: head.method.rawValue, path: path) else {
-            return .dontUpgrade
+        let routes = table.withLock { $0 }
+        let route: RouteTable.Route, parameters: [String: String]
+        switch routes.match(method: head.method.rawValue, path: path) {
+        case let .found(found, foundParameters): (route, parameters) = (found, foundParameters)
+        case .notFound: return .decline(.notFound, Self.jsonHeaders, Self.jsonBody(["error": "not found: \(path)"]))
+        case let .methodNotAllowed(allowed):
+            var headers = Self.jsonHeaders
+            headers[.allow] = allowed.joined(separator: ", ")
+            return .decline(.methodNotAllowed, headers, Self.jsonBody(["error": "method \(head.method.rawValue) not allowed on \(path)"]))
         }
         let query = URI(head.path ?? "/").queryParameters.map { (String($0.key), String($0.value)) }
         let remote = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? ""
         let exchange = HTTPExchange(method: head.method.rawValue, path: path, parameters: parameters, query: query,
                                     headers: head.headerFields.map { ($0.name.canonicalName, $0.value) }, body: [],
                                     remoteAddress: remote, host: head.authority ?? "")
-        func answer(_ response: Response) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
-            logger.debug("upgrade of \(path) declined with \(response.status.code)")
-            return .dontUpgrade
+        func decline(_ status: HTTPResponse.Status, _ error: String) -> RelayUpgradeChannel.Decision {
+            logger.debug("upgrade of \(path) declined with \(status.code): \(error)")
+            return .decline(status, Self.jsonHeaders, Self.jsonBody(["error": error]))
         }
         if route.relay, !Self.originAllowed(exchange.header("Origin"), host: exchange.host, route: route) {
-            return answer(Self.json(.forbidden, ["error": "origin \(exchange.header("Origin") ?? "") is not allowed"]))
+            return decline(.forbidden, "origin \(exchange.header("Origin") ?? "") is not allowed")
         }
-        if let failure = await run(route, exchange) { return answer(failure) }
+        if let failure = await run(route, exchange) {
+            return .decline(.internalServerError, Self.jsonHeaders, Self.jsonBody(["error": failure]))
+        }
         guard route.relay, let header = exchange.header(Self.relayHeader, in: exchange.responseHeaders) else {
-            return answer(Self.response(from: exchange))
+            logger.debug("upgrade of \(path) declined by its handler with \(exchange.status)")
+            return .decline(.init(code: exchange.status), Self.headers(of: exchange), ByteBuffer(bytes: exchange.responseBody))
         }
         let config: RelayConfig
         do { config = try RelayConfig(json: header) } catch {
-            return answer(Self.json(.badRequest, ["error": "\(error)"]))
+            return decline(.badRequest, "\(error)")
         }
         guard let target = processes.resolve(config.target) else {
-            return answer(Self.json(.badRequest, ["error": "X-WS-Relay target_pid \(config.target) is not a running process"]))
+            return decline(.badRequest, "X-WS-Relay target_pid \(config.target) is not a running process")
         }
         let relay = RelayConnection(pid: processes.makePID(host: id.description), config: config, target: target,
                                     table: processes, logger: logger) { [self] in relays.withLock { $0.stopping } }
-        var headers = HTTPFields()
-        for (name, value) in exchange.responseHeaders where name.lowercased() != Self.relayHeader.lowercased() {
-            if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
-        }
+        var headers = Self.headers(of: exchange)
+        headers[HTTPField.Name(Self.relayHeader)!] = nil
         return .upgrade(headers) { [self] inbound, outbound, _ in
             // Registered only once the socket is live, so an aborted upgrade leaves nothing behind.
             processes.add(relay)
@@ -206,19 +213,28 @@ public final class HTTPServerService: Service, Sendable {
         }
     }
 
-    static func response(from exchange: HTTPExchange) -> Response {
+    /// The headers a handler set, as HTTP fields (names HTTP cannot carry are dropped).
+    static func headers(of exchange: HTTPExchange) -> HTTPFields {
         var headers = HTTPFields()
         for (name, value) in exchange.responseHeaders {
             if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
         }
-        return Response(status: .init(code: exchange.status), headers: headers,
-                        body: .init(byteBuffer: ByteBuffer(bytes: exchange.responseBody)))
+        return headers
+    }
+
+    static func response(from exchange: HTTPExchange) -> Response {
+        Response(status: .init(code: exchange.status), headers: headers(of: exchange),
+                 body: .init(byteBuffer: ByteBuffer(bytes: exchange.responseBody)))
+    }
+
+    static let jsonHeaders: HTTPFields = [.contentType: "application/json"]
+
+    static func jsonBody(_ object: [String: String]) -> ByteBuffer {
+        ByteBuffer(bytes: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data())
     }
 
     static func json(_ status: HTTPResponse.Status, _ object: [String: String]) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-        return Response(status: status, headers: [.contentType: "application/json"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        Response(status: status, headers: jsonHeaders, body: .init(byteBuffer: jsonBody(object)))
     }
 
     /// `":8080"` → ("0.0.0.0", 8080); `"127.0.0.1:0"` → ("127.0.0.1", 0).

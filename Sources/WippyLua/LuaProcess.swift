@@ -20,6 +20,9 @@ public final class LuaProcess: Process, @unchecked Sendable {
     let arguments: [Payload]
     let context: LuaContext
     let logger: Logger
+    /// Where the process borrows its Lua state from and returns it to (function calls); nil: a
+    /// state of its own, closed when the process ends.
+    let pool: LuaStatePool?
 
     /// Everything other threads hand to this process. Lua never runs under this lock.
     struct Mailbox {
@@ -36,7 +39,7 @@ public final class LuaProcess: Process, @unchecked Sendable {
     let mailbox = Mutex(Mailbox())
 
     // Owned by the task running the process (one at a time).
-    var state: LuaState?
+    var state: LuaStatePool.WarmState?
     /// Set by `B.wait` before it yields: how long to sleep at most (nil: until something arrives).
     var waitRequest: WaitRequest?
     /// Set by asynchronous built-ins before they yield; its values are the results of the call.
@@ -52,8 +55,10 @@ public final class LuaProcess: Process, @unchecked Sendable {
         case atMost(Duration)
     }
 
-    public init(pid: PID, entryID: String, program: LuaProgram, arguments: [Payload], context: LuaContext) {
+    public init(pid: PID, entryID: String, program: LuaProgram, arguments: [Payload], context: LuaContext,
+                pool: LuaStatePool? = nil) {
         self.pid = pid
+        self.pool = pool
         self.entryID = entryID
         self.program = program
         self.arguments = arguments
@@ -110,35 +115,32 @@ public final class LuaProcess: Process, @unchecked Sendable {
         let outcome = await execute()
         for timer in timers.values { timer.cancel() }
         timers.removeAll()
+        if let pool, let state, case .result = outcome {
+            lua_settop(state.lua.L, 2)  // drop the call's coroutine; keep the runner and the chunk
+            pool.give(state)
+        }
         state = nil
         context.table.exited(pid, outcome: outcome)
         return outcome
     }
 
     private func execute() async -> ProcessOutcome {
-        guard let lua = LuaState(memoryLimit: context.memoryLimit) else {
-            return .failure("out of memory: cannot create a Lua state within \(context.memoryLimit) bytes")
+        let warm: LuaStatePool.WarmState
+        if let pooled = pool?.take() {
+            warm = pooled
+        } else {
+            switch prepareState() {
+            case let .success(fresh): warm = fresh
+            case let .failure(failure): return failure.outcome
+            }
         }
-        state = lua
-        let L = lua.L
+        state = warm
+        let L = warm.lua.L
         wippy_set_owner(L, Unmanaged.passUnretained(self).toOpaque())
-
-        // The prelude returns the entry runner: main(chunk, method, ...).
-        if let error = PreludeBytecode.load(PreludeBytecode.prelude, L) { return .failure("internal: prelude: \(error)") }
-        pushBuiltins(L)
-        pushModuleSet(program.modules, L)
-        pushImports(program.imports, L)
-        LuaBridge.pushString(entryID, L)
-        guard wippy_pcall(L, 4, 1) == LUA_OK else {
-            return .failure(errorMessage(L, lua, status: LUA_ERRRUN))
-        }
-        let chunkName = program.sourceFile.map { "@" + $0 } ?? "=\(entryID)"
-        if let error = lua.load(program.source, chunkName: chunkName) {
-            return .failure("\(entryID): cannot load the code: \(error)")
-        }
         guard let co = lua_newthread(L) else { return .failure("out of memory") }
-        mainThread = co
-        lua_rotate(L, -3, 1)  // [thread, main, chunk]: the thread stays referenced from L's stack
+        mainThread = co  // stays referenced from L's stack (index 3) while it runs
+        lua_pushvalue(L, 1)
+        lua_pushvalue(L, 2)
         lua_xmove(L, co, 2)
         LuaBridge.pushString(program.method ?? "main", co)
         for argument in arguments { LuaBridge.push(argument, co) }
@@ -168,9 +170,38 @@ public final class LuaProcess: Process, @unchecked Sendable {
                     await Task.yield()  // preempted: let the others run
                 }
             default:
-                return .failure(errorMessage(co, lua, status: status))
+                return .failure(errorMessage(co, status: status))
             }
         }
+    }
+
+    private struct PreparationFailure: Error {
+        var outcome: ProcessOutcome
+    }
+
+    /// A new state: sandbox, prelude (its runner at stack index 1), the entry's code (index 2).
+    private func prepareState() -> Result<LuaStatePool.WarmState, PreparationFailure> {
+        guard let lua = LuaState(memoryLimit: context.memoryLimit) else {
+            return .failure(.init(outcome: .failure("out of memory: cannot create a Lua state within \(context.memoryLimit) bytes")))
+        }
+        let L = lua.L
+        wippy_set_owner(L, Unmanaged.passUnretained(self).toOpaque())
+        // The prelude returns the entry runner: main(chunk, method, ...).
+        if let error = PreludeBytecode.load(PreludeBytecode.prelude, L) {
+            return .failure(.init(outcome: .failure("internal: prelude: \(error)")))
+        }
+        pushBuiltins(L)
+        pushModuleSet(program.modules, L)
+        pushImports(program.imports, L)
+        LuaBridge.pushString(entryID, L)
+        guard wippy_pcall(L, 4, 1) == LUA_OK else {
+            return .failure(.init(outcome: .failure(errorMessage(L, status: LUA_ERRRUN))))
+        }
+        let chunkName = program.sourceFile.map { "@" + $0 } ?? "=\(entryID)"
+        if let error = lua.load(program.source, chunkName: chunkName) {
+            return .failure(.init(outcome: .failure("\(entryID): cannot load the code: \(error)")))
+        }
+        return .success(LuaStatePool.WarmState(lua))
     }
 
     /// The method's return values: `value` is a result; `nil, "message"` is a failure.
@@ -187,7 +218,7 @@ public final class LuaProcess: Process, @unchecked Sendable {
         }
     }
 
-    private func errorMessage(_ thread: OpaquePointer, _ lua: LuaState, status: Int32) -> String {
+    private func errorMessage(_ thread: OpaquePointer, status: Int32) -> String {
         if status == LUA_ERRMEM {
             return "out of memory (the process may use at most \(context.memoryLimit / (1 << 20)) MiB)"
         }

@@ -237,8 +237,12 @@ local function make_require(allowed_here, imports_here, owner)
 end
 require = make_require(allowed, imports, entry)
 
+-- The runner: one call per process. A pooled function state runs several calls, one after the
+-- other: the entry's code is evaluated on the first, and each call starts with fresh channels.
+local module
 return function(chunk, method, ...)
-  local module = chunk()
+  inbox, events, listeners = nil, nil, {}
+  if module == nil then module = chunk() end
   local fn = module
   if type(module) == "table" then fn = module[method] end
   if type(fn) ~= "function" then

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import ServiceLifecycle
 import WippyHTTP
@@ -19,6 +20,8 @@ public final class AppRuntime: LuaServices, Sendable {
     public let servers: [HTTPServerService]
     let logger: Logger
     let memoryLimit: Int
+    /// Warm Lua states per function.lua, for HTTP handlers and `funcs.call`.
+    let pools: [EntryID: LuaStatePool]
 
     /// - Parameters:
     ///   - clock: the supervisor's clock (tests pass a manual one).
@@ -38,6 +41,7 @@ public final class AppRuntime: LuaServices, Sendable {
                                                              workers: settings.workers, logger: logger)
         }
         self.hosts = hosts
+        self.pools = Self.makePools(app)
         let handle = Handler()
         self.supervisor = Supervisor(logger: logger) { handle.runtime?.servers.forEach { $0.markStopping() } }
         self.servers = app.manifest.sortedEntries.compactMap { entry -> HTTPServerService? in
@@ -68,13 +72,33 @@ public final class AppRuntime: LuaServices, Sendable {
         weak var runtime: AppRuntime?
     }
 
-    /// Runs the route's function.lua for one request, as a short-lived process of its own.
-    func handle(_ route: RouteTable.Route, _ exchange: HTTPExchange) async -> Result<Void, HTTPServerService.HandlerFailure> {
-        let process = LuaProcess(pid: table.makePID(host: route.function.description), entryID: route.function.description,
-                                 program: route.program, arguments: [], context: luaContext)
+    /// One pool per function.lua: `pool.workers` (or `max_size`) idle states at most, else two
+    /// per core.
+    static func makePools(_ app: CheckedApp) -> [EntryID: LuaStatePool] {
+        var pools: [EntryID: LuaStatePool] = [:]
+        for entry in app.manifest.sortedEntries {
+            guard case let .functionLua(program, pool) = entry.body else { continue }
+            let capacity = pool.workers ?? pool.maxSize ?? 2 * ProcessInfo.processInfo.activeProcessorCount
+            pools[entry.id] = LuaStatePool(program: program, capacity: capacity)
+        }
+        return pools
+    }
+
+    /// Runs a function.lua once, as a short-lived process of its own (own PID, inbox) on a warm
+    /// state of the function's pool, on the caller's task.
+    private func runFunction(_ id: EntryID, program: LuaProgram, arguments: [Payload], exchange: HTTPExchange? = nil) async -> ProcessOutcome {
+        let process = LuaProcess(pid: table.makePID(host: id.description), entryID: id.description, program: program,
+                                 arguments: arguments, context: luaContext, pool: pools[id])
         process.exchange = exchange
         table.add(process)
-        if case let .failure(message) = await process.run() { return .failure(.init(message)) }
+        return await process.run()
+    }
+
+    /// Runs the route's function.lua for one request.
+    func handle(_ route: RouteTable.Route, _ exchange: HTTPExchange) async -> Result<Void, HTTPServerService.HandlerFailure> {
+        if case let .failure(message) = await runFunction(route.function, program: route.program, arguments: [], exchange: exchange) {
+            return .failure(.init(message))
+        }
         return .success(())
     }
 
@@ -144,11 +168,7 @@ public final class AppRuntime: LuaServices, Sendable {
         guard case let .functionLua(program, _) = entry.body else {
             return .failure(CallError("\(function) is a \(entry.kind.rawValue), not a function.lua"))
         }
-        // A call runs as a short-lived process of its own, on the caller's task.
-        let process = LuaProcess(pid: table.makePID(host: function), entryID: function, program: program,
-                                 arguments: arguments, context: luaContext)
-        table.add(process)
-        switch await process.run() {
+        switch await runFunction(id, program: program, arguments: arguments) {
         case let .result(value): return .success(value)
         case let .failure(message): return .failure(CallError(message))
         }

@@ -85,6 +85,26 @@ struct HTTPServerTests {
 }
 
 extension HTTPServerTests {
+    /// Handlers run on warm pooled states: module-level state survives between requests, each
+    /// request still is a process with a PID of its own, and a failed call's state is dropped.
+    @Test func handlersReuseWarmStates() async throws {
+        try await Self.withServer { base in
+            func counter(_ query: String = "") async throws -> (status: Int, calls: Int?, pid: String?) {
+                let reply = try await Self.request(URL(string: base.absoluteString + "/api/counter" + query)!)
+                let object = try? JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any]
+                return (reply.status, object?["calls"] as? Int, object?["pid"] as? String)
+            }
+            let first = try await counter(), second = try await counter(), third = try await counter()
+            #expect([first.calls, second.calls, third.calls] == [1, 2, 3])
+            #expect(Set([first.pid, second.pid, third.pid]).count == 3)
+            #expect(first.pid?.hasPrefix("{web:counter|0x") == true)
+            let failed = try await counter("?fail=1")
+            #expect(failed.status == 500)
+            // The failed call counted 4 on the state it dropped; the next request starts a new one.
+            #expect(try await counter().calls == 1)
+        }
+    }
+
     @Test func staticFilesWithIndexAndNoEscape() async throws {
         try await Self.withServer { base in
             let home = try await Self.request(base)

@@ -1,0 +1,152 @@
+import HTTPTypes
+import HummingbirdCore
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import NIOWebSocket
+import Synchronization
+@_spi(WSInternal) import WSCore
+
+/// A connection that speaks HTTP/1.1 and may upgrade its first request to a WebSocket.
+///
+/// The relay decides per request whether to upgrade; when it declines, the client gets the
+/// answer the relay chose (the handler's own 401, a 400 for a bad relay config, a 403 for a
+/// foreign origin), then the connection closes. A request that is no upgrade is served by the
+/// HTTP responder as usual.
+struct RelayUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
+    /// What to do with an upgrade request.
+    enum Decision: Sendable {
+        /// Upgrade, answer 101 with these extra headers, then run the handler on the socket.
+        case upgrade(HTTPFields, WebSocketDataHandler<Context>)
+        /// Answer this instead (the connection closes after it).
+        case decline(HTTPResponse.Status, HTTPFields, ByteBuffer)
+    }
+
+    typealias Decide = @Sendable (HTTPRequest, any Channel, Logger) async -> Decision
+
+    /// The context a relay handler runs with.
+    struct Context: WebSocketContext {
+        let logger: Logger
+    }
+
+    enum UpgradeResult: Sendable {
+        case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, WebSocketDataHandler<Context>)
+        case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        case declined(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, HTTPResponse.Status, HTTPFields, ByteBuffer)
+    }
+
+    struct Value: ServerChildChannelValue {
+        let upgradeResult: EventLoopFuture<UpgradeResult>
+        let channel: any Channel
+    }
+
+    /// What the upgrade step decided for one connection, handed from `shouldUpgrade` to the
+    /// pipeline setup that follows it.
+    private final class Negotiation: Sendable {
+        let decision = Mutex<Decision?>(nil)
+    }
+
+    let responder: HTTPChannelHandler.Responder
+    private let decide: Decide
+    private let webSocket: WebSocketServerConfiguration
+
+    init(responder: @escaping HTTPChannelHandler.Responder, webSocket: WebSocketServerConfiguration, decide: @escaping Decide) {
+        self.responder = Self.redirectingLateUpgrades(responder)
+        self.decide = decide
+        self.webSocket = webSocket
+    }
+
+    /// NIO looks for an upgrade on a connection's first request only. A later request asking
+    /// for one is sent back to the same URI with `Connection: close`, so the client retries on
+    /// a fresh connection where the upgrade can happen.
+    private static func redirectingLateUpgrades(_ responder: @escaping HTTPChannelHandler.Responder) -> HTTPChannelHandler.Responder {
+        struct ClosingAfterRedirect: Error {}
+        return { request, writer, channel in
+            guard request.headers[.upgrade]?.lowercased() == "websocket" else {
+                return try await responder(request, writer, channel)
+            }
+            var location = request.uri.path
+            if let query = request.uri.query { location += "?\(query)" }
+            try await writer.writeResponse(HTTPResponse(status: .temporaryRedirect, headerFields: [.connection: "close", .location: location]))
+            throw ClosingAfterRedirect()
+        }
+    }
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            let negotiation = Negotiation()
+            let decide = self.decide
+            let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
+                maxFrameSize: webSocket.maxFrameSize,
+                shouldUpgrade: { channel, head in
+                    let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
+                    promise.completeWithTask {
+                        let decision = await decide(try HTTPRequest(head, secure: false, splitCookie: false), channel, logger)
+                        negotiation.decision.withLock { $0 = decision }
+                        guard case let .upgrade(headers, _) = decision else { return nil }
+                        return HTTPHeaders(headers)
+                    }
+                    return promise.futureResult
+                },
+                upgradePipelineHandler: { channel, _ in
+                    channel.eventLoop.makeCompletedFuture {
+                        guard case let .upgrade(_, handler) = negotiation.decision.withLock({ $0 }) else {
+                            preconditionFailure("the WebSocket pipeline is only built for an accepted upgrade")
+                        }
+                        let socket = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
+                            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                        return UpgradeResult.websocket(socket, handler)
+                    }
+                })
+            let upgrade = NIOTypedHTTPServerUpgradeConfiguration(
+                upgraders: [upgrader],
+                notUpgradingCompletionHandler: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
+                        let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                        if case let .decline(status, headers, body) = negotiation.decision.withLock({ $0 }) {
+                            return UpgradeResult.declined(http, status, headers, body)
+                        }
+                        return UpgradeResult.http(http)
+                    }
+                })
+            var configuration = NIOUpgradableHTTPServerPipelineConfiguration<UpgradeResult>(upgradeConfiguration: upgrade)
+            configuration.enablePipelining = false  // NIOAsyncChannel serialises requests
+            configuration.enableErrorHandling = false  // Hummingbird answers malformed requests
+            configuration.enableResponseHeaderValidation = false  // HTTPTypes validated them already
+            let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            return Value(upgradeResult: result, channel: channel)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        do {
+            switch try await value.upgradeResult.get() {
+            case let .http(http):
+                await handleHTTP(asyncChannel: http, logger: logger)
+            case let .declined(http, status, headers, body):
+                try await http.executeThenClose { _, outbound in
+                    var fields = headers
+                    fields[.connection] = "close"
+                    fields[.contentLength] = "\(body.readableBytes)"
+                    try await outbound.write(contentsOf: [.head(HTTPResponse(status: status, headerFields: fields)), .body(body), .end(nil)])
+                }
+            case let .websocket(socket, handler):
+                let configuration = WebSocketHandler.Configuration(
+                    extensions: [], autoPing: webSocket.autoPing, closeTimeout: webSocket.closeTimeout,
+                    validateUTF8: webSocket.validateUTF8, maxFrameSize: webSocket.maxFrameSize)
+                _ = try await WebSocketHandler.handle(type: .server, configuration: configuration, asyncChannel: socket,
+                                                      context: Context(logger: logger), handler: handler)
+            }
+        } catch let error as ChannelError where error == .inputClosed {
+            logger.trace("connection closed before its first request")
+        } catch {
+            logger.debug("connection ended: \(error)")
+        }
+    }
+}
