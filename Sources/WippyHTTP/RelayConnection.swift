@@ -12,7 +12,9 @@ import WippyProcess
 /// It sends the target `ws.join` on start, every text frame as `message_topic` (the text as is),
 /// `ws.heartbeat` every `heartbeat_interval`, and `ws.leave` when the socket closes. Messages sent
 /// to its PID go to the browser as `{"topic": …, "data": …}` text frames, except `ws.control`
-/// (reconfigure) and `ws.close` (close the socket). When the target dies the socket closes (1011).
+/// (reconfigure) and `ws.close` (close the socket). When the target dies the socket closes (1011),
+/// unless the target ran a supervised service that restarts: then the connection joins the
+/// service's next process (`ws.join`) and stays open.
 final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
     let pid: PID
     private let table: ProcessTable
@@ -23,6 +25,7 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
         var config: RelayConfig
         var target: PID
         var received = 0
+        var closed = false
     }
 
     private let state: Mutex<State>
@@ -68,11 +71,37 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
 
     func deliver(_ event: ProcessEvent) {
         guard event.kind == .exit, let from = event.from, from == state.withLock({ $0.target }) else { return }
-        if stopping() {
-            close(.goingAway, "server shutting down")
-        } else {
-            close(.unexpectedServerError, "target process exited")
+        targetEnded(from)
+    }
+
+    /// The target ended: follow its service to the next process, or close.
+    private func targetEnded(_ target: PID) {
+        if stopping() { return close(.goingAway, "server shutting down") }
+        let follows = table.services.whenSucceeded(target) { [weak self] successor in
+            self?.follow(from: target, to: successor)
         }
+        if !follows { close(.unexpectedServerError, "target process exited") }
+    }
+
+    /// The service that ran `old` restarted as `successor` (nil: it will not).
+    private func follow(from old: PID, to successor: PID?) {
+        guard let successor else {
+            return stopping() ? close(.goingAway, "server shutting down") : close(.unexpectedServerError, "target process exited")
+        }
+        // Only if still bound to `old` (a ws.control may have moved it) and still open.
+        let moved = state.withLock { state -> Bool in
+            guard state.target == old, !state.closed else { return false }
+            state.target = successor
+            return true
+        }
+        guard moved else { return }
+        do {
+            try table.monitor(successor, by: pid)
+        } catch {
+            return targetEnded(successor)  // it already ended too
+        }
+        logger.debug("target \(old) restarted as \(successor): joining it")
+        sendTarget("ws.join", joinPayload())
     }
 
     /// Closes the socket with `code`.
@@ -150,6 +179,7 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
             await group.next()
             group.cancelAll()
         }
+        state.withLock { $0.closed = true }
         sendTarget("ws.leave", joinPayload())
         table.exited(pid, outcome: .result(.null))
     }

@@ -22,6 +22,8 @@ public final class ProcessTable: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Which process runs each supervised service (for those that follow a service across restarts).
+    public let services = ServiceDirectory()
 
     public init() {}
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import ServiceLifecycle
 import WippyHTTP
 import WippyGraph
@@ -12,7 +13,9 @@ import WippySchema
 /// `process.host`, and the ``Supervisor`` of its services. Also what Lua code asks of the runtime
 /// (``LuaServices``): spawning entries, calling functions, reading the registry, loading libraries.
 public final class AppRuntime: LuaServices, Sendable {
-    public let app: CheckedApp
+    /// The app as last loaded (replaced by ``reload(to:)``).
+    public var app: CheckedApp { current.withLock { $0 } }
+    let current: Mutex<CheckedApp>
     public let table = ProcessTable()
     public let hosts: [String: ProcessHostService]
     public let supervisor: Supervisor
@@ -21,7 +24,8 @@ public final class AppRuntime: LuaServices, Sendable {
     let logger: Logger
     let memoryLimit: Int
     /// Warm Lua states per function.lua, for HTTP handlers and `funcs.call`.
-    let pools: [EntryID: LuaStatePool]
+    let pools: Mutex<[EntryID: LuaStatePool]>
+    private let clock: any ServiceClock
 
     /// - Parameters:
     ///   - clock: the supervisor's clock (tests pass a manual one).
@@ -29,7 +33,8 @@ public final class AppRuntime: LuaServices, Sendable {
     ///   - address: listen address for the built-in `system:http` (`--addr`, `WIPPY_ADDR`).
     public init(app: CheckedApp, logger: Logger, memoryLimit: Int = 64 << 20, clock: any ServiceClock = SystemServiceClock(),
                 address: String? = nil) {
-        self.app = app
+        self.current = Mutex(app)
+        self.clock = clock
         self.logger = logger
         self.memoryLimit = memoryLimit
         let table = self.table
@@ -41,7 +46,7 @@ public final class AppRuntime: LuaServices, Sendable {
                                                              workers: settings.workers, logger: logger)
         }
         self.hosts = hosts
-        self.pools = Self.makePools(app)
+        self.pools = Mutex(Self.makePools(app.manifest.sortedEntries))
         let handle = Handler()
         self.supervisor = Supervisor(logger: logger) { handle.runtime?.servers.forEach { $0.markStopping() } }
         self.servers = app.manifest.sortedEntries.compactMap { entry -> HTTPServerService? in
@@ -54,17 +59,20 @@ public final class AppRuntime: LuaServices, Sendable {
             }
         }
         // Runners need `self` to launch processes; build them now that every stored property is set.
-        let runners = Self.servicesToStart(app).compactMap { entry -> ServiceRunner? in
-            guard case let .processService(service) = entry.body else { return nil }
-            return ServiceRunner(id: entry.id, lifecycle: service.lifecycle, table: table, clock: clock, logger: logger) {
-                [unowned self] onExit throws(ProcessError) in
-                try self.launch(service.process.target, host: service.host.target.description,
-                                arguments: service.input.map(Payload.init), parent: nil, monitor: false, link: false,
-                                onExit: onExit).pid
-            }
-        }
-        supervisor.runners = runners
+        supervisor.runners = Self.servicesToStart(app).compactMap(makeRunner)
         handle.runtime = self
+    }
+
+    /// A runner for a `process.service` entry: its process is launched from the app current at
+    /// each (re)start.
+    func makeRunner(_ entry: Entry) -> ServiceRunner? {
+        guard case let .processService(service) = entry.body else { return nil }
+        return ServiceRunner(id: entry.id, lifecycle: service.lifecycle, table: table, clock: clock, logger: logger) {
+            [unowned self] onExit throws(ProcessError) in
+            try self.launch(service.process.target, host: service.host.target.description,
+                            arguments: service.input.map(Payload.init), parent: nil, monitor: false, link: false,
+                            onExit: onExit).pid
+        }
     }
 
     /// Lets servers reach the runtime that owns them without a reference cycle.
@@ -74,9 +82,9 @@ public final class AppRuntime: LuaServices, Sendable {
 
     /// One pool per function.lua: `pool.workers` (or `max_size`) idle states at most, else two
     /// per core.
-    static func makePools(_ app: CheckedApp) -> [EntryID: LuaStatePool] {
+    static func makePools(_ entries: [Entry]) -> [EntryID: LuaStatePool] {
         var pools: [EntryID: LuaStatePool] = [:]
-        for entry in app.manifest.sortedEntries {
+        for entry in entries {
             guard case let .functionLua(program, pool) = entry.body else { continue }
             let capacity = pool.workers ?? pool.maxSize ?? 2 * ProcessInfo.processInfo.activeProcessorCount
             pools[entry.id] = LuaStatePool(program: program, capacity: capacity)
@@ -85,10 +93,12 @@ public final class AppRuntime: LuaServices, Sendable {
     }
 
     /// Runs a function.lua once, as a short-lived process of its own (own PID, inbox) on a warm
-    /// state of the function's pool, on the caller's task.
+    /// state of the function's pool, on the caller's task. A call that started before a reload
+    /// changed the code (its route was matched earlier) runs the code it started with.
     private func runFunction(_ id: EntryID, program: LuaProgram, arguments: [Payload], exchange: HTTPExchange? = nil) async -> ProcessOutcome {
+        let pool = pools.withLock { $0[id] }
         let process = LuaProcess(pid: table.makePID(host: id.description), entryID: id.description, program: program,
-                                 arguments: arguments, context: luaContext, pool: pools[id])
+                                 arguments: arguments, context: luaContext, pool: pool?.program == program ? pool : nil)
         process.exchange = exchange
         table.add(process)
         return await process.run()

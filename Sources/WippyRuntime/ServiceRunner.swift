@@ -48,6 +48,7 @@ final class ServiceRunner: Sendable {
                 $0.pid = pid
                 $0.startedAt = clock.now
             }
+            table.services.started(id.description, pid: pid)
             logger.info("service \(id) started as \(pid)")
         } catch {
             state.withLock { $0.startedAt = clock.now }
@@ -71,9 +72,11 @@ final class ServiceRunner: Sendable {
             switch policy.processExited(failed: outcome.isFailure, uptime: uptime, random: .random(in: 0...1)) {
             case .finished:
                 logger.info("service \(id) finished: \(describe(outcome))")
+                table.services.ended(id.description)
                 return
             case let .giveUp(attempts):
                 logger.error("service \(id) failed \(attempts + 1) times in a row; giving up (max_attempts \(lifecycle.restart.maxAttempts)): \(describe(outcome))")
+                table.services.ended(id.description)
                 return
             case let .restart(delay):
                 logger.warning("service \(id) failed: \(describe(outcome)); restarting in \(delay) (attempt \(policy.attempts))")
@@ -84,15 +87,18 @@ final class ServiceRunner: Sendable {
         }
     }
 
-    /// CANCEL, wait up to `stop_timeout`, terminate, wait for the process to end.
-    func stop() async {
+    /// CANCEL, wait up to `stop_timeout`, terminate, wait for the process to end. With
+    /// `restarting`, a runner for the service's new version starts next, and what follows the
+    /// service (relayed connections) waits for its process instead of ending.
+    func stop(restarting: Bool = false) async {
+        defer {
+            exitInput.finish()
+            if !restarting { table.services.ended(id.description) }
+        }
         guard let pid = state.withLock({ state -> PID? in
             state.stopping = true
             return state.pid
-        }) else {
-            exitInput.finish()
-            return
-        }
+        }) else { return }
         try? table.cancel(pid, from: nil, reason: "service stopping")
         let deadline = ContinuousClock.now + lifecycle.stopTimeout
         while table.contains(pid), ContinuousClock.now < deadline {
@@ -103,7 +109,6 @@ final class ServiceRunner: Sendable {
             try? table.terminate(pid, reason: "terminated: did not stop within \(lifecycle.stopTimeout)")
             while table.contains(pid) { try? await Task.sleep(for: .milliseconds(5)) }
         }
-        exitInput.finish()
     }
 
     private func describe(_ outcome: ProcessOutcome) -> String {

@@ -6,9 +6,19 @@ import WippyManifest
 import WippyProcess
 
 /// Runs the app's `process.service`s: starts the auto-start ones (and what they require) in
-/// dependency order, supervises them, and on graceful shutdown stops them in reverse order.
+/// dependency order, supervises them, swaps them on reload, and on graceful shutdown stops them
+/// in reverse order.
 public final class Supervisor: Service, Sendable {
-    private let services = Mutex<[ServiceRunner]>([])
+    private struct State {
+        /// The supervised services, in start order.
+        var runners: [ServiceRunner] = []
+        var shuttingDown = false
+    }
+
+    private let state = Mutex(State())
+    /// Runners started after ``run()`` began (reloads), for its task group to supervise.
+    private let added: AsyncStream<ServiceRunner>
+    private let addedInput: AsyncStream<ServiceRunner>.Continuation
     let logger: Logger
     /// Called when shutdown begins, before any service is stopped.
     let onShutdown: @Sendable () -> Void
@@ -16,28 +26,53 @@ public final class Supervisor: Service, Sendable {
     init(logger: Logger, onShutdown: @escaping @Sendable () -> Void = {}) {
         self.logger = logger
         self.onShutdown = onShutdown
+        (added, addedInput) = AsyncStream.makeStream(of: ServiceRunner.self)
     }
 
-    /// The supervised services, in start order (set once, before ``run()``).
+    /// The supervised services, in start order (set before ``run()``; reloads go through ``apply``).
     var runners: [ServiceRunner] {
-        get { services.withLock { $0 } }
-        set { services.withLock { $0 = newValue } }
+        get { state.withLock { $0.runners } }
+        set { state.withLock { $0.runners = newValue } }
     }
 
     public func run() async throws {
-        let runners = self.runners
         await withDiscardingTaskGroup { group in
-            for runner in runners {
+            let initial = runners
+            for runner in initial {
                 runner.start()
                 group.addTask { await runner.supervise() }
             }
-            if !runners.isEmpty {
-                logger.info("started \(runners.count) service(s): \(runners.map(\.id.description).joined(separator: ", "))")
+            if !initial.isEmpty {
+                logger.info("started \(initial.count) service(s): \(initial.map(\.id.description).joined(separator: ", "))")
             }
-            try? await gracefulShutdown()
+            await withGracefulShutdownHandler {
+                for await runner in added { group.addTask { await runner.supervise() } }
+            } onGracefulShutdown: { [addedInput] in
+                addedInput.finish()
+            }
+            let runners = state.withLock { state in
+                state.shuttingDown = true
+                return state.runners
+            }
             onShutdown()
             for runner in runners.reversed() { await runner.stop() }
             group.cancelAll()
+        }
+    }
+
+    /// A reload: stops `stopping` (given in stop order; those in `restarting` get a successor),
+    /// then starts `starting` in order. `all` is the new set of runners in start order.
+    func apply(stopping: [ServiceRunner], restarting: Set<EntryID>, starting: [ServiceRunner], all: [ServiceRunner]) async {
+        for runner in stopping { await runner.stop(restarting: restarting.contains(runner.id)) }
+        let proceed = state.withLock { state -> Bool in
+            guard !state.shuttingDown else { return false }
+            state.runners = all
+            return true
+        }
+        guard proceed else { return }
+        for runner in starting {
+            runner.start()
+            addedInput.yield(runner)
         }
     }
 }

@@ -17,7 +17,8 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run an app: start its auto-start services and serve until SIGINT or SIGTERM.",
         discussion: """
-            An invalid app is refused with the same messages as `wippy validate`.
+            An invalid app is refused with the same messages as `wippy validate`. With --watch, \
+            changes to its manifests and Lua files are applied while it runs (docs/hot-reload.md).
             With -x ns:entry, runs that process.lua once with the remaining arguments (as strings) \
             and exits 0 when it returns (its result is printed as JSON) or 1 when it fails.
             """
@@ -33,6 +34,9 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: "Listen address of the built-in system:http server, e.g. :9000 or 127.0.0.1:8080 (default: $WIPPY_ADDR, else :8080).")
     var addr: String?
+
+    @Flag(help: "Watch the app's manifests and Lua files and re-apply what changed (hot reload).")
+    var watch = false
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
@@ -61,8 +65,12 @@ struct RunCommand: AsyncParsableCommand {
             try await runOnce(execute, runtime: runtime, logger: logger)
             return
         }
+        var services = runtime.services
+        if watch {
+            services.append(AppReloader(directory: app.directory, runtime: runtime, loader: try ManifestLoader(), logger: logger))
+        }
         let group = ServiceGroup(configuration: .init(
-            services: runtime.services.map { .init(service: $0) },
+            services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.info("wippy \(WippyVersion.number) running \(app.directory) (\(checked.summary.dropFirst(4)))")

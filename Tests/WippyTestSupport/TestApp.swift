@@ -21,14 +21,20 @@ public enum TestApp {
 
     /// Runs every service of the app in `directory` (its first HTTP server on `address` when
     /// given), waits until that server listens and `ready` holds, runs `body` with
-    /// `127.0.0.1:PORT` and the runtime, then shuts everything down gracefully.
-    public static func serve(_ directory: String, address: String? = nil, logs: LogCapture = LogCapture(),
+    /// `127.0.0.1:PORT` and the runtime, then shuts everything down gracefully. With `watch`, the
+    /// app is hot-reloaded as `wippy run --watch` does.
+    public static func serve(_ directory: String, address: String? = nil, logs: LogCapture = LogCapture(), watch: Bool = false,
                              ready: @escaping @Sendable (AppRuntime) -> Bool = { _ in true },
                              _ body: (String, AppRuntime) async throws -> Void) async throws {
         let runtime = AppRuntime(app: try load(directory), logger: logs.logger(level: .info), address: address)
         let server = try #require(runtime.servers.first)
         let quiet = Logger(label: "quiet") { _ in SwiftLogNoOpLogHandler() }
-        let group = ServiceGroup(configuration: .init(services: runtime.services.map { .init(service: $0) }, logger: quiet))
+        var services = runtime.services
+        if watch {
+            services.append(AppReloader(directory: directory, runtime: runtime, loader: try ManifestLoader(),
+                                        logger: logs.logger(level: .info)))
+        }
+        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: quiet))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             let deadline = ContinuousClock.now + .seconds(10)
