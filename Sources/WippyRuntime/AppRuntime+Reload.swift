@@ -28,7 +28,8 @@ extension AppRuntime {
     }
 
     /// Applies a new, valid version of the app, touching only what changed: function pools and
-    /// route tables are swapped (requests in flight finish on the old code); services whose
+    /// route tables are swapped (requests in flight finish on the old code); listeners start,
+    /// stop or rebind as their `http.service` entries come, go or move; services whose
     /// entry, code (or imported libraries), or required services changed restart gracefully, in
     /// dependency order; removed services stop and added ones start. Unchanged services keep
     /// running, with their PIDs.
@@ -49,8 +50,29 @@ extension AppRuntime {
             for id in diff.removed { pools[id] = nil }
             pools.merge(fresh) { _, new in new }
         }
-        // Routes and static folders: every server gets its new table at once.
-        for server in servers { server.replaceRoutes(RouteTable(manifest: new.manifest, server: server.id)) }
+        // Listeners: each keeps listening with its new route table (swapped at once), unless its
+        // http.service was removed (stops), added (starts) or got a new address (rebinds).
+        var listeners: [EntryID: HTTPServerService] = [:]
+        for entry in new.manifest.sortedEntries {
+            if let server = makeServer(entry, in: new.manifest) { listeners[entry.id] = server }
+        }
+        for server in servers where listeners[server.id] == nil {
+            await serverSet.remove(server.id)
+            report.stopped.append(server.id)
+        }
+        for (id, server) in listeners.sorted(by: { $0.key < $1.key }) {
+            if let running = serverSet.server(id) {
+                if running.address == server.address {
+                    running.replaceRoutes(RouteTable(manifest: new.manifest, server: id))
+                    continue
+                }
+                await serverSet.remove(id)
+                report.restarted.append(id)
+            } else {
+                report.started.append(id)
+            }
+            serverSet.add(server, critical: false)
+        }
 
         // Services.
         let wanted = Self.servicesToStart(new)
@@ -74,14 +96,13 @@ extension AppRuntime {
             return runner
         }
         await supervisor.apply(stopping: stopping, restarting: restart, starting: starting, all: all)
-        report.restarted = wanted.map(\.id).filter(restart.contains)
-        report.started = starting.map(\.id).filter { !restart.contains($0) }
-        report.stopped = stopping.map(\.id).filter { !restart.contains($0) }
+        report.restarted += wanted.map(\.id).filter(restart.contains)
+        report.started += starting.map(\.id).filter { !restart.contains($0) }
+        report.stopped += stopping.map(\.id).filter { !restart.contains($0) }
 
-        // Hosts and listeners are set up once, at start.
-        let fixed: Set<EntryKind> = [.processHost, .httpService]
-        report.needsRestart = (diff.added.union(diff.changed)).filter { new.manifest[$0].map { fixed.contains($0.kind) } ?? false }
-            .union(diff.removed.filter { old.manifest[$0].map { fixed.contains($0.kind) } ?? false }).sorted()
+        // Hosts (their worker threads) are set up once, at start.
+        report.needsRestart = diff.added.union(diff.changed).filter { new.manifest[$0]?.kind == .processHost }
+            .union(diff.removed.filter { old.manifest[$0]?.kind == .processHost }).sorted()
         report.duration = ContinuousClock.now - began
         return report
     }

@@ -20,7 +20,10 @@ public final class AppRuntime: LuaServices, Sendable {
     public let hosts: [String: ProcessHostService]
     public let supervisor: Supervisor
     /// One server per `http.service` that has routes (or is auto-start).
-    public let servers: [HTTPServerService]
+    public var servers: [HTTPServerService] { serverSet.servers }
+    let serverSet: ServerSet
+    /// `--addr` / `WIPPY_ADDR`: where `system:http` listens instead of its manifest address.
+    let systemAddress: String?
     let logger: Logger
     let memoryLimit: Int
     /// Warm Lua states per function.lua, for HTTP handlers and `funcs.call`.
@@ -49,18 +52,27 @@ public final class AppRuntime: LuaServices, Sendable {
         self.pools = Mutex(Self.makePools(app.manifest.sortedEntries))
         let handle = Handler()
         self.supervisor = Supervisor(logger: logger) { handle.runtime?.servers.forEach { $0.markStopping() } }
-        self.servers = app.manifest.sortedEntries.compactMap { entry -> HTTPServerService? in
-            guard case let .httpService(service) = entry.body else { return nil }
-            let routes = RouteTable(manifest: app.manifest, server: entry.id)
-            guard !routes.isEmpty || (service.lifecycle.autoStart && !entry.location.isBuiltIn) else { return nil }
-            let listen = entry.id == SystemNamespace.http ? (address ?? service.address) : service.address
-            return HTTPServerService(id: entry.id, address: listen, routes: routes, processes: table, logger: logger) { route, exchange in
-                await handle.runtime?.handle(route, exchange) ?? .failure(.init("the runtime is gone"))
-            }
-        }
+        self.systemAddress = address
+        self.serverSet = ServerSet(logger: logger)
         // Runners need `self` to launch processes; build them now that every stored property is set.
         supervisor.runners = Self.servicesToStart(app).compactMap(makeRunner)
         handle.runtime = self
+        for entry in app.manifest.sortedEntries {
+            if let server = makeServer(entry, in: app.manifest) { serverSet.add(server, critical: true) }
+        }
+    }
+
+    /// A listener for an `http.service` entry that has routes (or is an auto-start one of the
+    /// app's own); nil otherwise.
+    func makeServer(_ entry: Entry, in manifest: Manifest) -> HTTPServerService? {
+        guard case let .httpService(service) = entry.body else { return nil }
+        let routes = RouteTable(manifest: manifest, server: entry.id)
+        guard !routes.isEmpty || (service.lifecycle.autoStart && !entry.location.isBuiltIn) else { return nil }
+        let listen = entry.id == SystemNamespace.http ? (systemAddress ?? service.address) : service.address
+        return HTTPServerService(id: entry.id, address: listen, routes: routes, processes: table, logger: logger) {
+            [weak self] route, exchange in
+            await self?.handle(route, exchange) ?? .failure(.init("the runtime is gone"))
+        }
     }
 
     /// A runner for a `process.service` entry: its process is launched from the app current at
@@ -116,7 +128,7 @@ public final class AppRuntime: LuaServices, Sendable {
     /// shutdown runs in reverse: services get CANCEL and stop (relays whose target ends close with
     /// 1001), then servers close the remaining sockets (1001) and stop listening, then hosts stop.
     public var services: [any Service] {
-        hosts.keys.sorted().map { hosts[$0]! } + servers + [supervisor]
+        hosts.keys.sorted().map { hosts[$0]! } + [serverSet, supervisor]
     }
 
     /// Auto-start services and everything they require, in start order.

@@ -109,3 +109,16 @@ extension RunCommandTests {
         #expect(!result.stderr.contains("started"))
     }
 }
+
+extension RunCommandTests {
+    /// A port that is taken ends the run with exit status 1 and a message naming server and address.
+    @Test func takenPortEndsTheRunWithAClearError() async throws {
+        let blocker = try Running(["run", "apps/", "--addr", "127.0.0.1:0"])  // any listener will do: find its port
+        defer { blocker.process.terminate() }
+        #expect(try await blocker.wait(for: "listening on 127.0.0.1:"))
+        let port = try #require(blocker.stderr.split(separator: "listening on 127.0.0.1:").last?.prefix { $0.isNumber })
+        let second = try Running(["run", "apps/", "--addr", "127.0.0.1:\(port)"])
+        #expect(try await second.exit() == 1)
+        #expect(second.stderr.contains("system:http cannot listen on 127.0.0.1:\(port)"))
+    }
+}

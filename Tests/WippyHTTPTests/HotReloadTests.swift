@@ -106,6 +106,42 @@ struct HotReloadTests {
         }
     }
 
+    /// An added http.service starts listening, a new address rebinds it, removing it stops it.
+    @Test func listenersStartRebindAndStop() async throws {
+        try await Self.withApp { folder, _, runtime, _ in
+            let second = folder.appending(path: "second.yaml")
+            func write(_ address: String) throws {
+                try """
+                namespace: reload.second
+                entries:
+                  - {name: server, kind: http.service, addr: "\(address)"}
+                  - {name: api, kind: http.router, meta: {server: server}, prefix: /two}
+                  - name: hi
+                    kind: function.lua
+                    source: "return { run = function() require('http').response():write('second') end }"
+                    method: run
+                    modules: [http]
+                  - {name: hi.endpoint, kind: http.endpoint, meta: {router: api}, method: GET, path: /hi, func: hi}
+                """.write(to: second, atomically: false, encoding: .utf8)
+            }
+            func port() -> Int? { runtime.servers.first { $0.id.description == "reload.second:server" }?.port }
+            try write("127.0.0.1:0")
+            #expect(try await Self.eventually { port() != nil })
+            let first = try #require(port())
+            #expect(try await Self.get("127.0.0.1:\(first)", "/two/hi") == (200, "second"))
+
+            try write("localhost:0")
+            #expect(try await Self.eventually { port().map { $0 != first } ?? false })
+            let moved = try #require(port())
+            #expect(try await Self.get("127.0.0.1:\(moved)", "/two/hi") == (200, "second"))
+            await #expect(throws: (any Error).self) { try await Self.get("127.0.0.1:\(first)", "/two/hi") }
+
+            try FileManager.default.removeItem(at: second)
+            #expect(try await Self.eventually { port() == nil })
+            await #expect(throws: (any Error).self) { try await Self.get("127.0.0.1:\(moved)", "/two/hi") }
+        }
+    }
+
     @Test func unrelatedServiceChangeLeavesTheHubRunning() async throws {
         try await Self.withApp { folder, _, runtime, logs in
             let hub = try #require(runtime.table.lookup("reload_hub"))
