@@ -81,7 +81,7 @@ extension AppRuntime {
         for entry in wanted where running[entry.id] != nil {
             guard case let .processService(service) = entry.body else { continue }
             if diff.changed.contains(entry.id) || diff.codeChanged.contains(service.process.target)
-                || diff.changed.contains(service.process.target) || diff.changed.contains(service.host.target)
+                || diff.changed.contains(service.process.target)
                 || service.lifecycle.requires.contains(where: { restart.contains($0.target) }) {
                 restart.insert(entry.id)  // `wanted` is in start order, so requirements come first
             }

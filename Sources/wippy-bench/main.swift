@@ -45,9 +45,17 @@ case "chat":
         FileHandle.standardError.write(Data("wippy-bench: \(error)\n".utf8))
         exit(1)
     }
+case "reload":
+    do {
+        try await ReloadBenchmark(rounds: option("--rounds", 20), wippy: stringOption("--wippy") ?? ".build/release/wippy").run()
+    } catch {
+        FileHandle.standardError.write(Data("wippy-bench: \(error)\n".utf8))
+        exit(1)
+    }
 default:
     print("usage: wippy-bench manifest [--files N] [--per-file N] [--runs N] [--peer PYTHON]")
     print("       wippy-bench processes [--processes N] [--rounds N]")
     print("       wippy-bench chat [--clients N] [--senders N] [--messages N] [--wippy PATH]")
+    print("       wippy-bench reload [--rounds N] [--wippy PATH]")
     exit(2)
 }
