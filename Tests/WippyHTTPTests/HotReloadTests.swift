@@ -15,7 +15,7 @@ struct HotReloadTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let logs = LogCapture()
         try await TestApp.serve(folder.path, logs: logs, watch: true, ready: {
-            $0.table.lookup("reload_hub") != nil && $0.table.lookup("reload_other") != nil
+            $0.table.lookup("reload_hub") != nil && $0.table.lookup("reload_other") != nil && $0.table.lookup("reload_dependent") != nil
         }) { base, runtime in
             try await Task.sleep(for: .milliseconds(100))  // the watcher is up
             try await body(folder, base, runtime, logs)
@@ -146,10 +146,15 @@ struct HotReloadTests {
         try await Self.withApp { folder, _, runtime, logs in
             let hub = try #require(runtime.table.lookup("reload_hub"))
             let other = try #require(runtime.table.lookup("reload_other"))
+            let dependent = try #require(runtime.table.lookup("reload_dependent"))
             try Self.edit(folder.appending(path: "other.lua")) { $0 + "-- edited\n" }
             #expect(try await Self.eventually { runtime.table.lookup("reload_other").map { $0 != other } ?? false })
+            #expect(try await Self.eventually { runtime.table.lookup("reload_dependent").map { $0 != dependent } ?? false })
             #expect(runtime.table.lookup("reload_hub") == hub)
-            #expect(logs.all.contains { $0.contains("restarted reload:other.service") && !$0.contains("hub.service") })
+            // Both run the edited code; the one that requires the other restarts after it.
+            #expect(logs.all.contains {
+                $0.contains("restarted reload:other.service, reload:dependent.service") && !$0.contains("hub.service")
+            })
         }
     }
 

@@ -1,6 +1,6 @@
--- A service unrelated to the hub: registers a name and waits for CANCEL.
-local function main()
-  process.registry.register("reload_other")
+-- A service unrelated to the hub: registers a name (by default reload_other) and waits for CANCEL.
+local function main(name)
+  process.registry.register(name or "reload_other")
   local events = process.events()
   while true do
     if events:receive().kind == process.event.CANCEL then return "stopped" end
