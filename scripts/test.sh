@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up the system and runs the whole test suite: the browser chat test (headless Chromium),
-# then every Swift test.
+# every Swift test, then the container checks (scripts/test-container.sh: hadolint, the binary
+# built as the image builds it, its libraries against the image's packages, health checks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-system.sh chromium chromium-driver curl
@@ -9,4 +10,5 @@ python3 -c "import selenium" 2>/dev/null || python3 -m pip install --quiet selen
     || python3 -m pip install --quiet --break-system-packages selenium
 swift build --build-tests
 python3 Tests/Browser/chat_test.py .build/debug/wippy
-exec swift test --skip-build --disable-xctest
+swift test --skip-build --disable-xctest
+exec scripts/test-container.sh

@@ -29,6 +29,8 @@ public final class HTTPServerService: Service, Sendable {
     public let address: String
     private let table: Mutex<RouteTable>
     private let handler: @Sendable (RouteTable.Route, HTTPExchange) async -> Result<Void, HandlerFailure>
+    /// What `GET /healthz` answers: 200 with the body when healthy, else 503.
+    private let health: @Sendable () -> (healthy: Bool, body: String)
     private let logger: Logger
     private let bound = Mutex<Int?>(nil)
     private let processes: ProcessTable
@@ -50,9 +52,14 @@ public final class HTTPServerService: Service, Sendable {
         public var description: String
     }
 
+    /// The path every server answers with the runtime's health, before any route of the app.
+    public static let healthPath = "/healthz"
+
     public init(id: EntryID, address: String, routes: RouteTable, processes: ProcessTable, logger: Logger,
+                health: @escaping @Sendable () -> (healthy: Bool, body: String) = { (true, #"{"status":"running"}"#) },
                 handler: @escaping @Sendable (RouteTable.Route, HTTPExchange) async -> Result<Void, HandlerFailure>) {
         self.id = id
+        self.health = health
         self.processes = processes
         self.address = address
         self.table = Mutex(routes)
@@ -123,6 +130,12 @@ public final class HTTPServerService: Service, Sendable {
 
     private func respond(to request: Request, context: WippyRequestContext) async throws -> Response {
         let path = request.uri.path
+        if path == Self.healthPath, request.method == .get || request.method == .head {
+            let (healthy, body) = health()
+            return Response(status: healthy ? .ok : .serviceUnavailable,
+                            headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                            body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
         let routes = table.withLock { $0 }
         switch routes.match(method: request.method.rawValue, path: path) {
         case .notFound:

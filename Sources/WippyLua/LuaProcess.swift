@@ -47,6 +47,9 @@ public final class LuaProcess: Process, @unchecked Sendable {
     var timers: [Int: Task<Void, Never>] = [:]
     /// The HTTP request this process answers, when it runs a handler (for the `http` module).
     public var exchange: HTTPExchange?
+    /// Called once, when the process first waits (receive, select, sleep): its start-up code has
+    /// run. Set before the process starts.
+    public var onFirstWait: (@Sendable () -> Void)?
     /// The coroutine running the method: the only thread that may block.
     var mainThread: OpaquePointer?
 
@@ -165,6 +168,10 @@ public final class LuaProcess: Process, @unchecked Sendable {
                     nargs = Int32(values.count)
                 } else if let request = waitRequest {
                     waitRequest = nil
+                    if let ready = onFirstWait {
+                        onFirstWait = nil
+                        ready()
+                    }
                     await sleep(request)
                 } else {
                     await Task.yield()  // preempted: let the others run

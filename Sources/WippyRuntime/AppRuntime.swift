@@ -69,8 +69,11 @@ public final class AppRuntime: LuaServices, Sendable {
         let routes = RouteTable(manifest: manifest, server: entry.id)
         guard !routes.isEmpty || (service.lifecycle.autoStart && !entry.location.isBuiltIn) else { return nil }
         let listen = entry.id == SystemNamespace.http ? (systemAddress ?? service.address) : service.address
-        return HTTPServerService(id: entry.id, address: listen, routes: routes, processes: table, logger: logger) {
-            [weak self] route, exchange in
+        return HTTPServerService(id: entry.id, address: listen, routes: routes, processes: table, logger: logger, health: {
+            [weak self] in
+            let health = self?.supervisor.health ?? .stopping
+            return (health.isHealthy, health.json)
+        }) { [weak self] route, exchange in
             await self?.handle(route, exchange) ?? .failure(.init("the runtime is gone"))
         }
     }
@@ -80,10 +83,10 @@ public final class AppRuntime: LuaServices, Sendable {
     func makeRunner(_ entry: Entry) -> ServiceRunner? {
         guard case let .processService(service) = entry.body else { return nil }
         return ServiceRunner(id: entry.id, lifecycle: service.lifecycle, table: table, clock: clock, logger: logger) {
-            [unowned self] onExit throws(ProcessError) in
+            [unowned self] onReady, onExit throws(ProcessError) in
             try self.launch(service.process.target, host: service.host.target.description,
                             arguments: service.input.map(Payload.init), parent: nil, monitor: false, link: false,
-                            onExit: onExit).pid
+                            onFirstWait: onReady, onExit: onExit).pid
         }
     }
 
@@ -149,6 +152,7 @@ public final class AppRuntime: LuaServices, Sendable {
     /// Creates a process for the process.lua `entry` and starts it on `host`.
     @discardableResult
     public func launch(_ entry: EntryID, host: String, arguments: [Payload], parent: PID?, monitor: Bool, link: Bool,
+                       onFirstWait: (@Sendable () -> Void)? = nil,
                        onExit: (@Sendable (ProcessOutcome) -> Void)? = nil) throws(ProcessError) -> LuaProcess {
         guard let code = app.manifest[entry] else { throw .notFound("entry \(entry)") }
         guard case let .processLua(program) = code.body else {
@@ -157,6 +161,7 @@ public final class AppRuntime: LuaServices, Sendable {
         guard let hostService = hosts[host] else { throw .notFound("host \(host)") }
         let process = LuaProcess(pid: table.makePID(host: host), entryID: entry.description, program: program,
                                  arguments: arguments, context: luaContext)
+        process.onFirstWait = onFirstWait
         let logger = self.logger
         let pid = process.pid
         table.add(process) { outcome in

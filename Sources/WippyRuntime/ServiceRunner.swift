@@ -10,14 +10,20 @@ final class ServiceRunner: Sendable {
     let lifecycle: Lifecycle
     let clock: any ServiceClock
     let logger: Logger
-    /// Starts the service's process; `onExit` runs once when it ends.
-    let launch: @Sendable (_ onExit: @escaping @Sendable (ProcessOutcome) -> Void) throws(ProcessError) -> PID
+    /// Starts the service's process; `onReady` runs when it first waits (its start-up is done),
+    /// `onExit` once when it ends.
+    let launch: @Sendable (_ onReady: @escaping @Sendable () -> Void,
+                           _ onExit: @escaping @Sendable (ProcessOutcome) -> Void) throws(ProcessError) -> PID
     let table: ProcessTable
 
     private struct State {
         var pid: PID?
         var stopping = false
         var startedAt: ContinuousClock.Instant?
+        /// The current process finished its start-up code (it waits for messages).
+        var ready = false
+        /// The service returned cleanly and will not run again: done, not broken.
+        var finished = false
     }
 
     private let state = Mutex(State())
@@ -25,7 +31,8 @@ final class ServiceRunner: Sendable {
     private let exitInput: AsyncStream<ProcessOutcome>.Continuation
 
     init(id: EntryID, lifecycle: Lifecycle, table: ProcessTable, clock: any ServiceClock, logger: Logger,
-         launch: @escaping @Sendable (_ onExit: @escaping @Sendable (ProcessOutcome) -> Void) throws(ProcessError) -> PID) {
+         launch: @escaping @Sendable (_ onReady: @escaping @Sendable () -> Void,
+                                      _ onExit: @escaping @Sendable (ProcessOutcome) -> Void) throws(ProcessError) -> PID) {
         self.id = id
         self.lifecycle = lifecycle
         self.table = table
@@ -40,10 +47,15 @@ final class ServiceRunner: Sendable {
         spawn()
     }
 
+    /// Running and past its start-up code, or finished cleanly (for the health endpoint).
+    var isHealthy: Bool {
+        state.withLock { ($0.pid != nil && $0.ready) || $0.finished }
+    }
+
     private func spawn() {
         let input = exitInput
         do {
-            let pid = try launch { outcome in input.yield(outcome) }
+            let pid = try launch({ [weak self] in self?.state.withLock { $0.ready = true } }, { outcome in input.yield(outcome) })
             state.withLock {
                 $0.pid = pid
                 $0.startedAt = clock.now
@@ -62,6 +74,7 @@ final class ServiceRunner: Sendable {
         for await outcome in exits {
             let (stopping, startedAt) = state.withLock { state in
                 state.pid = nil
+                state.ready = false
                 return (state.stopping, state.startedAt)
             }
             if stopping {
@@ -71,6 +84,7 @@ final class ServiceRunner: Sendable {
             let uptime = startedAt.map { clock.now - $0 } ?? .zero
             switch policy.processExited(failed: outcome.isFailure, uptime: uptime, random: .random(in: 0...1)) {
             case .finished:
+                state.withLock { $0.finished = true }
                 logger.info("service \(id) finished: \(describe(outcome))")
                 table.services.ended(id.description)
                 return

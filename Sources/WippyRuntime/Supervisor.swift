@@ -12,6 +12,7 @@ public final class Supervisor: Service, Sendable {
     private struct State {
         /// The supervised services, in start order.
         var runners: [ServiceRunner] = []
+        var started = false
         var shuttingDown = false
     }
 
@@ -42,6 +43,7 @@ public final class Supervisor: Service, Sendable {
                 runner.start()
                 group.addTask { await runner.supervise() }
             }
+            state.withLock { $0.started = true }
             if !initial.isEmpty {
                 logger.info("started \(initial.count) service(s): \(initial.map(\.id.description).joined(separator: ", "))")
             }
@@ -58,6 +60,15 @@ public final class Supervisor: Service, Sendable {
             for runner in runners.reversed() { await runner.stop() }
             group.cancelAll()
         }
+    }
+
+    /// What `/healthz` answers: running once every service is past its start-up code (or
+    /// finished cleanly); else starting (some are starting or restarting) or stopping.
+    public var health: Health {
+        let (started, shuttingDown, runners) = state.withLock { ($0.started, $0.shuttingDown, $0.runners) }
+        if shuttingDown { return .stopping }
+        let waiting = runners.filter { !$0.isHealthy }.map(\.id)
+        return started && waiting.isEmpty ? .running : .starting(waiting)
     }
 
     /// A reload: stops `stopping` (given in stop order; those in `restarting` get a successor),

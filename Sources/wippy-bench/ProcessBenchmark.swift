@@ -86,7 +86,7 @@ struct ProcessBenchmark {
         // Round trip between two Lua processes.
         let outcome = AsyncStream.makeStream(of: ProcessOutcome.self)
         try runtime.launch(EntryID("bench:pinger")!, host: "system:processes", arguments: [.int(Int64(rounds))],
-                           parent: nil, monitor: false, link: false) { outcome.continuation.yield($0) }
+                           parent: nil, monitor: false, link: false, onExit: { outcome.continuation.yield($0) })
         for await result in outcome.stream {
             if case let .result(value) = result, case let .double(ns) = value { figures["round_trip_ns"] = ns }
             if case let .result(value) = result, case let .int(ns) = value { figures["round_trip_ns"] = Double(ns) }

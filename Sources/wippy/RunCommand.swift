@@ -88,10 +88,10 @@ struct RunCommand: AsyncParsableCommand {
             services: hosts.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try runtime.launch(id, host: host, arguments: arguments.map { .string($0) }, parent: nil,
-                               monitor: false, link: false) { outcome in
+                               monitor: false, link: false, onExit: { outcome in
                 input.yield(outcome)
                 input.finish()
-            }
+            })
         } catch {
             throw ValidationFailure(message: "\(entry): \(error)")
         }

@@ -25,7 +25,7 @@ enum RuntimeHarness {
         return try await withThrowingTaskGroup(of: ProcessOutcome?.self) { tasks in
             tasks.addTask { try await group.run(); return nil }
             let process = try runtime.launch(EntryID(entry)!, host: "system:processes", arguments: arguments,
-                                             parent: nil, monitor: false, link: false) { input.yield($0) }
+                                             parent: nil, monitor: false, link: false, onExit: { input.yield($0) })
             tasks.addTask {
                 for await outcome in outcomes { return outcome }
                 return nil

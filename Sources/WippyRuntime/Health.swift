@@ -1,0 +1,23 @@
+import WippyManifest
+
+/// The runtime's state as `GET /healthz` reports it.
+public enum Health: Sendable, Equatable {
+    /// Services are starting or restarting (those not yet running are listed); 503.
+    case starting([EntryID])
+    /// Every auto-start service runs; 200.
+    case running
+    /// Graceful shutdown has begun; 503.
+    case stopping
+
+    public var isHealthy: Bool { self == .running }
+
+    /// `{"status": "running"}`, `{"status": "starting", "waiting": [...]}`, `{"status": "stopping"}`.
+    public var json: String {
+        switch self {
+        case .running: return #"{"status":"running"}"#
+        case .stopping: return #"{"status":"stopping"}"#
+        case let .starting(ids):
+            return #"{"status":"starting","waiting":["# + ids.map { "\"\($0)\"" }.joined(separator: ",") + "]}"
+        }
+    }
+}
