@@ -9,7 +9,7 @@
 #      read-only app folder and working directory, and exits 0 on SIGTERM;
 #   5. the HEALTHCHECK's command, `wippy health`, sees 503 while the app starts, 200 once its
 #      services run, and 503 again during a graceful stop (Tests/Fixtures/health: a service that
-#      takes 1.5 s to start and 1.5 s to stop).
+#      stays in its start-up code until told "go", and after CANCEL needs "finish").
 #
 # Usage: scripts/test-container.sh            (as root on Debian 12, like the image)
 # Environment:
@@ -254,24 +254,27 @@ cd "$work/health"
 "${as_user[@]}" "$work/bin/wippy" run . --addr "127.0.0.1:$port" >"$log" 2>&1 &
 pid=$!
 cd - >/dev/null
-seen=()
-for _ in $(seq 1 150); do
-    answer=$("${health[@]}" 2>&1) && code=0 || code=$?
-    case "$answer" in
-        *"connection refused"*) ;;                               # not listening yet
-        *) seen+=("$code"); [ "$code" -eq 0 ] && break ;;
-    esac
-    sleep 0.1
-done
-echo "wippy health while starting: exit statuses ${seen[*]}"
-[ "${#seen[@]}" -ge 2 ] && [ "${seen[0]}" -eq 1 ] && [ "${seen[-1]}" -eq 0 ] \
-    || { cat "$log" >&2; fail "expected 503 (exit 1) while starting, then 200 (exit 0)"; }
-"${health[@]}"
+# Polls `wippy health` until its exit status is $1 (10 s at most); the last answer in $answer.
+health_until() {
+    local want=$1
+    for _ in $(seq 1 100); do
+        answer=$("${health[@]}" 2>&1) && code=0 || code=$?
+        [ "$code" -eq "$want" ] && [[ "$answer" != *"connection refused"* ]] && return 0
+        kill -0 "$pid" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+signal() { curl -fsS --max-time 5 "http://127.0.0.1:$port/api/v1/signal/$1" >/dev/null; }
+health_until 1 && [[ "$answer" == *" 503 "* ]] || { cat "$log" >&2; fail "expected 503 while starting, got: $answer"; }
+echo "while starting: $answer (exit $code)"
+signal go
+health_until 0 || { cat "$log" >&2; fail "expected 200 once the service runs, got: $answer"; }
+echo "once running:   $answer (exit $code)"
 kill -TERM "$pid"
-sleep 0.3
-answer=$("${health[@]}" 2>&1) && code=0 || code=$?
-echo "during the graceful stop: $answer (exit $code)"
-[ "$code" -eq 1 ] && [[ "$answer" == *" 503 "* ]] || { cat "$log" >&2; fail "expected 503 during the graceful stop"; }
+health_until 1 && [[ "$answer" == *" 503 "* ]] || { cat "$log" >&2; fail "expected 503 during the graceful stop, got: $answer"; }
+echo "while stopping: $answer (exit $code)"
+signal finish
 status=0
 wait "$pid" || status=$?
 pid=""

@@ -38,6 +38,19 @@ struct CLITests {
                        stderr: String(decoding: stderr, as: UTF8.self))
     }
 
+    /// The body curl gets for `url` (loopback only in these tests).
+    static func curl(_ url: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(filePath: "/usr/bin/env")
+        process.arguments = ["curl", "-s", "--max-time", "5", url]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let body = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: body, as: UTF8.self)
+    }
+
     @Test func validateAcceptsTheSeedApp() throws {
         let result = try Self.wippy("validate", "apps/")
         #expect(result.status == 0, "\(result.stderr)")

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `GET /healthz` and `wippy health` against a real `wippy run` of Tests/Fixtures/health, whose
-/// one service takes 1.5 s to start and 1.5 s to stop.
+/// one service stays in its start-up code until told "go", and after CANCEL needs "finish".
 @Suite("Health endpoint")
 struct HealthTests {
     @Test func answers503WhileStartingThen200Then503WhileStopping() async throws {
@@ -11,32 +11,38 @@ struct HealthTests {
         #expect(try await running.wait(for: "listening on 127.0.0.1:"))
         let port = try #require(running.stderr.split(separator: "listening on 127.0.0.1:").last?.prefix { $0.isNumber })
         let url = "http://127.0.0.1:\(port)/healthz"
-
-        // Starting: 503 (the service is still in its start-up code), then 200 once it waits.
-        let first = try CLITests.wippy("health", "--url", url)
-        #expect(first.status == 1)
-        #expect(first.stdout.hasPrefix("HTTP/1.1 503"))
-        var seen = [first.status]
-        let deadline = ContinuousClock.now + .seconds(15)
-        while seen.last != 0, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(100))
-            seen.append(try CLITests.wippy("health", "--url", url).status)
+        func signal(_ topic: String) throws -> String {
+            try CLITests.curl("http://127.0.0.1:\(port)/api/v1/signal/\(topic)")
         }
-        #expect(seen.last == 0)
-        #expect(running.stderr.contains("slow service ready"))
-        let healthy = try CLITests.wippy("health", "--url", url)
+
+        // Starting: 503 while the service is in its start-up code, 200 once it waits.
+        let starting = try CLITests.wippy("health", "--url", url)
+        #expect(starting.status == 1)
+        #expect(starting.stdout.hasPrefix("HTTP/1.1 503"))
+        #expect(try CLITests.curl(url) == #"{"status":"starting","waiting":["health:slow.service"]}"#)
+        #expect(try signal("go") == "sent")
+        #expect(try await running.wait(for: "slow service ready"))
+        var healthy = try CLITests.wippy("health", "--url", url)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while healthy.status != 0, ContinuousClock.now < deadline {  // ready is recorded as it first waits
+            try await Task.sleep(for: .milliseconds(50))
+            healthy = try CLITests.wippy("health", "--url", url)
+        }
         #expect(healthy.status == 0)
         #expect(healthy.stdout.hasPrefix("HTTP/1.1 200"))
-        // An app route of the same server is unaffected.
-        #expect(try CLITests.wippy("health", "--url", "http://127.0.0.1:\(port)/api/v1/hello").status == 0)
 
-        // Stopping: the service takes 1.5 s after CANCEL; meanwhile the server answers 503.
+        // Stopping: the service waits for "finish" after CANCEL; meanwhile the server answers 503.
         running.process.terminate()
-        try await Task.sleep(for: .milliseconds(300))
-        let stopping = try CLITests.wippy("health", "--url", url)
+        var stopping = try CLITests.wippy("health", "--url", url)
+        while stopping.status == 0, ContinuousClock.now < deadline + .seconds(10) {  // until SIGTERM is handled
+            try await Task.sleep(for: .milliseconds(20))
+            stopping = try CLITests.wippy("health", "--url", url)
+        }
         #expect(stopping.status == 1)
         #expect(stopping.stdout.hasPrefix("HTTP/1.1 503"))
-        #expect(running.process.isRunning)  // still within the service's 1.5 s stop
+        #expect(try CLITests.curl(url) == #"{"status":"stopping"}"#)
+        #expect(running.process.isRunning)
+        #expect(try signal("finish") == "sent")
         #expect(try await running.exit() == 0)
 
         // Nobody listening: exit 1 with the reason.

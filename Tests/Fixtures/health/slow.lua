@@ -1,18 +1,29 @@
-local time = require("time")
-
--- Start-up work that takes `start_ms` without waiting (say, building a cache): the service is
--- not running yet, so /healthz answers 503. On CANCEL it takes `stop_ms` to finish.
-local function main(start_ms, stop_ms)
-  local deadline = time.now():unix_nano() + start_ms * 1000000
-  while time.now():unix_nano() < deadline do end
+-- A service whose start-up work lasts until it receives "go" (it polls its inbox without ever
+-- waiting, as a long computation would), so /healthz answers 503 until then; after CANCEL it
+-- needs a "finish" message to return.
+local function main()
+  process.registry.register("health_slow")
+  local inbox = process.inbox()
+  while true do
+    local r = channel.select({ inbox:case_receive(), default = true })
+    if not r.default and r.value:topic() == "go" then break end
+  end
   print("slow service ready")
   local events = process.events()
   while true do
-    if events:receive().kind == process.event.CANCEL then
-      time.sleep(stop_ms)
+    local r = channel.select({ inbox:case_receive(), events:case_receive() })
+    if r.channel == events and r.value.kind == process.event.CANCEL then
+      while inbox:receive():topic() ~= "finish" do end
       return "stopped"
     end
   end
 end
 
-return { main = main }
+-- GET /api/v1/signal/{topic}: sends `topic` to the service.
+local function signal()
+  local http = require("http")
+  local ok, err = process.send("health_slow", http.request():param("topic"), true)
+  http.response():write(ok and "sent" or err)
+end
+
+return { main = main, signal = signal }
