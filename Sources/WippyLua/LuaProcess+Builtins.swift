@@ -131,8 +131,16 @@ extension LuaProcess {
         }
         let payload: Payload
         do { payload = try LuaBridge.payload(at: 3, L) } catch { return failure(L, "process.send: \(error)") }
+        let message = Message(from: process.pid, topic: topic, payload: payload)
         do {
-            try process.context.table.send(to: destination, Message(from: process.pid, topic: topic, payload: payload))
+            if let last = process.lastDestination, last.text == destination {
+                try process.context.table.send(to: last.pid, message)
+            } else if let pid = PID(destination) {
+                process.lastDestination = (destination, pid)
+                try process.context.table.send(to: pid, message)
+            } else {
+                try process.context.table.send(to: destination, message)  // a registered name
+            }
         } catch {
             return failure(L, "\(error)")
         }

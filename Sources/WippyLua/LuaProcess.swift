@@ -32,7 +32,7 @@ public final class LuaProcess: Process, @unchecked Sendable {
         var events = Deque<ProcessEvent>()
         var timerFires: [Int: Deque<Int64>] = [:]
         var terminated: String?
-        var waiter: CheckedContinuation<Void, Never>?
+        var waiter: UnsafeContinuation<Void, Never>?
         var wakePending = false
     }
 
@@ -52,6 +52,9 @@ public final class LuaProcess: Process, @unchecked Sendable {
     public var onFirstWait: (@Sendable () -> Void)?
     /// The coroutine running the method: the only thread that may block.
     var mainThread: OpaquePointer?
+    /// The last PID string `process.send` was given and its parsed form (a process usually
+    /// talks to the same few peers; parsing each time cost a visible share of a send).
+    var lastDestination: (text: String, pid: PID)?
 
     enum WaitRequest {
         case untilWoken
@@ -97,7 +100,7 @@ public final class LuaProcess: Process, @unchecked Sendable {
 
     /// Changes the mailbox and wakes the process if it waits.
     func wake(_ change: (inout Mailbox) -> Void) {
-        let waiter = mailbox.withLock { mailbox -> CheckedContinuation<Void, Never>? in
+        let waiter = mailbox.withLock { mailbox -> UnsafeContinuation<Void, Never>? in
             change(&mailbox)
             if let waiter = mailbox.waiter {
                 mailbox.waiter = nil
@@ -152,9 +155,9 @@ public final class LuaProcess: Process, @unchecked Sendable {
         while true {
             if let reason = mailbox.withLock({ $0.terminated }) { return .failure(reason) }
             var nresults: Int32 = 0
-            PreemptionWatchdog.shared.enter(self, thread: co)
+            let slot = PreemptionWatchdog.shared.enter(self, thread: co)
             let status = lua_resume(co, L, nargs, &nresults)
-            PreemptionWatchdog.shared.leave(self)
+            PreemptionWatchdog.shared.leave(slot)
             switch status {
             case LUA_OK:
                 return result(co, count: nresults)
@@ -245,7 +248,8 @@ public final class LuaProcess: Process, @unchecked Sendable {
                 if !Task.isCancelled { self?.wake { _ in } }
             }
         }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        // Unsafe (no checking box per wait): the lock above guarantees exactly one resume.
+        await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
             let resumeNow = mailbox.withLock { mailbox -> Bool in
                 if mailbox.wakePending || mailbox.terminated != nil {
                     mailbox.wakePending = false

@@ -4,64 +4,97 @@ import Synchronization
 
 /// Keeps a Lua process that loops without yielding from starving the others.
 ///
-/// Processes report when they start and stop running Lua; a dedicated thread (not a task: busy
-/// processes may hold every pool thread) looks every few milliseconds and arms a count hook on any
-/// process that has run longer than its time slice. The hook yields at the next safe point, the
-/// process goes to the back of the queue. The fast path pays nothing: no hook is armed normally.
+/// Every thread that runs Lua has a ``Slot`` saying which coroutine runs there and since when; a
+/// dedicated thread (not a task: busy processes may hold every pool thread) looks every few
+/// milliseconds and arms a count hook on a coroutine that has run longer than its time slice. The
+/// hook yields at the next safe point, the process goes to the back of the queue. The fast path
+/// (entering and leaving Lua, on every message) is a few atomic operations on the thread's own
+/// slot; no hook is armed normally.
 final class PreemptionWatchdog: Sendable {
     static let shared = PreemptionWatchdog()
 
     /// How long a process may run before it is asked to yield.
     static let timeSlice: Duration = .milliseconds(10)
 
-    private struct Running: @unchecked Sendable {  // the thread pointer is only used under the lock
-        var thread: OpaquePointer
-        var since: ContinuousClock.Instant
-        var armed = false
+    /// One thread's running coroutine. Its `state` is a tiny lock between the thread and the
+    /// watchdog, so that the watchdog never touches a coroutine after `leave` returned.
+    final class Slot: @unchecked Sendable {  // `thread`, `owner` and `since` are guarded by `state`
+        static let idle = 0, running = 1, inspected = 2
+        let state = Atomic<Int>(Slot.idle)
+        let armed = Atomic<Bool>(false)
+        var thread: OpaquePointer?
+        var owner: ObjectIdentifier?
+        var since: UInt64 = 0
     }
 
-    private let running = Mutex<[ObjectIdentifier: Running]>([:])
+    private let slots = Mutex<[Slot]>([])
+    private let slotKey: pthread_key_t
 
     private init() {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)  // slots live as long as the process: threads are few and long-lived
+        slotKey = key
         let thread = Thread { [unowned self] in self.watch() }
         thread.name = "wippy-preemption"
         thread.start()
     }
 
-    /// `thread` (a coroutine of `owner`) is about to run Lua code.
-    func enter(_ owner: AnyObject, thread: OpaquePointer) {
-        running.withLock { $0[ObjectIdentifier(owner)] = Running(thread: thread, since: .now) }
+    /// The calling thread's slot, made on first use.
+    private var currentSlot: Slot {
+        if let raw = pthread_getspecific(slotKey) { return Unmanaged<Slot>.fromOpaque(raw).takeUnretainedValue() }
+        let slot = Slot()
+        slots.withLock { $0.append(slot) }  // the list keeps it alive
+        pthread_setspecific(slotKey, Unmanaged.passUnretained(slot).toOpaque())
+        return slot
+    }
+
+    /// `thread` (a coroutine of `owner`) is about to run Lua code on this thread.
+    func enter(_ owner: AnyObject, thread: OpaquePointer) -> Slot {
+        let slot = currentSlot
+        slot.thread = thread
+        slot.owner = ObjectIdentifier(owner)
+        slot.since = DispatchTime.now().uptimeNanoseconds
+        slot.state.store(Slot.running, ordering: .releasing)
+        return slot
     }
 
     /// The coroutine stopped running; after this returns the watchdog no longer touches it.
-    func leave(_ owner: AnyObject) {
-        let entry = running.withLock { $0.removeValue(forKey: ObjectIdentifier(owner)) }
-        // Called on the thread that ran the coroutine, so the hook can be cleared safely here.
-        if let entry, entry.armed { lua_sethook(entry.thread, nil, 0, 0) }
+    func leave(_ slot: Slot) {
+        while slot.state.compareExchange(expected: Slot.running, desired: Slot.idle, ordering: .acquiringAndReleasing).exchanged == false {
+            // The watchdog is looking at this slot right now: it finishes in a few instructions.
+        }
+        // On the thread that ran the coroutine, so the hook can be cleared safely here.
+        if slot.armed.exchange(false, ordering: .acquiring) { lua_sethook(slot.thread, nil, 0, 0) }
     }
 
     /// Asks a running process to yield at once (e.g. to be terminated).
     func interrupt(_ owner: AnyObject) {
-        running.withLock { table in
-            guard var entry = table[ObjectIdentifier(owner)], !entry.armed else { return }
-            wippy_arm_preemption(entry.thread)
-            entry.armed = true
-            table[ObjectIdentifier(owner)] = entry
+        let id = ObjectIdentifier(owner)
+        for slot in slots.withLock({ $0 }) {
+            inspect(slot) { slot in slot.owner == id }
         }
     }
 
+    /// Arms the hook of the coroutine running in `slot` when `shouldArm` says so, unless it is
+    /// armed already or the slot is idle.
+    private func inspect(_ slot: Slot, _ shouldArm: (Slot) -> Bool) {
+        guard slot.state.compareExchange(expected: Slot.running, desired: Slot.inspected, ordering: .acquiring).exchanged else { return }
+        if !slot.armed.load(ordering: .relaxed), shouldArm(slot), let thread = slot.thread {
+            // lua_sethook may be called while another thread runs the state (Lua's own
+            // interpreter does it from a signal handler).
+            wippy_arm_preemption(thread)
+            slot.armed.store(true, ordering: .relaxed)
+        }
+        slot.state.store(Slot.running, ordering: .releasing)
+    }
+
     private func watch() {
+        let slice = UInt64(Self.timeSlice.components.attoseconds / 1_000_000_000) + UInt64(Self.timeSlice.components.seconds) * 1_000_000_000
         while true {
             Thread.sleep(forTimeInterval: 0.005)
-            let now = ContinuousClock.now
-            running.withLock { table in
-                for (key, var entry) in table where !entry.armed && now - entry.since > Self.timeSlice {
-                    // lua_sethook is safe to call while another thread runs the state (Lua's own
-                    // interpreter does it from a signal handler).
-                    wippy_arm_preemption(entry.thread)
-                    entry.armed = true
-                    table[key] = entry
-                }
+            let now = DispatchTime.now().uptimeNanoseconds
+            for slot in slots.withLock({ $0 }) {
+                inspect(slot) { slot in now > slot.since && now - slot.since > slice }
             }
         }
     }
