@@ -9,3 +9,4 @@ swift build -c release   # wippy and wippy-bench
 .build/release/wippy-bench manifest --peer python3
 .build/release/wippy-bench processes
 .build/release/wippy-bench reload
+scripts/bench-http.sh
