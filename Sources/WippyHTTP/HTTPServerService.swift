@@ -12,14 +12,14 @@ import WippyLua
 import WippyManifest
 import WippyProcess
 
-/// What a request context carries: the client's address.
+/// What a request context carries: the client's address (formatted only when a handler asks).
 public struct WippyRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    public var remoteAddress: String
+    public var remoteAddress: SocketAddress?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        remoteAddress = source.channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? ""
+        remoteAddress = source.channel.remoteAddress
     }
 }
 
@@ -153,7 +153,7 @@ public final class HTTPServerService: Service, Sendable {
                 method: request.method.rawValue, path: path, parameters: parameters,
                 query: request.uri.queryParameters.map { (String($0.key), String($0.value)) },
                 headers: request.headers.map { ($0.name.canonicalName, $0.value) },
-                body: Array(body.readableBytesView), remoteAddress: context.remoteAddress,
+                body: Array(body.readableBytesView), remoteAddress: Self.describe(context.remoteAddress),
                 host: request.head.authority ?? "")
             if let failure = await run(route, exchange) { return Self.json(.internalServerError, ["error": failure]) }
             if route.relay, exchange.header(Self.relayHeader, in: exchange.responseHeaders) != nil {
@@ -164,6 +164,11 @@ public final class HTTPServerService: Service, Sendable {
     }
 
     static let relayHeader = "X-WS-Relay"
+
+    /// `ip:port` of a client, formatted when first asked for.
+    static func describe(_ address: SocketAddress?) -> @Sendable () -> String {
+        { address.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "" }
+    }
 
     /// Runs the handler; when it failed, the message for the client's 500 (already logged).
     private func run(_ route: RouteTable.Route, _ exchange: HTTPExchange) async -> String? {
@@ -188,7 +193,7 @@ public final class HTTPServerService: Service, Sendable {
             return .decline(.methodNotAllowed, headers, Self.jsonBody(["error": "method \(head.method.rawValue) not allowed on \(path)"]))
         }
         let query = URI(head.path ?? "/").queryParameters.map { (String($0.key), String($0.value)) }
-        let remote = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? ""
+        let remote = Self.describe(channel.remoteAddress)
         let exchange = HTTPExchange(method: head.method.rawValue, path: path, parameters: parameters, query: query,
                                     headers: head.headerFields.map { ($0.name.canonicalName, $0.value) }, body: [],
                                     remoteAddress: remote, host: head.authority ?? "")

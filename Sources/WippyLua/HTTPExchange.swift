@@ -12,7 +12,9 @@ public final class HTTPExchange: @unchecked Sendable {
     /// Request headers in order; names as sent.
     public let headers: [(name: String, value: String)]
     public let body: [UInt8]
-    public let remoteAddress: String
+    /// The client's `ip:port`.
+    public var remoteAddress: String { formatRemoteAddress() }
+    private let formatRemoteAddress: @Sendable () -> String
     public let host: String
 
     public var status = 200
@@ -20,14 +22,15 @@ public final class HTTPExchange: @unchecked Sendable {
     public var responseBody: [UInt8] = []
 
     public init(method: String, path: String, parameters: [String: String], query: [(name: String, value: String)],
-                headers: [(name: String, value: String)], body: [UInt8], remoteAddress: String, host: String) {
+                headers: [(name: String, value: String)], body: [UInt8], remoteAddress: @escaping @Sendable () -> String,
+                host: String) {
         self.method = method
         self.path = path
         self.parameters = parameters
         self.query = query
         self.headers = headers
         self.body = body
-        self.remoteAddress = remoteAddress
+        self.formatRemoteAddress = remoteAddress
         self.host = host
     }
 

@@ -19,7 +19,13 @@ public final class LuaProcess: Process, @unchecked Sendable {
     let program: LuaProgram
     let arguments: [Payload]
     let context: LuaContext
-    let logger: Logger
+    /// The runtime's logger tagged with this process (made on first use: most calls never log).
+    lazy var logger: Logger = {
+        var logger = context.logger
+        logger[metadataKey: "pid"] = "\(pid)"
+        logger[metadataKey: "entry"] = "\(entryID)"
+        return logger
+    }()
     /// Where the process borrows its Lua state from and returns it to (function calls); nil: a
     /// state of its own, closed when the process ends.
     let pool: LuaStatePool?
@@ -69,10 +75,6 @@ public final class LuaProcess: Process, @unchecked Sendable {
         self.program = program
         self.arguments = arguments
         self.context = context
-        var logger = context.logger
-        logger[metadataKey: "pid"] = "\(pid)"
-        logger[metadataKey: "entry"] = "\(entryID)"
-        self.logger = logger
     }
 
     // MARK: - Process

@@ -42,6 +42,7 @@ struct HTTPServerTests {
                                                headers: ["X-Test": "present"])
             #expect(reply.status == 201)
             #expect(reply.headers["x-greeting"] == "yes")
+            #expect(reply.headers["x-remote"]?.hasPrefix("127.0.0.1:") == true)
             #expect(reply.headers["content-type"] == "text/plain")
             #expect(reply.body == "hello ada from GET /api/hello/ada q=1 h=present")
         }
