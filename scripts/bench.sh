@@ -10,3 +10,6 @@ swift build -c release   # wippy and wippy-bench
 .build/release/wippy-bench processes
 .build/release/wippy-bench reload
 scripts/bench-http.sh
+python3 -c "import websockets, uvloop" 2>/dev/null || python3 -m pip install --quiet websockets uvloop 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages websockets uvloop
+taskset -c 1 .build/release/wippy-bench chat-bench --clients 1000,3000

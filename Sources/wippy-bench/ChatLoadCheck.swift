@@ -12,17 +12,9 @@ struct ChatLoadCheck {
     var messages: Int
     var wippy: String
 
-    final class Client: Sendable {
-        let index: Int
-        let received = Mutex<[String]>([])
-        let welcomed = Mutex(false)
-        let outgoing: AsyncStream<String?>
-        let send: AsyncStream<String?>.Continuation
-
-        init(index: Int) {
-            self.index = index
-            (outgoing, send) = AsyncStream.makeStream(of: String?.self)
-        }
+    /// The chat tags one client received, in order.
+    final class Received: Sendable {
+        let tags = Mutex<[String]>([])
     }
 
     func run() async throws {
@@ -39,41 +31,18 @@ struct ChatLoadCheck {
         }
         try await Task.sleep(for: .seconds(2))
 
-        let logger: Logger = {
-            var logger = Logger(label: "load")
-            logger.logLevel = .critical
-            return logger
-        }()
         let url = "ws://127.0.0.1:\(port)/api/v1/ws/connect"
-        let all = (0..<clients).map(Client.init)
+        let all = (0..<clients).map(ChatClient.init)
+        let received = all.map { _ in Received() }
         let connectStart = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             for client in all {
+                let inbox = received[client.index]
                 group.addTask {
-                    try await WebSocketClient.connect(url: url, logger: logger) { inbound, outbound, _ in
-                        try await withThrowingTaskGroup(of: Void.self) { inner in
-                            inner.addTask {
-                                for try await message in inbound.messages(maxSize: 1 << 16) {
-                                    guard case let .text(text) = message else { continue }
-                                    if text.contains("\"topic\":\"welcome\"") {
-                                        client.welcomed.withLock { $0 = true }
-                                    } else if text.contains("\"topic\":\"chat\""),
-                                              let range = text.range(of: #"\[s[0-9]+-[0-9]+\]"#, options: .regularExpression) {
-                                        client.received.withLock { $0.append(String(text[range])) }
-                                    }
-                                }
-                            }
-                            inner.addTask {
-                                for await text in client.outgoing {
-                                    guard let text else {
-                                        try await outbound.close(.normalClosure, reason: nil)
-                                        return
-                                    }
-                                    try await outbound.write(.text(text))
-                                }
-                            }
-                            try await inner.next()
-                            inner.cancelAll()
+                    try await client.run(url: url) { text in
+                        if text.contains("\"topic\":\"chat\""),
+                           let range = text.range(of: #"\[s[0-9]+-[0-9]+\]"#, options: .regularExpression) {
+                            inbox.tags.withLock { $0.append(String(text[range])) }
                         }
                     }
                 }
@@ -93,20 +62,19 @@ struct ChatLoadCheck {
             }
             let expected = senders * messages
             let deadline = ContinuousClock.now + .seconds(120)
-            while all.contains(where: { $0.received.withLock { $0.count } < expected }), ContinuousClock.now < deadline {
+            while received.contains(where: { $0.tags.withLock { $0.count } < expected }), ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
             }
             let took = ContinuousClock.now - sendStart
-            report(all, expected: expected, took: took)
+            report(received.map { $0.tags.withLock { $0 } }, expected: expected, took: took)
             for client in all { client.send.yield(nil) }
             try await group.waitForAll()
         }
     }
 
-    private func report(_ all: [Client], expected: Int, took: Duration) {
+    private func report(_ all: [[String]], expected: Int, took: Duration) {
         var lost = 0, duplicated = 0, outOfOrder = 0
-        for client in all {
-            let got = client.received.withLock { $0 }
+        for got in all {
             var seen = Set<String>()
             var last: [Int: Int] = [:]
             for tag in got {

@@ -45,6 +45,17 @@ case "chat":
         FileHandle.standardError.write(Data("wippy-bench: \(error)\n".utf8))
         exit(1)
     }
+case "chat-bench":
+    do {
+        let counts = (stringOption("--clients") ?? "1000,3000").split(separator: ",").compactMap { Int($0) }
+        try await ChatBenchmark(clientCounts: counts, rate: option("--rate", 10), seconds: option("--seconds", 5),
+                                burst: option("--burst", 200),
+                                wippy: stringOption("--wippy") ?? ".build/release/wippy",
+                                python: stringOption("--python") ?? "python3").run()
+    } catch {
+        FileHandle.standardError.write(Data("wippy-bench: \(error)\n".utf8))
+        exit(1)
+    }
 case "reload":
     do {
         try await ReloadBenchmark(rounds: option("--rounds", 20), wippy: stringOption("--wippy") ?? ".build/release/wippy").run()
@@ -56,6 +67,7 @@ default:
     print("usage: wippy-bench manifest [--files N] [--per-file N] [--runs N] [--peer PYTHON]")
     print("       wippy-bench processes [--processes N] [--rounds N]")
     print("       wippy-bench chat [--clients N] [--senders N] [--messages N] [--wippy PATH]")
+    print("       wippy-bench chat-bench [--clients 1000,3000] [--rate N] [--seconds N] [--burst N] [--wippy PATH] [--python PYTHON]")
     print("       wippy-bench reload [--rounds N] [--wippy PATH]")
     exit(2)
 }
