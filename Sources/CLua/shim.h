@@ -46,8 +46,16 @@ static inline void wippy_arm_preemption(lua_State *L) {
     lua_sethook(L, wippy_preempt_hook, LUA_MASKCOUNT, 1000);
 }
 
-/* The per-state pointer slot (copied into threads), for the Swift object that owns the state. */
-static inline void *wippy_get_owner(lua_State *L) { return *(void **)lua_getextraspace(L); }
+/* The Swift object that owns the state, kept in the main thread's extra space. Lua copies that
+ * slot into a thread only when the thread is made, so a coroutine made during an earlier call on
+ * a pooled state would hold a stale copy: every read goes to the main thread's slot. */
+static inline void *wippy_get_owner(lua_State *L) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+    lua_State *main = lua_tothread(L, -1);
+    lua_pop(L, 1);
+    return *(void **)lua_getextraspace(main);
+}
+/* `L` must be the main thread. */
 static inline void wippy_set_owner(lua_State *L, void *owner) { *(void **)lua_getextraspace(L) = owner; }
 
 /* Function-like macros (and a variadic function) Swift cannot import. */

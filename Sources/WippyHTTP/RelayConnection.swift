@@ -88,20 +88,20 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
         guard let successor else {
             return stopping() ? close(.goingAway, "server shutting down") : close(.unexpectedServerError, "target process exited")
         }
-        // Only if still bound to `old` (a ws.control may have moved it) and still open.
-        let moved = state.withLock { state -> Bool in
-            guard state.target == old, !state.closed else { return false }
+        // Only if still bound to `old` (a ws.control may have moved it) and still open; joined
+        // under the lock, so that a close in between cannot send its ws.leave before this join.
+        let joined = state.withLock { state -> Bool? in
+            guard state.target == old, !state.closed else { return nil }
             state.target = successor
+            guard (try? table.monitor(successor, by: pid)) != nil else { return false }
+            try? table.send(to: successor, Message(from: pid, topic: "ws.join", payload: Self.joinPayload(pid, state.config.metadata)))
             return true
         }
-        guard moved else { return }
-        do {
-            try table.monitor(successor, by: pid)
-        } catch {
-            return targetEnded(successor)  // it already ended too
+        switch joined {
+        case nil: return
+        case false?: targetEnded(successor)  // it already ended too
+        case true?: logger.debug("target \(old) restarted as \(successor): joined it")
         }
-        logger.debug("target \(old) restarted as \(successor): joining it")
-        sendTarget("ws.join", joinPayload())
     }
 
     /// Closes the socket with `code`.
@@ -179,7 +179,11 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
             await group.next()
             group.cancelAll()
         }
-        state.withLock { $0.closed = true }
+        let target = state.withLock { state -> PID in
+            state.closed = true
+            return state.target
+        }
+        table.demonitor(target, by: pid)
         sendTarget("ws.leave", joinPayload())
         table.exited(pid, outcome: .result(.null))
     }
@@ -191,8 +195,11 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
 
     /// `{"ClientPID": "<pid>", "Metadata": {...}}`, as a JSON string (the seed's hub decodes it).
     private func joinPayload() -> Payload {
-        let metadata = state.withLock { $0.config.metadata }
-        return .string(Payload.object([("ClientPID", .string(pid.description)), ("Metadata", metadata)]).json)
+        Self.joinPayload(pid, state.withLock { $0.config.metadata })
+    }
+
+    static func joinPayload(_ pid: PID, _ metadata: Payload) -> Payload {
+        .string(Payload.object([("ClientPID", .string(pid.description)), ("Metadata", metadata)]).json)
     }
 
     private func heartbeatPayload() -> Payload {
@@ -227,7 +234,7 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
         guard old != newTarget else { return }
         table.demonitor(old, by: pid)
         try? table.monitor(newTarget, by: pid)
-        let leave = Payload.string(Payload.object([("ClientPID", .string(pid.description)), ("Metadata", config.metadata)]).json)
+        let leave = Self.joinPayload(pid, config.metadata)  // ws.leave carries the same fields
         try? table.send(to: old, Message(from: pid, topic: "ws.leave", payload: leave))
         sendTarget("ws.join", joinPayload())
     }

@@ -27,8 +27,9 @@ public final class LuaProcess: Process, @unchecked Sendable {
         return logger
     }()
     /// Where the process borrows its Lua state from and returns it to (function calls); nil: a
-    /// state of its own, closed when the process ends.
-    let pool: LuaStatePool?
+    /// state of its own, closed when the process ends. Weak: an idle state keeps its last process
+    /// alive, and a pool a reload replaced while a call ran is not given the state back.
+    weak var pool: LuaStatePool?
 
     /// Everything other threads hand to this process. Lua never runs under this lock.
     struct Mailbox {
@@ -125,7 +126,8 @@ public final class LuaProcess: Process, @unchecked Sendable {
         timers.removeAll()
         if let pool, let state, case .result = outcome {
             lua_settop(state.lua.L, 2)  // drop the call's coroutine; keep the runner and the chunk
-            pool.give(state)
+            state.lastOwner = self
+            pool.give(state, memoryLimit: context.memoryLimit)
         }
         state = nil
         context.table.exited(pid, outcome: outcome)

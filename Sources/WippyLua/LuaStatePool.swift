@@ -1,3 +1,4 @@
+import CLua
 import Synchronization
 import WippyManifest
 
@@ -18,6 +19,9 @@ public final class LuaStatePool: Sendable {
     /// A state with the prelude's runner at stack index 1 and the entry's chunk at index 2.
     final class WarmState: @unchecked Sendable {  // used by one process at a time, handed over by the pool
         let lua: LuaState
+        /// The last process that ran on the state stays its owner while the state is idle, so
+        /// that finalizers run when the state is closed find a live object behind the pointer.
+        var lastOwner: AnyObject?
         init(_ lua: LuaState) { self.lua = lua }
     }
 
@@ -31,8 +35,11 @@ public final class LuaStatePool: Sendable {
         idle.withLock { $0.popLast() }
     }
 
-    /// Gives back a state whose call returned normally.
-    func give(_ state: WarmState) {
+    /// Gives back a state whose call returned normally. One that holds more than half of its
+    /// memory limit is dropped instead: a call starts with a few allocations Lua cannot fail
+    /// gracefully, so a warm state must keep room.
+    func give(_ state: WarmState, memoryLimit: Int) {
+        guard Int(wippy_memory_bytes(state.lua.L)) < memoryLimit / 2 else { return }
         idle.withLock { states in
             if states.count < capacity { states.append(state) }
         }

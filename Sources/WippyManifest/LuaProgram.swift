@@ -17,6 +17,14 @@ public struct LuaProgram: Sendable, Equatable {
         public var library: Reference
     }
 
+    /// Same code, method, modules and imported libraries; where the entry is written (and so the
+    /// location of its `imports:` lines) does not matter.
+    public func hasSameCode(as other: LuaProgram) -> Bool {
+        source == other.source && sourceFile == other.sourceFile && method == other.method && modules == other.modules
+            && imports.map(\.alias) == other.imports.map(\.alias)
+            && imports.map(\.library.target) == other.imports.map(\.library.target)
+    }
+
     public init(source: String, sourceFile: String?, method: String?, modules: [String], imports: [Import]) {
         self.source = source
         self.sourceFile = sourceFile

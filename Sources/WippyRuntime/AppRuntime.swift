@@ -113,7 +113,7 @@ public final class AppRuntime: LuaServices, Sendable {
     private func runFunction(_ id: EntryID, program: LuaProgram, arguments: [Payload], exchange: HTTPExchange? = nil) async -> ProcessOutcome {
         let pool = pools.withLock { $0[id] }
         let process = LuaProcess(pid: table.makePID(host: id.description), entryID: id.description, program: program,
-                                 arguments: arguments, context: luaContext, pool: pool?.program == program ? pool : nil)
+                                 arguments: arguments, context: luaContext, pool: pool.flatMap { $0.program.hasSameCode(as: program) ? $0 : nil })
         process.exchange = exchange
         table.add(process)
         return await process.run()

@@ -60,8 +60,8 @@ public final class FileWatcher: Sendable {
         let children = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
         for name in children where !name.hasPrefix(".") {
             let path = root + "/" + name
-            var isFolder: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            // Real folders only: a symbolic link to a folder (maybe an ancestor) is not followed.
+            if (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeDirectory {
                 watchTree(path)
             }
         }
@@ -91,6 +91,10 @@ public final class FileWatcher: Sendable {
                     name = String(cString: buffer.advanced(by: nameStart).assumingMemoryBound(to: CChar.self))
                 }
                 offset = nameStart + Int(event.len)
+                if event.mask & UInt32(IN_Q_OVERFLOW) != 0 {  // events were lost: reload to be sure
+                    relevant = true
+                    continue
+                }
                 if event.mask & UInt32(IN_IGNORED) != 0 {
                     folders.withLock { _ = $0.removeValue(forKey: event.wd) }
                     continue

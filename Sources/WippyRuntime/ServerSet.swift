@@ -11,6 +11,8 @@ final class ServerSet: Service, Sendable {
     private struct Running {
         var server: HTTPServerService
         var group: ServiceGroup
+        /// Set once the listener's group returned (it no longer holds its port).
+        var ended = Ended()
         /// A listener of the first start: when it fails (e.g. the port is taken) the runtime stops.
         /// One added by a reload only logs its failure.
         var critical: Bool
@@ -19,6 +21,10 @@ final class ServerSet: Service, Sendable {
     private struct State {
         var servers: [EntryID: Running] = [:]
         var shuttingDown = false
+    }
+
+    final class Ended: Sendable {
+        let flag = Atomic<Bool>(false)
     }
 
     private let state = Mutex(State())
@@ -53,19 +59,33 @@ final class ServerSet: Service, Sendable {
         if accepted { startedInput.yield(running) }
     }
 
-    /// Stops the listener of server `id` gracefully and returns once it stopped accepting.
+    /// Stops the listener of server `id` gracefully and returns once it has closed its port
+    /// (10 s at most), so that a replacement can bind the same address.
     func remove(_ id: EntryID) async {
         guard let running = state.withLock({ $0.servers.removeValue(forKey: id) }) else { return }
         await running.group.triggerGracefulShutdown()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !running.ended.flag.load(ordering: .acquiring), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
     }
 
     func run() async throws {
         try await withThrowingDiscardingTaskGroup { tasks in
             await withGracefulShutdownHandler {
                 for await running in started {
-                    tasks.addTask { [logger, startedInput] in
+                    tasks.addTask { [self, logger, startedInput] in
+                        defer { running.ended.flag.store(true, ordering: .releasing) }
                         do { try await running.group.run() } catch {
-                            guard running.critical else { return logger.error("\(error)") }
+                            guard running.critical else {
+                                // Forgotten, so that the next reload that wants it starts it again.
+                                state.withLock { state in
+                                    if state.servers[running.server.id]?.server === running.server {
+                                        state.servers[running.server.id] = nil
+                                    }
+                                }
+                                return logger.error("\(error)")
+                            }
                             startedInput.finish()  // ends the loop above, so the group ends with the error
                             throw error
                         }

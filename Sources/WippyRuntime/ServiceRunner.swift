@@ -54,11 +54,19 @@ final class ServiceRunner: Sendable {
 
     private func spawn() {
         let input = exitInput
+        guard !state.withLock({ $0.stopping }) else { return }
         do {
             let pid = try launch({ [weak self] in self?.state.withLock { $0.ready = true } }, { outcome in input.yield(outcome) })
-            state.withLock {
-                $0.pid = pid
-                $0.startedAt = clock.now
+            let stopped = state.withLock { state -> Bool in
+                guard !state.stopping else { return true }
+                state.pid = pid
+                state.startedAt = clock.now
+                return false
+            }
+            // stop() ran while the process was being launched: it saw no process to stop.
+            guard !stopped else {
+                try? table.terminate(pid, reason: "service stopping")
+                return
             }
             table.services.started(id.description, pid: pid)
             logger.info("service \(id) started as \(pid)")

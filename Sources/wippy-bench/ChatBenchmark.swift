@@ -131,6 +131,7 @@ struct ChatBenchmark {
 
             // Saturation: a burst from the senders at once; deliveries per second until the last.
             record.latencies.withLock { $0.removeAll() }
+            record.lastReceipt.withLock { $0 = 0 }
             let burstStart = DispatchTime.now().uptimeNanoseconds
             for k in 0..<burst {
                 all[k % senders].send.yield(#"{"type": "chat", "message": "[b\#(k)@\#(DispatchTime.now().uptimeNanoseconds)]"}"#)
@@ -141,7 +142,8 @@ struct ChatBenchmark {
             }
             let delivered = record.latencies.withLock { $0.count }
             figures.lost += burst * clients - delivered
-            figures.deliveriesPerSecond = Double(delivered) / (Double(record.lastReceipt.withLock { $0 } - burstStart) / 1e9)
+            let last = record.lastReceipt.withLock { $0 }
+            if delivered > 0, last > burstStart { figures.deliveriesPerSecond = Double(delivered) / (Double(last - burstStart) / 1e9) }
             for client in all { client.send.yield(nil) }
             group.cancelAll()
         }

@@ -23,6 +23,7 @@ struct HealthCommand: ParsableCommand {
     var timeout: Double = 2
 
     func run() throws {
+        guard timeout.isFinite, timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
         let target = url ?? Self.defaultURL(wippyAddress: ProcessInfo.processInfo.environment["WIPPY_ADDR"])
         guard let parts = URLComponents(string: target), parts.scheme == "http", let host = parts.host, !host.isEmpty else {
             throw ValidationError("--url must be an http:// URL, got \(target)")
