@@ -122,15 +122,21 @@ final class ServiceRunner: Sendable {
             return state.pid
         }) else { return }
         try? table.cancel(pid, from: nil, reason: "service stopping")
-        let deadline = ContinuousClock.now + lifecycle.stopTimeout
-        while table.contains(pid), ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        if table.contains(pid) {
-            logger.warning("service \(id) did not return within stop_timeout \(lifecycle.stopTimeout); terminating \(pid)")
-            try? table.terminate(pid, reason: "terminated: did not stop within \(lifecycle.stopTimeout)")
-            while table.contains(pid) { try? await Task.sleep(for: .milliseconds(5)) }
-        }
+        var deadline = ContinuousClock.now + lifecycle.stopTimeout
+        while table.contains(pid), ContinuousClock.now < deadline { await Self.pause() }
+        guard table.contains(pid) else { return }
+        logger.warning("service \(id) did not return within stop_timeout \(lifecycle.stopTimeout); terminating \(pid)")
+        try? table.terminate(pid, reason: "terminated: did not stop within \(lifecycle.stopTimeout)")
+        // A process blocked in a call it cannot leave (funcs.call) ends when that call returns.
+        deadline = ContinuousClock.now + lifecycle.stopTimeout
+        while table.contains(pid), ContinuousClock.now < deadline { await Self.pause() }
+        if table.contains(pid) { logger.error("service \(id): \(pid) still runs after terminate; no longer waiting for it") }
+    }
+
+    /// 5 ms, also in a cancelled task (a cancelled reload still waits for the process it stops,
+    /// without spinning).
+    private static func pause() async {
+        await Task.detached { try? await Task.sleep(for: .milliseconds(5)) }.value
     }
 
     private func describe(_ outcome: ProcessOutcome) -> String {
