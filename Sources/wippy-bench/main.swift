@@ -19,55 +19,32 @@ func stringOption(_ name: String) -> String? {
     return arguments[index + 1]
 }
 
-switch arguments.first {
-case "manifest":
-    let benchmark = ManifestBenchmark(files: option("--files", 1_000), entriesPerFile: option("--per-file", 10),
-                                      runs: option("--runs", 5), peer: stringOption("--peer"))
-    do {
-        try benchmark.run()
-    } catch {
-        FileHandle.standardError.write(Data("wippy-bench: \(error)\n".utf8))
-        exit(1)
-    }
-case "processes":
-    do {
+let wippy = stringOption("--wippy") ?? ".build/release/wippy"
+do {
+    switch arguments.first {
+    case "manifest":
+        try ManifestBenchmark(files: option("--files", 1_000), entriesPerFile: option("--per-file", 10),
+                              runs: option("--runs", 5), peer: stringOption("--peer")).run()
+    case "processes":
         try await ProcessBenchmark(processes: option("--processes", 10_000), rounds: option("--rounds", 100_000)).run()
-    } catch {
-        FileHandle.standardError.write(Data("wippy-bench: \(error)\n".utf8))
-        exit(1)
-    }
-case "chat":
-    do {
+    case "chat":
         try await ChatLoadCheck(clients: option("--clients", 1_000), senders: option("--senders", 10),
-                                messages: option("--messages", 20),
-                                wippy: stringOption("--wippy") ?? ".build/release/wippy").run()
-    } catch {
-        FileHandle.standardError.write(Data("wippy-bench: \(error)\n".utf8))
-        exit(1)
-    }
-case "chat-bench":
-    do {
+                                messages: option("--messages", 20), wippy: wippy).run()
+    case "chat-bench":
         let counts = (stringOption("--clients") ?? "1000,3000").split(separator: ",").compactMap { Int($0) }
         try await ChatBenchmark(clientCounts: counts, rate: option("--rate", 10), seconds: option("--seconds", 5),
-                                burst: option("--burst", 200),
-                                wippy: stringOption("--wippy") ?? ".build/release/wippy",
-                                python: stringOption("--python") ?? "python3").run()
-    } catch {
-        FileHandle.standardError.write(Data("wippy-bench: \(error)\n".utf8))
-        exit(1)
+                                burst: option("--burst", 200), wippy: wippy, python: stringOption("--python") ?? "python3").run()
+    case "reload":
+        try await ReloadBenchmark(rounds: option("--rounds", 20), wippy: wippy).run()
+    default:
+        print("usage: wippy-bench manifest [--files N] [--per-file N] [--runs N] [--peer PYTHON]")
+        print("       wippy-bench processes [--processes N] [--rounds N]")
+        print("       wippy-bench chat [--clients N] [--senders N] [--messages N] [--wippy PATH]")
+        print("       wippy-bench chat-bench [--clients 1000,3000] [--rate N] [--seconds N] [--burst N] [--wippy PATH] [--python PYTHON]")
+        print("       wippy-bench reload [--rounds N] [--wippy PATH]")
+        exit(2)
     }
-case "reload":
-    do {
-        try await ReloadBenchmark(rounds: option("--rounds", 20), wippy: stringOption("--wippy") ?? ".build/release/wippy").run()
-    } catch {
-        FileHandle.standardError.write(Data("wippy-bench: \(error)\n".utf8))
-        exit(1)
-    }
-default:
-    print("usage: wippy-bench manifest [--files N] [--per-file N] [--runs N] [--peer PYTHON]")
-    print("       wippy-bench processes [--processes N] [--rounds N]")
-    print("       wippy-bench chat [--clients N] [--senders N] [--messages N] [--wippy PATH]")
-    print("       wippy-bench chat-bench [--clients 1000,3000] [--rate N] [--seconds N] [--burst N] [--wippy PATH] [--python PYTHON]")
-    print("       wippy-bench reload [--rounds N] [--wippy PATH]")
-    exit(2)
+} catch {
+    FileHandle.standardError.write(Data("wippy-bench: \(error)\n".utf8))
+    exit(1)
 }
