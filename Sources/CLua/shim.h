@@ -58,6 +58,82 @@ static inline void *wippy_get_owner(lua_State *L) {
 /* `L` must be the main thread. */
 static inline void wippy_set_owner(lua_State *L, void *owner) { *(void **)lua_getextraspace(L) = owner; }
 
+/*
+ * Lazily opened standard libraries. `table`, `math`, `utf8`, `coroutine` and `os` cost a new state
+ * about 6 KB it mostly never uses: they are opened on their first global read instead (an
+ * `__index` on the global table). `string` and `_G` stay eager (string methods and string
+ * arithmetic go through the string metatable). `setmetatable(_G, ...)` (e.g. a strict-globals
+ * module) first opens everything still pending, so replacing the metatable loses nothing.
+ */
+typedef struct { const char *name; lua_CFunction open; } wippy_lazy_library;
+static const wippy_lazy_library wippy_lazy_libraries[] = {
+    {"table", luaopen_table}, {"math", luaopen_math}, {"utf8", luaopen_utf8},
+    {"coroutine", luaopen_coroutine}, {"os", luaopen_os}, {NULL, NULL}
+};
+static const char *const wippy_os_removed[] = {
+    "execute", "exit", "remove", "rename", "getenv", "tmpname", "setlocale", NULL
+};
+
+/* Opens one library as a global (sandboxed); leaves it on the stack. */
+static inline void wippy_open_library(lua_State *L, const wippy_lazy_library *library) {
+    luaL_requiref(L, library->name, library->open, 1);
+    if (strcmp(library->name, "os") == 0) {
+        for (const char *const *name = wippy_os_removed; *name; name++) {
+            lua_pushnil(L);
+            lua_setfield(L, -2, *name);
+        }
+    }
+}
+
+/* __index of the global table: (globals, key) -> the library, opened now, or nil. */
+static inline int wippy_lazy_index(lua_State *L) {
+    if (lua_type(L, 2) == LUA_TSTRING) {
+        const char *key = lua_tostring(L, 2);
+        for (const wippy_lazy_library *library = wippy_lazy_libraries; library->name; library++) {
+            if (strcmp(key, library->name) == 0) {
+                wippy_open_library(L, library);
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* setmetatable, with the original as upvalue 1: opens pending libraries before _G's changes. */
+static inline int wippy_setmetatable(lua_State *L) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    int is_globals = lua_rawequal(L, 1, -1);
+    lua_pop(L, 1);
+    if (is_globals) {
+        for (const wippy_lazy_library *library = wippy_lazy_libraries; library->name; library++) {
+            lua_getglobal(L, library->name);  /* a pending one opens through __index */
+            lua_pop(L, 1);
+        }
+    }
+    int nargs = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, nargs, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* Opens `_G` and `string` now and the other sandboxed libraries on first use. */
+static inline void wippy_open_sandboxed_libraries(lua_State *L) {
+    luaL_requiref(L, "_G", luaopen_base, 1);
+    lua_pop(L, 1);
+    luaL_requiref(L, "string", luaopen_string, 1);
+    lua_pop(L, 1);
+    lua_pushglobaltable(L);
+    lua_getfield(L, -1, "setmetatable");
+    lua_pushcclosure(L, wippy_setmetatable, 1);
+    lua_setfield(L, -2, "setmetatable");
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, wippy_lazy_index);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+    lua_pop(L, 1);
+}
+
 /* Function-like macros (and a variadic function) Swift cannot import. */
 static inline int wippy_memory_bytes(lua_State *L) { return lua_gc(L, LUA_GCCOUNT) * 1024 + lua_gc(L, LUA_GCCOUNTB); }
 static inline void wippy_pop(lua_State *L, int n) { lua_pop(L, n); }
@@ -80,7 +156,7 @@ static inline int wippy_loadbytecode(lua_State *L, const char *buffer, size_t si
 }
 
 static inline int wippy_dump_writer(lua_State *L, const void *p, size_t size, void *ud);
-/* Compiled bytecode of the function on top of the stack, stripped of debug information. */
+/* Compiled bytecode of the function on top of the stack, stripped of debug information or not. */
 typedef struct { char *data; size_t size; size_t capacity; } wippy_buffer;
 static inline int wippy_dump_writer(lua_State *L, const void *p, size_t size, void *ud) {
     (void)L;
@@ -96,7 +172,7 @@ static inline int wippy_dump_writer(lua_State *L, const void *p, size_t size, vo
     b->size += size;
     return 0;
 }
-static inline int wippy_dump(lua_State *L, wippy_buffer *out) {
-    return lua_dump(L, wippy_dump_writer, out, 1);
+static inline int wippy_dump(lua_State *L, wippy_buffer *out, int strip) {
+    return lua_dump(L, wippy_dump_writer, out, strip);
 }
 #endif

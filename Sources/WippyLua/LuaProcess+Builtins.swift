@@ -508,7 +508,7 @@ extension LuaProcess {
             return failure(L, "library \(string(L, 2) ?? "?") not found")
         }
         let chunkName = library.program.sourceFile.map { "@" + $0 } ?? "=\(library.id)"
-        if let error = LuaState.load(L, library.program.source, chunkName: chunkName) {
+        if let error = library.program.loadChunk(L, chunkName: chunkName) {
             return failure(L, "cannot load library \(library.id) (imported as \(alias)): \(error)")
         }
         lua_pushvalue(L, 3)

@@ -212,7 +212,7 @@ public final class LuaProcess: Process, @unchecked Sendable {
             return .failure(.init(outcome: .failure(errorMessage(L, status: LUA_ERRRUN))))
         }
         let chunkName = program.sourceFile.map { "@" + $0 } ?? "=\(entryID)"
-        if let error = lua.load(program.source, chunkName: chunkName) {
+        if let error = program.loadChunk(L, chunkName: chunkName) {
             return .failure(.init(outcome: .failure("\(entryID): cannot load the code: \(error)")))
         }
         return .success(LuaStatePool.WarmState(lua))

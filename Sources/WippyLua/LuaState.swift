@@ -2,7 +2,8 @@ import CLua
 import Foundation
 
 /// One `lua_State` with a memory cap and the sandboxed standard library: `string`, `table`,
-/// `math`, `utf8`, `coroutine`, and `os` limited to `time`, `clock`, `date` and `difftime`.
+/// `math`, `utf8`, `coroutine`, and `os` limited to `time`, `clock`, `date` and `difftime` (all
+/// but `string` opened on first use).
 /// No `io`, `debug`, `package`, `load`, `loadfile`, `dofile` or `collectgarbage`.
 ///
 /// Not thread-safe: one owner uses it at a time (a process is the unit of mutual exclusion).
@@ -34,32 +35,16 @@ final class LuaState {
         budget.deallocate()
     }
 
+    /// `string` now, `table`/`math`/`utf8`/`coroutine`/`os` on first use (see the shim); then the
+    /// base library's loaders and escape hatches are removed.
     private func openSandboxedLibraries() {
-        let libraries: [(String, lua_CFunction)] = [
-            ("_G", luaopen_base), ("string", luaopen_string), ("table", luaopen_table), ("math", luaopen_math),
-            ("utf8", luaopen_utf8), ("coroutine", luaopen_coroutine), ("os", luaopen_os),
-        ]
-        for (name, open) in libraries {
-            luaL_requiref(L, name, open, 1)
-            wippy_pop(L, 1)
-        }
+        wippy_open_sandboxed_libraries(L)
         lua_pushglobaltable(L)
         for name in ["dofile", "loadfile", "load", "loadstring", "collectgarbage", "require"] {
             lua_pushnil(L)
             lua_setfield(L, -2, name)
         }
         wippy_pop(L, 1)
-        _ = lua_getglobal(L, "os")
-        for name in ["execute", "exit", "remove", "rename", "getenv", "tmpname", "setlocale"] {
-            lua_pushnil(L)
-            lua_setfield(L, -2, name)
-        }
-        wippy_pop(L, 1)
-    }
-
-    /// Compiles Lua text (never bytecode) into a function on the stack; nil and the message on failure.
-    func load(_ source: String, chunkName: String) -> String? {
-        Self.load(L, source, chunkName: chunkName)
     }
 
     /// Compiles onto the stack of `L`, which may be any thread of the state.

@@ -9,7 +9,7 @@ enum Prelude {
 local B, allowed, imports, entry = ...
 local type, error, setmetatable, getmetatable, tostring, select, pairs, rawequal =
       type, error, setmetatable, getmetatable, tostring, select, pairs, rawequal
-local concat, format = table.concat, string.format
+local format = string.format
 local INBOX, EVENTS, LISTEN, TIMER = 1, 2, 3, 4
 
 -- Channels -------------------------------------------------------------------------------------
@@ -190,7 +190,7 @@ process = {
 print = function(...)
   local parts = {}
   for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
-  B.log("info", concat(parts, "\t"))
+  B.log("info", table.concat(parts, "\t"))
 end
 
 -- modules ---------------------------------------------------------------------------------------

@@ -10,11 +10,19 @@ public struct LuaProgram: Sendable, Equatable {
     public var modules: [String]
     /// Libraries `require(alias)` may load.
     public var imports: [Import]
+    /// The compiled form of `source`, filled by the first process that loads it. Not part of the
+    /// program's identity.
+    public let compiled = CompiledCode()
 
     /// One `alias: ns:library` line of `imports:`.
     public struct Import: Sendable, Equatable {
         public var alias: String
         public var library: Reference
+    }
+
+    public static func == (lhs: LuaProgram, rhs: LuaProgram) -> Bool {
+        lhs.source == rhs.source && lhs.sourceFile == rhs.sourceFile && lhs.method == rhs.method
+            && lhs.modules == rhs.modules && lhs.imports == rhs.imports
     }
 
     /// Same code, method, modules and imported libraries; where the entry is written (and so the

@@ -19,6 +19,17 @@ struct SandboxTests {
         #expect(result["block_in_sort"]?.stringValue?.contains("cannot block") == true, "\(String(describing: result["block_in_sort"]))")
     }
 
+    @Test func librariesOpenedOnFirstUseBehaveAsIfOpenedAtStart() async throws {
+        let result = try await RuntimeHarness.run("test:lazy_libraries").value()
+        #expect(result["before"] == .bool(true))
+        #expect(result["floor"] == .int(2))
+        #expect(result["after"] == .bool(true))
+        #expect(result["os_sandboxed"] == .bool(true))
+        #expect(result["after_strict"] == .string("H,true"), "\(String(describing: result["after_strict"]))")
+        #expect(result["undeclared"]?.stringValue?.contains("undeclared global no_such_global") == true)
+        #expect(result["string_arithmetic"] == .int(11))
+    }
+
     @Test func requireOfAnUnlistedModuleFailsTheProcessWithAClearError() async throws {
         let outcome = try await RuntimeHarness.run("test:require_unlisted")
         guard case let .failure(message) = outcome else { Issue.record("expected a failure"); return }

@@ -25,4 +25,22 @@ local function require_unlisted()
   return json.encode({})
 end
 
-return { run = run, require_unlisted = require_unlisted }
+-- table, math, utf8, coroutine and os open on first use; the result must not tell the difference.
+local function lazy_libraries()
+  local before = rawget(_G, "math") == nil and rawget(_G, "os") == nil and _G[1] == nil
+  local floor = math.floor(2.5)
+  local os_sandboxed = os.getenv == nil and os.remove == nil and type(os.clock()) == "number"
+  -- A strict-globals module replaces the global table's metatable: libraries not used yet stay usable.
+  setmetatable(_G, { __index = function(_, name) error("undeclared global " .. tostring(name), 2) end })
+  return {
+    before = before,
+    floor = floor,
+    after = rawget(_G, "math") ~= nil,
+    os_sandboxed = os_sandboxed,
+    after_strict = table.concat({ utf8.char(72), tostring(coroutine.isyieldable()) }, ","),
+    undeclared = select(2, pcall(function() return no_such_global end)),
+    string_arithmetic = "10" + 1,
+  }
+end
+
+return { run = run, require_unlisted = require_unlisted, lazy_libraries = lazy_libraries }
