@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        // Micro-benchmarks with malloc counts (Benchmarks/).
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         // Layer 0: the system Lua 5.4 (liblua5.4-dev); every lua_* call lives in WippyLua.
@@ -84,6 +86,16 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")]
+        ),
+        // Micro-benchmarks of the hot paths with malloc counts: `swift package benchmark`.
+        .executableTarget(
+            name: "WippyBenchmarks",
+            dependencies: ["WippyRuntime", "WippyLua", "WippyHTTP", "WippyProcess", "WippyManifest", "WippyGraph", "CLua",
+                           .product(name: "Benchmark", package: "benchmark"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            path: "Benchmarks/WippyBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         // Build-time tool: turns schemas/*.json into Swift string constants.
         .executableTarget(name: "SchemaEmbedder"),

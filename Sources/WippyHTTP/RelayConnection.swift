@@ -64,8 +64,7 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
         case "ws.control":
             control(message.payload)
         default:
-            let frame = Payload.object([("topic", .string(message.topic)), ("data", message.payload)]).json
-            enqueue(.text(frame))
+            enqueue(.text(RelayWire.frame(for: message)))
         }
     }
 
@@ -94,7 +93,7 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
             guard state.target == old, !state.closed else { return nil }
             state.target = successor
             guard (try? table.monitor(successor, by: pid)) != nil else { return false }
-            try? table.send(to: successor, Message(from: pid, topic: "ws.join", payload: Self.joinPayload(pid, state.config.metadata)))
+            try? table.send(to: successor, Message(from: pid, topic: "ws.join", payload: RelayWire.joinPayload(client: pid, metadata: state.config.metadata)))
             return true
         }
         switch joined {
@@ -193,20 +192,13 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
         try? table.send(to: target, Message(from: pid, topic: topic, payload: payload))
     }
 
-    /// `{"ClientPID": "<pid>", "Metadata": {...}}`, as a JSON string (the seed's hub decodes it).
     private func joinPayload() -> Payload {
-        Self.joinPayload(pid, state.withLock { $0.config.metadata })
-    }
-
-    static func joinPayload(_ pid: PID, _ metadata: Payload) -> Payload {
-        .string(Payload.object([("ClientPID", .string(pid.description)), ("Metadata", metadata)]).json)
+        RelayWire.joinPayload(client: pid, metadata: state.withLock { $0.config.metadata })
     }
 
     private func heartbeatPayload() -> Payload {
         let count = state.withLock { $0.received }
-        let uptime = (ContinuousClock.now - startedAt) / .seconds(1)
-        return .string(Payload.object([("ClientPID", .string(pid.description)), ("Uptime", .double(uptime)),
-                                       ("MessageCount", .int(Int64(count)))]).json)
+        return RelayWire.heartbeatPayload(client: pid, uptime: (ContinuousClock.now - startedAt) / .seconds(1), messageCount: count)
     }
 
     /// `ws.control`: a table or a JSON string with any of target_pid, message_topic, metadata,
@@ -234,7 +226,7 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
         guard old != newTarget else { return }
         table.demonitor(old, by: pid)
         try? table.monitor(newTarget, by: pid)
-        let leave = Self.joinPayload(pid, config.metadata)  // ws.leave carries the same fields
+        let leave = RelayWire.joinPayload(client: pid, metadata: config.metadata)  // ws.leave carries the same fields
         try? table.send(to: old, Message(from: pid, topic: "ws.leave", payload: leave))
         sendTarget("ws.join", joinPayload())
     }

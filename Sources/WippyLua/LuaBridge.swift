@@ -3,15 +3,17 @@ import WippyProcess
 
 /// Converts between Lua values and ``Payload``s. Reading a value from one state and pushing it into
 /// another is the deep copy of a message: the two processes share nothing.
-enum LuaBridge {
+///
+/// Visible to the micro-benchmarks (`@_spi(Benchmarks)`), not part of the runtime's API.
+@_spi(Benchmarks) public enum LuaBridge {
     /// Why a Lua value cannot become a payload.
-    struct Unsendable: Error, CustomStringConvertible {
-        var message: String
-        var description: String { message }
+    public struct Unsendable: Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
     }
 
     /// Pushes `payload` onto the stack (one value).
-    static func push(_ payload: Payload, _ L: OpaquePointer) {
+    public static func push(_ payload: Payload, _ L: OpaquePointer) {
         guard lua_checkstack(L, 4) != 0 else {
             lua_pushnil(L)
             return
@@ -51,7 +53,7 @@ enum LuaBridge {
 
     /// The value at `index` as a payload. Functions, userdata, threads, channels and cyclic tables
     /// cannot be sent.
-    static func payload(at index: Int32, _ L: OpaquePointer) throws(Unsendable) -> Payload {
+    public static func payload(at index: Int32, _ L: OpaquePointer) throws(Unsendable) -> Payload {
         var visiting = Set<UnsafeRawPointer>()
         return try read(lua_absindex(L, index), L, &visiting)
     }

@@ -8,6 +8,8 @@ import Synchronization
 final class ChatClient: Sendable {
     let index: Int
     let welcomed = Mutex(false)
+    /// Set when `run` returned or threw (by the fleet that runs it).
+    let ended = Mutex(false)
     private let outgoing: AsyncStream<String?>
     let send: AsyncStream<String?>.Continuation
 

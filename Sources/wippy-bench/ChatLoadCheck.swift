@@ -18,20 +18,9 @@ struct ChatLoadCheck {
     }
 
     func run() async throws {
-        let port = Int.random(in: 20_000...40_000)
-        let server = Process()
-        server.executableURL = URL(filePath: wippy)
-        server.arguments = ["run", ProcessBenchmark.repository.appending(path: "apps").path, "--addr", "127.0.0.1:\(port)",
-                            "--log-level", "warning"]
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer {
-            server.interrupt()
-            server.waitUntilExit()
-        }
-        try await Task.sleep(for: .seconds(2))
-
-        let url = "ws://127.0.0.1:\(port)/api/v1/ws/connect"
+        let server = try await BenchServer(.wippy, wippy: wippy, python: "", core: nil, logLevel: "warning")
+        defer { server.stop() }
+        let url = server.url
         let all = (0..<clients).map(ChatClient.init)
         let received = all.map { _ in Received() }
         let connectStart = ContinuousClock.now

@@ -57,7 +57,7 @@ struct ProcessBenchmark {
 
     private func measure(_ runtime: AppRuntime) async throws -> [String: Double] {
         var figures: [String: Double] = [:]
-        let collector = Collector(pid: runtime.table.makePID(host: "bench"))
+        let collector = MessageCounter(pid: runtime.table.makePID(host: "bench"))
         runtime.table.add(collector)
 
         // Spawn N idle processes; each reports "up" once it runs and waits.
@@ -112,40 +112,6 @@ struct ProcessBenchmark {
             if parts.count == 2, let value = Double(parts[1]) { figures[String(parts[0])] = value }
         }
         return figures
-    }
-}
-
-/// A Swift-side process that counts the messages it gets.
-final class Collector: WippyProcess.Process {
-    let pid: PID
-    private let state = Mutex<(count: Int, waiter: (target: Int, continuation: CheckedContinuation<Void, Never>)?)>((0, nil))
-
-    init(pid: PID) { self.pid = pid }
-
-    func deliver(_ message: Message) {
-        let ready = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.count += 1
-            if let waiter = state.waiter, state.count >= waiter.target {
-                state.waiter = nil
-                return waiter.continuation
-            }
-            return nil
-        }
-        ready?.resume()
-    }
-
-    func deliver(_ event: ProcessEvent) {}
-    func terminate(reason: String) {}
-
-    func wait(for target: Int) async {
-        await withCheckedContinuation { continuation in
-            let done = state.withLock { state -> Bool in
-                if state.count >= target { return true }
-                state.waiter = (target, continuation)
-                return false
-            }
-            if done { continuation.resume() }
-        }
     }
 }
 

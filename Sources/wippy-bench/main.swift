@@ -20,6 +20,13 @@ func stringOption(_ name: String) -> String? {
 }
 
 let wippy = stringOption("--wippy") ?? ".build/release/wippy"
+// Thousands of sockets: raise the open-file limit to the hard limit (servers started from here
+// inherit it).
+var fileLimit = rlimit()
+if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &fileLimit) == 0, fileLimit.rlim_cur < fileLimit.rlim_max {
+    fileLimit.rlim_cur = fileLimit.rlim_max
+    setrlimit(Int32(RLIMIT_NOFILE.rawValue), &fileLimit)
+}
 do {
     switch arguments.first {
     case "manifest":
@@ -34,6 +41,15 @@ do {
         let counts = (stringOption("--clients") ?? "1000,3000").split(separator: ",").compactMap { Int($0) }
         try await ChatBenchmark(clientCounts: counts, rate: option("--rate", 10), seconds: option("--seconds", 5),
                                 burst: option("--burst", 200), wippy: wippy, python: stringOption("--python") ?? "python3").run()
+    case "idle":
+        try await IdleBenchmark(connections: option("--connections", 10_000), idleSeconds: option("--seconds", 35),
+                                wippy: wippy, python: stringOption("--python") ?? "python3").run()
+    case "capacity":
+        // Each side holds one descriptor per client: stay under the open-file limit.
+        let reachable = Int(fileLimit.rlim_max) - 1_000
+        try await CapacityBenchmark(step: option("--step", 2_000), maxClients: min(option("--max", 24_000), reachable),
+                                    broadcasts: option("--broadcasts", 5), wippy: wippy,
+                                    python: stringOption("--python") ?? "python3").run()
     case "reload":
         try await ReloadBenchmark(rounds: option("--rounds", 20), wippy: wippy).run()
     default:
@@ -41,6 +57,8 @@ do {
         print("       wippy-bench processes [--processes N] [--rounds N]")
         print("       wippy-bench chat [--clients N] [--senders N] [--messages N] [--wippy PATH]")
         print("       wippy-bench chat-bench [--clients 1000,3000] [--rate N] [--seconds N] [--burst N] [--wippy PATH] [--python PYTHON]")
+        print("       wippy-bench idle [--connections N] [--seconds N] [--wippy PATH] [--python PYTHON]")
+        print("       wippy-bench capacity [--step N] [--max N] [--broadcasts N] [--wippy PATH] [--python PYTHON]")
         print("       wippy-bench reload [--rounds N] [--wippy PATH]")
         exit(2)
     }
