@@ -3,9 +3,17 @@ import WippyProcess
 /// The relay's wire formats (SPEC §4, from the seed): the text frame a browser receives for a
 /// message sent to its connection, and the JSON-string payloads a connection sends its target.
 public enum RelayWire {
-    /// `{"topic": "<topic>", "data": <payload as JSON>}`: one text frame per message.
+    /// `{"topic": "<topic>", "data": <payload as JSON>}`: one text frame per message (written as
+    /// `{"data":…,"topic":…}`, the sorted key order of every JSON object the runtime writes).
     public static func frame(for message: Message) -> String {
-        Payload.object([("topic", .string(message.topic)), ("data", message.payload)]).json
+        var out: [UInt8] = []
+        out.reserveCapacity(128)
+        out.append(contentsOf: #"{"data":"#.utf8)
+        message.payload.writeJSON(into: &out)
+        out.append(contentsOf: #","topic":"#.utf8)
+        Payload.writeJSONString(message.topic, into: &out)
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// `{"ClientPID": "<pid>", "Metadata": {...}}` as a JSON string: the payload of `ws.join`

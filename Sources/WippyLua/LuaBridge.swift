@@ -54,11 +54,14 @@ import WippyProcess
     /// The value at `index` as a payload. Functions, userdata, threads, channels and cyclic tables
     /// cannot be sent.
     public static func payload(at index: Int32, _ L: OpaquePointer) throws(Unsendable) -> Payload {
-        var visiting = Set<UnsafeRawPointer>()
+        var visiting: [UnsafeRawPointer] = []
         return try read(lua_absindex(L, index), L, &visiting)
     }
 
-    private static func read(_ index: Int32, _ L: OpaquePointer, _ visiting: inout Set<UnsafeRawPointer>) throws(Unsendable) -> Payload {
+    /// Most tables nested in one another that a payload may hold (the reader recurses).
+    static let maxDepth = 200
+
+    private static func read(_ index: Int32, _ L: OpaquePointer, _ visiting: inout [UnsafeRawPointer]) throws(Unsendable) -> Payload {
         switch lua_type(L, index) {
         case LUA_TNIL, LUA_TNONE: return .null
         case LUA_TBOOLEAN: return .bool(lua_toboolean(L, index) != 0)
@@ -79,7 +82,7 @@ import WippyProcess
         }
     }
 
-    private static func readTable(_ index: Int32, _ L: OpaquePointer, _ visiting: inout Set<UnsafeRawPointer>) throws(Unsendable) -> Payload {
+    private static func readTable(_ index: Int32, _ L: OpaquePointer, _ visiting: inout [UnsafeRawPointer]) throws(Unsendable) -> Payload {
         guard let identity = lua_topointer(L, index) else { return .null }
         if lua_getmetatable(L, index) != 0 {
             lua_pushstring(L, "__wippy_nocopy")
@@ -87,10 +90,15 @@ import WippyProcess
             wippy_pop(L, 2)
             if marked { throw Unsendable(message: "a channel cannot be sent between processes") }
         }
-        guard visiting.insert(identity).inserted else {
+        // `visiting` holds the tables on the path from the root: a cycle comes back to one of them.
+        guard !visiting.contains(identity) else {
             throw Unsendable(message: "a table that contains itself cannot be sent between processes")
         }
-        defer { visiting.remove(identity) }
+        guard visiting.count < maxDepth else {
+            throw Unsendable(message: "a table nested more than \(maxDepth) levels deep cannot be sent between processes")
+        }
+        visiting.append(identity)
+        defer { visiting.removeLast() }
         guard lua_checkstack(L, 4) != 0 else { throw Unsendable(message: "a table nested too deeply cannot be sent") }
 
         var map: [Payload.Key: Payload] = [:]

@@ -1,73 +1,83 @@
 /// JSON text ⇄ ``Payload``. Used by the Lua `json` module and for WebSocket frames.
 extension Payload {
-    /// JSON text of this value. Object keys are sorted (stable output); NaN and ±infinity become
-    /// `null`; an empty array is `[]`; byte strings are written as text with invalid bytes replaced.
+    /// JSON text of this value. Object keys are sorted by their UTF-8 bytes (stable output); NaN
+    /// and ±infinity become `null`; an empty array is `[]`; byte strings are written as text with
+    /// invalid bytes replaced.
     public var json: String {
-        var out = ""
-        out.reserveCapacity(64)
-        Self.write(self, into: &out)
-        return out
+        var out: [UInt8] = []
+        out.reserveCapacity(128)
+        writeJSON(into: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
-    private static func write(_ value: Payload, into out: inout String) {
-        switch value {
-        case .null: out += "null"
-        case let .bool(b): out += b ? "true" : "false"
-        case let .int(i): out += String(i)
+    /// Appends this value's JSON text (as ``json`` writes it) to `out`.
+    public func writeJSON(into out: inout [UInt8]) {
+        switch self {
+        case .null: out.append(contentsOf: "null".utf8)
+        case let .bool(b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case let .int(i): out.append(contentsOf: String(i).utf8)
         case let .double(d):
             if !d.isFinite {
-                out += "null"
+                out.append(contentsOf: "null".utf8)
             } else if d.rounded() == d, abs(d) < 1e15 {
-                out += String(Int64(d))
+                out.append(contentsOf: String(Int64(d)).utf8)
             } else {
-                out += "\(d)"
+                out.append(contentsOf: "\(d)".utf8)
             }
-        case let .string(s): writeString(s, into: &out)
-        case let .bytes(b): writeString(String(decoding: b, as: UTF8.self), into: &out)
+        case let .string(s): Self.writeJSONString(s, into: &out)
+        case let .bytes(b): Self.writeJSONString(String(decoding: b, as: UTF8.self), into: &out)
         case let .array(items):
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
-                write(item, into: &out)
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                item.writeJSON(into: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case let .map(map):
-            out += "{"
-            for (i, key) in map.keys.sorted(by: { $0.description < $1.description }).enumerated() {
-                if i > 0 { out += "," }
-                writeString(key.description, into: &out)
-                out += ":"
-                write(map[key]!, into: &out)
+            out.append(UInt8(ascii: "{"))
+            if map.count == 1, let (key, value) = map.first {
+                Self.writeJSONString(key.description, into: &out)
+                out.append(UInt8(ascii: ":"))
+                value.writeJSON(into: &out)
+            } else {
+                let entries = map.map { (key: $0.key.description, value: $0.value) }
+                    .sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+                for (i, entry) in entries.enumerated() {
+                    if i > 0 { out.append(UInt8(ascii: ",")) }
+                    Self.writeJSONString(entry.key, into: &out)
+                    out.append(UInt8(ascii: ":"))
+                    entry.value.writeJSON(into: &out)
+                }
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
-    private static func writeString(_ s: String, into out: inout String) {
-        out += "\""
-        var plainStart = s.utf8.startIndex
-        var index = plainStart
-        let utf8 = s.utf8
-        while index != utf8.endIndex {
-            let byte = utf8[index]
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
-                out += s[plainStart..<index]
+    /// Appends `s` as a JSON string literal: quotes, backslashes and control characters escaped.
+    public static func writeJSONString(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var s = s
+        s.withUTF8 { bytes in
+            var plainStart = 0
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                guard byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 else { continue }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plainStart..<index]))
                 switch byte {
-                case UInt8(ascii: "\""): out += "\\\""
-                case UInt8(ascii: "\\"): out += "\\\\"
-                case 0x0A: out += "\\n"
-                case 0x0D: out += "\\r"
-                case 0x09: out += "\\t"
+                case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
+                case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
+                case 0x0A: out.append(contentsOf: "\\n".utf8)
+                case 0x0D: out.append(contentsOf: "\\r".utf8)
+                case 0x09: out.append(contentsOf: "\\t".utf8)
                 default:
                     let hex = String(byte, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                    out.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8)
                 }
-                plainStart = utf8.index(after: index)
+                plainStart = index + 1
             }
-            index = utf8.index(after: index)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plainStart..<bytes.count]))
         }
-        out += s[plainStart..<utf8.endIndex]
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 
     /// Parses JSON text. Objects become maps with string keys, integers without fraction or

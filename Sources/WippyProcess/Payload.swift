@@ -1,6 +1,6 @@
 /// A value sent between processes: plain data, never shared. Converting a Lua value into a payload
 /// and back into another Lua state is the deep copy that keeps processes apart.
-public indirect enum Payload: Sendable, Hashable {
+public enum Payload: Sendable, Hashable {
     case null
     case bool(Bool)
     case int(Int64)

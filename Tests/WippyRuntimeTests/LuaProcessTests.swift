@@ -88,6 +88,10 @@ struct LuaProcessTests {
         #expect(result["err4"] == Payload.string("no process nobody_by_this_name"))
         #expect(result["err5"]?.stringValue?.contains("contains itself") == true)
         #expect(result["err6"]?.stringValue?.contains("channel cannot be sent") == true)
+        // 100,000 nested tables: refused with an error, not a stack overflow.
+        #expect(result["deep_refused"] == Payload.bool(true))
+        #expect(result["err7"]?.stringValue?.contains("nested more than 200 levels") == true, "\(String(describing: result["err7"]))")
+        #expect(result["err8"]?.stringValue?.contains("nested more than 200 levels") == true, "\(String(describing: result["err8"]))")
     }
 }
 

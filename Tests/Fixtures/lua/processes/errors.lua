@@ -10,7 +10,12 @@ local function errors()
   cyc.self = cyc
   local sent2, err5 = process.send(process.pid(), "cyclic", cyc)
   local ch_sent, err6 = process.send(process.pid(), "chan", channel.new(1))
-  return { bad = bad == nil, err1 = err1, err2 = err2, sent = sent == nil, err3 = err3, err4 = err4, err5 = err5, err6 = err6 }
+  local deep = {}
+  for _ = 1, 100000 do deep = { deep } end
+  local deep_sent, err7 = process.send(process.pid(), "deep", deep)
+  local deep_text, err8 = json.encode(deep)
+  return { bad = bad == nil, err1 = err1, err2 = err2, sent = sent == nil, err3 = err3, err4 = err4, err5 = err5, err6 = err6,
+           err7 = err7, err8 = err8, deep_refused = deep_sent == nil and deep_text == nil }
 end
 
 return { run = errors }
