@@ -85,15 +85,24 @@ scenario() {  # scenario TITLE PATH [wrk args...]
     local wr nr
     wr=$(median ${rps[wippy]}); nr=$(median ${rps[nginx]})
     echo
-    echo "### $title"
+    echo "#### $title"
     echo
     echo "| server (1 core) | requests/s (median of $runs × ${duration}s) | p50 | p99 |"
     echo "|---|---|---|---|"
     printf '| wippy | %.0f | %.2f ms | %.2f ms |\n' "$wr" "$(median ${p50[wippy]})" "$(median ${p99[wippy]})"
     printf '| nginx + lua-nginx-module | %.0f | %.2f ms | %.2f ms |\n' "$nr" "$(median ${p50[nginx]})" "$(median ${p99[nginx]})"
-    python3 -c "import sys; r = float(sys.argv[1]) / float(sys.argv[2]); print('| wippy / nginx-lua | %.2f× | | |' % r)" "$wr" "$nr"
+    python3 -c "
+import sys
+r = float(sys.argv[1]) / float(sys.argv[2])
+print('| wippy / nginx-lua | %.2f× | | |' % r)
+print()
+print('Target ≥ 1.0× nginx-lua requests/s: **%s** (%.2f×).' % ('met' if r >= 1 else 'missed', r))" "$wr" "$nr"
 }
 
-echo "wrk -t1 -c64, server on core $server_cores, wrk on core $client_cores; $(nginx -v 2>&1); $("$wippy" version | head -1)"
+echo "### Lua HTTP handler"
+echo
+echo "The same handlers in wippy (bench/apps/http) and nginx + lua-nginx-module (bench/peers/nginx-lua.conf, one"
+echo "worker): \`wrk -t1 -c64 --latency\` on core $client_cores, each server alone on core $server_cores; per run a 2 s"
+echo "warm-up, then ${duration} s measured; median of $runs runs, the servers alternating. $(nginx -v 2>&1 | sed 's|.*: ||')."
 scenario "Lua handler: res:write(\"hello\")" /api/v1/hello
 scenario "Lua handler: JSON body decoded and encoded" /api/v1/json -s bench/peers/post-json.lua

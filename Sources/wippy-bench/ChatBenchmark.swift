@@ -89,8 +89,3 @@ struct ChatBenchmark {
         return figures
     }
 }
-
-/// One line of a benchmark's report: the target, met or missed, and the measured figure.
-func verdict(_ target: String, met: Bool, _ measured: String) -> String {
-    "Target \(target): **\(met ? "met" : "missed")** (\(measured))."
-}

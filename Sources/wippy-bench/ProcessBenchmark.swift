@@ -10,15 +10,63 @@ import WippyRuntime
 
 /// Spawn rate, memory per idle process, send→receive round trip and fan-out, measured on the real
 /// runtime (bench/apps/processes) side by side with a bare Lua 5.4 state and the Erlang VM
-/// (bench/peers/processes.erl, when `escript` is installed).
+/// (bench/peers/processes.erl, when `escript` is installed). Each of `runs` runs is a fresh OS
+/// process (memory growth is only meaningful on a fresh heap); the table holds the medians.
 struct ProcessBenchmark {
     var processes: Int
     var rounds: Int
+    var runs: Int
 
     static let repository = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
+    /// Figures of one run, by side ("wippy", "bare", "erlang") and measurement.
+    typealias Figures = [String: [String: Double]]
+
     func run() async throws {
+        var all: [Figures] = []
+        for _ in 0..<max(1, runs) {
+            let text = try capture(CommandLine.arguments[0], ["processes", "--one-run", "--processes", "\(processes)",
+                                                              "--rounds", "\(rounds)"])
+            var figures: Figures = [:]
+            for line in text.split(separator: "\n") {
+                let parts = line.split(separator: " ")
+                guard parts.count == 3, let value = Double(parts[2]) else { continue }
+                figures[String(parts[0]), default: [:]][String(parts[1])] = value
+            }
+            all.append(figures)
+        }
+        func medians(_ side: String) -> [String: Double] {
+            var result: [String: Double] = [:]
+            for key in Set(all.flatMap { $0[side]?.keys.map { $0 } ?? [] }) {
+                result[key] = median(all.compactMap { $0[side]?[key] })
+            }
+            return result
+        }
+        let ours = medians("wippy"), bare = medians("bare"), erlang = medians("erlang")
+        print("### Processes\n")
+        print("\(processes) processes spawned from Swift, each reporting to a collector once it waits on its inbox "
+              + "(spawn rate; resident memory growth per process); \(rounds) send → receive → reply round trips "
+              + "between two Lua processes; one message from a Lua process to each of the \(processes) and their "
+              + "acknowledgements (fan-out). Bare Lua 5.4: `luaL_newstate` with the same libraries, and a coroutine "
+              + "resume/yield pair as its round trip. Median of \(all.count) runs, each a fresh OS process.\n")
+        print("| measurement (\(processes) processes) | wippy | bare Lua 5.4 | Erlang | wippy vs Erlang |")
+        print("|---|---|---|---|---|")
+        row("spawn rate (processes/s, higher is better)", "spawn_per_sec", ours, bare, erlang, higherIsBetter: true)
+        row("memory per idle process (bytes)", "bytes_per_idle_process", ours, bare, erlang, higherIsBetter: false)
+        row("send→receive round trip (ns)", "round_trip_ns", ours, bare, erlang, higherIsBetter: false)
+        row("fan-out, per recipient (ns)", "fanout_ns_per_recipient", ours, bare, erlang, higherIsBetter: false)
+        print()
+        let spawn = ours["spawn_per_sec"] ?? 0, memory = ours["bytes_per_idle_process"] ?? .infinity
+        let roundTrip = ours["round_trip_ns"] ?? .infinity, fanOut = ours["fanout_ns_per_recipient"] ?? .infinity
+        print(verdict("≥ 50,000 spawns/s", met: spawn >= 50_000, String(format: "%.0f/s", spawn)))
+        print(verdict("≤ 16 KB per idle process", met: memory <= 16 * 1024, String(format: "%.1f KB", memory / 1024)))
+        print(verdict("≤ 5 µs round trip", met: roundTrip <= 5_000, String(format: "%.2f µs", roundTrip / 1000)))
+        print(verdict("≤ 1 µs per fan-out recipient", met: fanOut <= 1_000, String(format: "%.2f µs", fanOut / 1000)))
+    }
+
+    /// One run, in this OS process: prints `side measurement value` lines.
+    func runOnce() async throws {
         var logger = Logger(label: "bench")
         logger.logLevel = .error
         let app = CheckedApp(directory: Self.repository.appending(path: "bench/apps/processes").path, loader: try ManifestLoader())
@@ -26,22 +74,18 @@ struct ProcessBenchmark {
         let runtime = AppRuntime(app: app, logger: logger)
         let group = ServiceGroup(configuration: .init(services: runtime.hosts.values.map { .init(service: $0) }, logger: logger))
 
-        let bare = BareLua.measure(states: processes, rounds: rounds)  // first, on a fresh heap
-        var ours: [String: Double] = [:]
+        var figures: Figures = [:]
+        figures["bare"] = BareLua.measure(states: processes, rounds: rounds)  // first, on a fresh heap
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            ours = try await measure(runtime)
+            figures["wippy"] = try await measure(runtime)
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
-        let erlang = erlangFigures()
-
-        print("| measurement (\(processes) processes) | wippy | bare Lua 5.4 | Erlang | wippy vs Erlang |")
-        print("|---|---|---|---|---|")
-        row("spawn rate (processes/s, higher is better)", "spawn_per_sec", ours, bare, erlang, higherIsBetter: true)
-        row("memory per idle process (bytes)", "bytes_per_idle_process", ours, bare, erlang, higherIsBetter: false)
-        row("send→receive round trip (ns)", "round_trip_ns", ours, bare, erlang, higherIsBetter: false)
-        row("fan-out, per recipient (ns)", "fanout_ns_per_recipient", ours, bare, erlang, higherIsBetter: false)
+        figures["erlang"] = erlangFigures()
+        for (side, values) in figures {
+            for (key, value) in values { print("\(side) \(key) \(value)") }
+        }
     }
 
     private func row(_ title: String, _ key: String, _ ours: [String: Double], _ bare: [String: Double],
@@ -95,17 +139,10 @@ struct ProcessBenchmark {
         return figures
     }
 
+    /// The Erlang peer's figures, or none when `escript` is missing.
     private func erlangFigures() -> [String: Double] {
         let script = Self.repository.appending(path: "bench/peers/processes.erl").path
-        let process = Process()
-        process.executableURL = URL(filePath: "/usr/bin/env")
-        process.arguments = ["escript", script, String(processes), String(rounds)]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return [:] }
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        guard let text = try? capture("escript", [script, String(processes), String(rounds)]) else { return [:] }
         var figures: [String: Double] = [:]
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: " ")

@@ -33,7 +33,9 @@ do {
         try ManifestBenchmark(files: option("--files", 1_000), entriesPerFile: option("--per-file", 10),
                               runs: option("--runs", 5), peer: stringOption("--peer")).run()
     case "processes":
-        try await ProcessBenchmark(processes: option("--processes", 10_000), rounds: option("--rounds", 100_000)).run()
+        let benchmark = ProcessBenchmark(processes: option("--processes", 10_000), rounds: option("--rounds", 100_000),
+                                         runs: option("--runs", 3))
+        if arguments.contains("--one-run") { try await benchmark.runOnce() } else { try await benchmark.run() }
     case "chat":
         try await ChatLoadCheck(clients: option("--clients", 1_000), senders: option("--senders", 10),
                                 messages: option("--messages", 20), wippy: wippy).run()
@@ -54,7 +56,7 @@ do {
         try await ReloadBenchmark(rounds: option("--rounds", 20), wippy: wippy).run()
     default:
         print("usage: wippy-bench manifest [--files N] [--per-file N] [--runs N] [--peer PYTHON]")
-        print("       wippy-bench processes [--processes N] [--rounds N]")
+        print("       wippy-bench processes [--processes N] [--rounds N] [--runs N]")
         print("       wippy-bench chat [--clients N] [--senders N] [--messages N] [--wippy PATH]")
         print("       wippy-bench chat-bench [--clients 1000,3000] [--rate N] [--seconds N] [--burst N] [--wippy PATH] [--python PYTHON]")
         print("       wippy-bench idle [--connections N] [--seconds N] [--wippy PATH] [--python PYTHON]")
