@@ -45,10 +45,14 @@ trap 'rm -f "$out"' EXIT
     echo
 } | tee "$out"
 
+failed=0
 section() {  # section COMMAND...: runs one benchmark, shows its output and adds it to the report
     local began
     began=$(date +%s)
-    "$@" | tee -a "$out"
+    if ! "$@" | tee -a "$out"; then
+        echo "**This benchmark failed** (\`$*\`): see the console of the run." | tee -a "$out"
+        failed=1
+    fi
     echo | tee -a "$out"
     echo "($(( $(date +%s) - began )) s: $*)" >&2
 }
@@ -61,12 +65,15 @@ section env DURATION=5 scripts/bench-http.sh
 section taskset -c 1 "$bench" chat-bench --clients 1000,3000
 section taskset -c 1 "$bench" idle --connections 10000
 section taskset -c 1 "$bench" capacity
-{
+micro_benchmarks() {
     echo "### Micro-benchmarks (ordo-one/benchmark, Benchmarks/WippyBenchmarks)"
     echo
     echo "Hot paths in-process, with malloc counts (which do not drift with machine noise)."
-    "${micro[@]}" --target WippyBenchmarks --format markdown --no-progress 2>/dev/null | sed -n '/^### /,$p' | sed 's/^### /#### /'
     echo
+    "${micro[@]}" --target WippyBenchmarks --format markdown --no-progress | sed -n '/^### /,$p' | sed 's/^### /#### /'
+}
+section micro_benchmarks
+{
     echo "---"
     echo
     elapsed=$(( $(date +%s) - started ))
@@ -75,3 +82,4 @@ section taskset -c 1 "$bench" capacity
 } | tee -a "$out"
 cp "$out" "$report"
 echo "report written to $report" >&2
+exit "$failed"

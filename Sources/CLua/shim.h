@@ -60,61 +60,113 @@ static inline void wippy_set_owner(lua_State *L, void *owner) { *(void **)lua_ge
 
 /*
  * Lazily opened standard libraries. `table`, `math`, `utf8`, `coroutine` and `os` cost a new state
- * about 6 KB it mostly never uses: they are opened on their first global read instead (an
- * `__index` on the global table). `string` and `_G` stay eager (string methods and string
- * arithmetic go through the string metatable). `setmetatable(_G, ...)` (e.g. a strict-globals
- * module) first opens everything still pending, so replacing the metatable loses nothing.
+ * about 6 KB it mostly never uses: they are opened on their first global read instead, by an
+ * `__index` in a metatable of the runtime's on the global table. `_G` and `string` stay eager
+ * (string methods and string arithmetic go through the string metatable). User code never sees
+ * that metatable: `getmetatable(_G)` and `setmetatable(_G, ...)` first open every pending library
+ * and take it away, so they see and change the global table as if every library had been opened
+ * at the start (a strict-globals module works as usual). Libraries are set as globals with raw
+ * sets, `os` already sandboxed, and each is opened once: `math = nil` stays nil.
  */
-typedef struct { const char *name; lua_CFunction open; } wippy_lazy_library;
-static const wippy_lazy_library wippy_lazy_libraries[] = {
-    {"table", luaopen_table}, {"math", luaopen_math}, {"utf8", luaopen_utf8},
-    {"coroutine", luaopen_coroutine}, {"os", luaopen_os}, {NULL, NULL}
-};
+#define WIPPY_LAZY_METATABLE "wippy.lazy_globals"  /* registry key: the runtime's metatable of _G */
+
 static const char *const wippy_os_removed[] = {
     "execute", "exit", "remove", "rename", "getenv", "tmpname", "setlocale", NULL
 };
 
-/* Opens one library as a global (sandboxed); leaves it on the stack. */
-static inline void wippy_open_library(lua_State *L, const wippy_lazy_library *library) {
-    luaL_requiref(L, library->name, library->open, 1);
-    if (strcmp(library->name, "os") == 0) {
-        for (const char *const *name = wippy_os_removed; *name; name++) {
-            lua_pushnil(L);
-            lua_setfield(L, -2, *name);
-        }
+/* `os` without what the sandbox forbids. */
+static inline int wippy_luaopen_os(lua_State *L) {
+    luaopen_os(L);
+    for (const char *const *name = wippy_os_removed; *name; name++) {
+        lua_pushnil(L);
+        lua_setfield(L, -2, *name);
     }
+    return 1;
+}
+
+typedef struct { const char *name; lua_CFunction open; } wippy_lazy_library;
+static const wippy_lazy_library wippy_lazy_libraries[] = {
+    {"table", luaopen_table}, {"math", luaopen_math}, {"utf8", luaopen_utf8},
+    {"coroutine", luaopen_coroutine}, {"os", wippy_luaopen_os}, {NULL, NULL}
+};
+
+/* 1 if `name` was opened before (it is in the registry's loaded-modules table). */
+static inline int wippy_library_opened(lua_State *L, const char *name) {
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    int opened = lua_getfield(L, -1, name) != LUA_TNIL;
+    lua_pop(L, 2);
+    return opened;
+}
+
+/* Opens one library and sets it as a global with a raw set; leaves it on the stack. */
+static inline void wippy_open_library(lua_State *L, const wippy_lazy_library *library) {
+    luaL_requiref(L, library->name, library->open, 0);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    lua_pushstring(L, library->name);
+    lua_pushvalue(L, -3);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
 }
 
 /* __index of the global table: (globals, key) -> the library, opened now, or nil. */
 static inline int wippy_lazy_index(lua_State *L) {
-    if (lua_type(L, 2) == LUA_TSTRING) {
-        const char *key = lua_tostring(L, 2);
-        for (const wippy_lazy_library *library = wippy_lazy_libraries; library->name; library++) {
-            if (strcmp(key, library->name) == 0) {
-                wippy_open_library(L, library);
-                return 1;
-            }
+    if (lua_type(L, 2) != LUA_TSTRING) return 0;
+    size_t length;
+    const char *key = lua_tolstring(L, 2, &length);
+    for (const wippy_lazy_library *library = wippy_lazy_libraries; library->name; library++) {
+        if (strlen(library->name) == length && memcmp(key, library->name, length) == 0) {
+            if (wippy_library_opened(L, library->name)) return 0;  /* opened, then set to nil */
+            wippy_open_library(L, library);
+            return 1;
         }
     }
     return 0;
 }
 
-/* setmetatable, with the original as upvalue 1: opens pending libraries before _G's changes. */
-static inline int wippy_setmetatable(lua_State *L) {
+/* When the value at `index` is the global table and still carries the runtime's metatable:
+ * opens every pending library and removes that metatable. */
+static inline void wippy_settle_globals(lua_State *L, int index) {
+    index = lua_absindex(L, index);
     lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
-    int is_globals = lua_rawequal(L, 1, -1);
+    int is_globals = lua_rawequal(L, index, -1);
     lua_pop(L, 1);
-    if (is_globals) {
-        for (const wippy_lazy_library *library = wippy_lazy_libraries; library->name; library++) {
-            lua_getglobal(L, library->name);  /* a pending one opens through __index */
+    if (!is_globals || !lua_getmetatable(L, index)) return;
+    lua_getfield(L, LUA_REGISTRYINDEX, WIPPY_LAZY_METATABLE);
+    int ours = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    if (!ours) return;
+    for (const wippy_lazy_library *library = wippy_lazy_libraries; library->name; library++) {
+        if (!wippy_library_opened(L, library->name)) {
+            wippy_open_library(L, library);
             lua_pop(L, 1);
         }
     }
-    int nargs = lua_gettop(L);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, nargs, LUA_MULTRET);
-    return lua_gettop(L);
+    lua_pushnil(L);
+    lua_setmetatable(L, index);
+}
+
+/* The base library's getmetatable, after settling the global table. */
+static inline int wippy_getmetatable(lua_State *L) {
+    luaL_checkany(L, 1);
+    wippy_settle_globals(L, 1);
+    if (!lua_getmetatable(L, 1)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    luaL_getmetafield(L, 1, "__metatable");
+    return 1;  /* the __metatable field if there is one, else the metatable */
+}
+
+/* The base library's setmetatable, after settling the global table. */
+static inline int wippy_setmetatable(lua_State *L) {
+    int t = lua_type(L, 2);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
+    wippy_settle_globals(L, 1);
+    if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL) return luaL_error(L, "cannot change a protected metatable");
+    lua_settop(L, 2);
+    lua_setmetatable(L, 1);
+    return 1;
 }
 
 /* Opens `_G` and `string` now and the other sandboxed libraries on first use. */
@@ -124,12 +176,15 @@ static inline void wippy_open_sandboxed_libraries(lua_State *L) {
     luaL_requiref(L, "string", luaopen_string, 1);
     lua_pop(L, 1);
     lua_pushglobaltable(L);
-    lua_getfield(L, -1, "setmetatable");
-    lua_pushcclosure(L, wippy_setmetatable, 1);
+    lua_pushcfunction(L, wippy_getmetatable);
+    lua_setfield(L, -2, "getmetatable");
+    lua_pushcfunction(L, wippy_setmetatable);
     lua_setfield(L, -2, "setmetatable");
     lua_createtable(L, 0, 1);
     lua_pushcfunction(L, wippy_lazy_index);
     lua_setfield(L, -2, "__index");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, WIPPY_LAZY_METATABLE);
     lua_setmetatable(L, -2);
     lua_pop(L, 1);
 }
@@ -150,7 +205,8 @@ static inline void wippy_replace(lua_State *L, int index) { lua_replace(L, index
 static inline int wippy_loadbuffer(lua_State *L, const char *buffer, size_t size, const char *name) {
     return luaL_loadbufferx(L, buffer, size, name, "t");
 }
-/* Only for the runtime's own precompiled chunks; user code is always loaded as text. */
+/* Only for bytecode the runtime compiled itself (its own chunks, and an entry's code compiled from
+ * its text on first use); user code can never load bytecode. */
 static inline int wippy_loadbytecode(lua_State *L, const char *buffer, size_t size, const char *name) {
     return luaL_loadbufferx(L, buffer, size, name, "b");
 }

@@ -58,8 +58,6 @@ import WippyProcess
         return try read(lua_absindex(L, index), L, &visiting)
     }
 
-    /// Most tables nested in one another that a payload may hold (the reader recurses).
-    static let maxDepth = 200
 
     private static func read(_ index: Int32, _ L: OpaquePointer, _ visiting: inout [UnsafeRawPointer]) throws(Unsendable) -> Payload {
         switch lua_type(L, index) {
@@ -94,8 +92,8 @@ import WippyProcess
         guard !visiting.contains(identity) else {
             throw Unsendable(message: "a table that contains itself cannot be sent between processes")
         }
-        guard visiting.count < maxDepth else {
-            throw Unsendable(message: "a table nested more than \(maxDepth) levels deep cannot be sent between processes")
+        guard visiting.count < Payload.maxDepth else {
+            throw Unsendable(message: "a table nested more than \(Payload.maxDepth) levels deep cannot be sent between processes")
         }
         visiting.append(identity)
         defer { visiting.removeLast() }

@@ -187,10 +187,10 @@ process = {
   end,
 }
 
-print = function(...)
-  local parts = {}
-  for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
-  B.log("info", table.concat(parts, "\t"))
+print = function(...)  -- needs no library an app may have replaced or not opened yet
+  local line = ""
+  for i = 1, select("#", ...) do line = (i > 1 and line .. "\t" or "") .. tostring((select(i, ...))) end
+  B.log("info", line)
 end
 
 -- modules ---------------------------------------------------------------------------------------

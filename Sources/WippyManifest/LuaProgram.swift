@@ -1,15 +1,15 @@
 /// Lua code of a `process.lua`, `function.lua` or `library.lua` entry.
 public struct LuaProgram: Sendable, Equatable {
     /// The code itself.
-    public var source: String
+    public let source: String
     /// The file it was read from (`file://`), absolute; nil for code written inline.
-    public var sourceFile: String?
+    public let sourceFile: String?
     /// The function to call in the table the chunk returns; nil for libraries.
-    public var method: String?
+    public let method: String?
     /// Built-in modules `require()` may load.
-    public var modules: [String]
+    public let modules: [String]
     /// Libraries `require(alias)` may load.
-    public var imports: [Import]
+    public let imports: [Import]
     /// The compiled form of `source`, filled by the first process that loads it. Not part of the
     /// program's identity.
     public let compiled = CompiledCode()

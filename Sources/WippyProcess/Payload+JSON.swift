@@ -138,7 +138,7 @@ private struct JSONParser {
 
     private mutating func nest() throws(JSONError) {
         depth += 1
-        if depth > 512 { throw fail("JSON nested too deeply") }
+        if depth > Payload.maxDepth { throw fail("JSON nested more than \(Payload.maxDepth) levels deep") }
     }
 
     private mutating func parseObject() throws(JSONError) -> Payload {

@@ -31,6 +31,10 @@ public enum Payload: Sendable, Hashable {
         }
     }
 
+    /// Most arrays and maps nested in one another that a payload may hold: deeper Lua tables and
+    /// JSON texts are refused with an error (readers and writers recurse).
+    public static let maxDepth = 200
+
     /// The member `key` of a map payload.
     public subscript(key: String) -> Payload? {
         guard case let .map(map) = self else { return nil }

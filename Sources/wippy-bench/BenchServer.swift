@@ -9,14 +9,15 @@ final class BenchServer {
     }
 
     let kind: Kind
-    let port = Int.random(in: 20_000...40_000)
+    /// Below Linux's ephemeral range (32768 and up), which the clients' own ports come from.
+    let port = Int.random(in: 20_000...32_000)
     private let process = Process()
 
     var url: String { "ws://127.0.0.1:\(port)/api/v1/ws/connect" }
     var pid: Int32 { process.processIdentifier }
 
     /// Starts the server, alone on `core` when given (the load generator runs on another, see
-    /// scripts/bench.sh), and gives it two seconds to listen.
+    /// scripts/bench.sh), and returns once it accepts connections.
     init(_ kind: Kind, wippy: String, python: String, core: Int? = 0, logLevel: String = "error") async throws {
         self.kind = kind
         var command: [String]
@@ -32,12 +33,42 @@ final class BenchServer {
         process.arguments = Array(command.dropFirst())
         process.standardError = FileHandle.nullDevice
         try process.run()
-        try await Task.sleep(for: .seconds(2))
+        do {
+            try await waitUntilListening()
+        } catch {
+            stop()
+            throw error
+        }
+    }
+
+    /// Polls the port until it accepts a connection (10 s at most), or the server exits.
+    private func waitUntilListening() async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            guard process.isRunning else { throw BenchmarkError("\(kind.rawValue) exited with \(process.terminationStatus)") }
+            if Self.accepts(port) { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw BenchmarkError("\(kind.rawValue) does not listen on 127.0.0.1:\(port) after 10 s")
+    }
+
+    private static func accepts(_ port: Int) -> Bool {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { return false }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
     }
 
     /// wippy stops gracefully on SIGINT; python-websockets would wait for every client's close
     /// handshake on a signal, which a benchmark need not wait for.
     func stop() {
+        guard process.isRunning else { return }
         if kind == .wippy { process.interrupt() } else { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }

@@ -61,10 +61,10 @@ struct CapacityBenchmark {
         while fleet.count + step <= maxClients {
             try await fleet.grow(by: step)
             let clients = fleet.count
-            fleet.resetRecord()
+            fleet.resetRecord(counting: "c\(clients)-")
             var complete = true
             for b in 0..<broadcasts {
-                fleet.sendChat(from: b * 7919, tag: "c\(b)")
+                fleet.sendChat(from: b * 7919, tag: "c\(clients)-\(b)")
                 complete = try await fleet.waitForReceipts((b + 1) * clients, timeout: .seconds(10))
                 if !complete { break }
             }

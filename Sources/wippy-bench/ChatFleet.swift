@@ -6,18 +6,24 @@ import Synchronization
 final class ChatFleet: Sendable {
     let url: String
     private let members = Mutex<[(client: ChatClient, task: Task<Void, any Error>)]>([])
-    private let latencies = Mutex<[UInt32]>([])  // microseconds
-    private let lastReceipt = Mutex<UInt64>(0)
+    private let record = Mutex(Record())
+
+    /// The receipts of the current phase: only chat messages whose tag starts with `counting`.
+    private struct Record {
+        var counting = ""
+        var latencies: [UInt32] = []  // microseconds
+        var lastReceipt: UInt64 = 0  // uptime, ns
+    }
 
     init(url: String) {
         self.url = url
     }
 
     var count: Int { members.withLock { $0.count } }
-    /// Receipts recorded since the last `resetRecord()`.
-    var receipts: Int { latencies.withLock { $0.count } }
+    /// Receipts recorded since the last `resetRecord(counting:)`.
+    var receipts: Int { record.withLock { $0.latencies.count } }
     /// Uptime (ns) of the latest receipt.
-    var lastReceiptTime: UInt64 { lastReceipt.withLock { $0 } }
+    var lastReceiptTime: UInt64 { record.withLock { $0.lastReceipt } }
     /// Clients whose connection ended (failed, or closed by the server).
     var ended: Int { members.withLock { $0.filter { $0.client.ended.withLock { $0 } }.count } }
 
@@ -31,11 +37,14 @@ final class ChatFleet: Sendable {
             for client in fresh {
                 let task = Task { [url] in
                     defer { client.ended.withLock { $0 = true } }
-                    try await client.run(url: url) { [weak self] text in self?.record(text) }
+                    try await client.run(url: url) { [weak self] text in self?.receive(text) }
                 }
                 members.withLock { $0.append((client, task)) }
             }
             while fresh.contains(where: { !$0.welcomed.withLock { $0 } }) {
+                if let failed = fresh.first(where: { $0.ended.withLock { $0 } && !$0.welcomed.withLock { $0 } }) {
+                    throw BenchmarkError("\(url): client \(failed.index) closed before its welcome (\(self.count) clients)")
+                }
                 guard ContinuousClock.now < deadline else {
                     throw BenchmarkError("\(url): \(self.count) clients not all welcomed in \(timeout)")
                 }
@@ -62,11 +71,12 @@ final class ChatFleet: Sendable {
     }
 
     /// The recorded latencies, sorted (microseconds).
-    func sortedLatencies() -> [UInt32] { latencies.withLock { $0 }.sorted() }
+    func sortedLatencies() -> [UInt32] { record.withLock { $0.latencies }.sorted() }
 
-    func resetRecord() {
-        latencies.withLock { $0.removeAll() }
-        lastReceipt.withLock { $0 = 0 }
+    /// Starts a phase: forgets what was recorded and from now on counts only chat messages whose
+    /// tag starts with `prefix` (late receipts of an earlier phase are ignored).
+    func resetRecord(counting prefix: String) {
+        record.withLock { $0 = Record(counting: prefix) }
     }
 
     /// Closes every client and waits for their tasks.
@@ -79,19 +89,25 @@ final class ChatFleet: Sendable {
         }
     }
 
-    private func record(_ text: String) {
-        guard text.contains("\"topic\":\"chat\""), let at = text.range(of: "@"),
+    private func receive(_ text: String) {
+        guard text.contains("\"topic\":\"chat\""), let open = text.firstIndex(of: "["), let at = text.range(of: "@"),
               let end = text[at.upperBound...].firstIndex(of: "]"),
               let sent = UInt64(text[at.upperBound..<end]) else { return }
+        let tag = text[text.index(after: open)..<at.lowerBound]
         let now = DispatchTime.now().uptimeNanoseconds
-        latencies.withLock { $0.append(UInt32(min((now - sent) / 1000, UInt64(UInt32.max)))) }
-        lastReceipt.withLock { $0 = max($0, now) }
+        record.withLock { record in
+            guard tag.hasPrefix(record.counting) else { return }
+            record.latencies.append(UInt32(min((now - sent) / 1000, UInt64(UInt32.max))))
+            record.lastReceipt = max(record.lastReceipt, now)
+        }
     }
 }
 
 extension Array where Element == UInt32 {
-    /// The `p` quantile of sorted microsecond values, in milliseconds (0 when empty).
+    /// The `p` quantile (nearest rank) of sorted microsecond values, in milliseconds (0 when empty).
     func percentileMilliseconds(_ p: Double) -> Double {
-        isEmpty ? 0 : Double(self[Swift.min(count - 1, Int(Double(count) * p))]) / 1000
+        guard !isEmpty else { return 0 }
+        let rank = Swift.max(1, Int((Double(count) * p).rounded(.up)))
+        return Double(self[Swift.min(count, rank) - 1]) / 1000
     }
 }

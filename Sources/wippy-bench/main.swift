@@ -48,7 +48,7 @@ do {
                                 wippy: wippy, python: stringOption("--python") ?? "python3").run()
     case "capacity":
         // Each side holds one descriptor per client: stay under the open-file limit.
-        let reachable = Int(fileLimit.rlim_max) - 1_000
+        let reachable = Int(clamping: fileLimit.rlim_max) - 1_000
         try await CapacityBenchmark(step: option("--step", 2_000), maxClients: min(option("--max", 24_000), reachable),
                                     broadcasts: option("--broadcasts", 5), wippy: wippy,
                                     python: stringOption("--python") ?? "python3").run()

@@ -30,6 +30,16 @@ struct SandboxTests {
         #expect(result["string_arithmetic"] == .int(11))
     }
 
+    @Test func theLazyLibrariesMetatableIsOutOfReach() async throws {
+        let result = try await RuntimeHarness.run("test:lazy_escape_and_strict").value()
+        #expect(result["metatable_seen"] == .bool(false))
+        #expect(result["execute_caught"] == .bool(false))
+        #expect(result["execute_absent"] == .bool(true))
+        #expect(result["libraries"] == .string("true,true"))
+        #expect(result["undeclared"]?.stringValue?.contains("undeclared global not_declared_anywhere") == true)
+        #expect(result["math_gone"] == .bool(true))
+    }
+
     @Test func requireOfAnUnlistedModuleFailsTheProcessWithAClearError() async throws {
         let outcome = try await RuntimeHarness.run("test:require_unlisted")
         guard case let .failure(message) = outcome else { Issue.record("expected a failure"); return }

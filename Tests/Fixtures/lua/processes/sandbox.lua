@@ -43,4 +43,31 @@ local function lazy_libraries()
   }
 end
 
-return { run = run, require_unlisted = require_unlisted, lazy_libraries = lazy_libraries }
+-- The runtime's metatable on the global table stays out of reach: getmetatable(_G) finds none (every
+-- library is opened first), so code cannot hook how a library is stored and catch os.execute.
+-- strict.lua's way (change the metatable getmetatable returns, or set one) then works as usual.
+local function lazy_escape_and_strict()
+  local mt = getmetatable(_G)
+  local caught
+  if mt then
+    mt.__newindex = function(t, k, v) if k == "os" then caught = v.execute end rawset(t, k, v) end
+  end
+  local os_now = os
+  local strict = {}
+  setmetatable(_G, strict)
+  strict.__index = function(_, name) error("undeclared global " .. tostring(name), 2) end
+  local undeclared = select(2, pcall(function() return not_declared_anywhere end))
+  math = nil
+  local math_gone = rawget(_G, "math") == nil
+  return {
+    metatable_seen = mt ~= nil,
+    execute_caught = caught ~= nil,
+    execute_absent = os_now.execute == nil and os_now.getenv == nil,
+    libraries = table.concat({ tostring(utf8.charpattern ~= nil), tostring(coroutine.running() ~= nil) }, ","),
+    undeclared = undeclared,
+    math_gone = math_gone,
+  }
+end
+
+return { run = run, require_unlisted = require_unlisted, lazy_libraries = lazy_libraries,
+         lazy_escape_and_strict = lazy_escape_and_strict }
