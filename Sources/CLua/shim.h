@@ -7,6 +7,65 @@
 #include <string.h>
 
 /*
+ * Every state's control block, the userdata of its allocator (so any thread of the state finds it
+ * with lua_getallocf). It holds the memory budget and what preemption needs.
+ *
+ * The budget is enforced only while Lua code runs (`strict`). Swift code that pushes values (a
+ * message, a call's result) runs lenient: an allocation failure there would longjmp over Swift
+ * frames and leak what they hold, or reach the panic handler outside any protected call. When a
+ * built-in returns, the trampoline raises an ordinary error if the state went over its budget.
+ */
+typedef struct {
+    long long used;      /* bytes allocated */
+    long long limit;     /* most bytes while `strict` */
+    int strict;          /* Lua code is running: refuse allocations past `limit` */
+    int preempted;       /* the last yield of a thread was the preemption hook's */
+    int lock;            /* guards `running` between the state's thread and the watchdog */
+    lua_State *running;  /* the innermost thread running Lua now; NULL when none */
+    int doomed;          /* terminated: the hook raises wherever it cannot yield */
+    int sorting;         /* table.sort comparators running (blocking calls are refused there) */
+} wippy_control;
+
+static inline wippy_control *wippy_control_of(lua_State *L) {
+    void *ud;
+    lua_getallocf(L, &ud);
+    return (wippy_control *)ud;
+}
+
+/* realloc/free within the budget (lua_Alloc). */
+static inline void *wippy_allocate(void *ud, void *pointer, size_t old_size, size_t new_size) {
+    wippy_control *c = (wippy_control *)ud;
+    long long old = pointer ? (long long)old_size : 0;
+    if (new_size == 0) {
+        free(pointer);
+        c->used -= old;
+        return NULL;
+    }
+    if (c->strict && (long long)new_size > old && c->used - old + (long long)new_size > c->limit) return NULL;
+    void *result = realloc(pointer, new_size);
+    if (result) c->used += (long long)new_size - old;
+    return result;
+}
+
+/* lua_resume with the budget enforced (the caller is Swift, which runs lenient). */
+static inline int wippy_resume(lua_State *co, lua_State *from, int nargs, int *nresults) {
+    wippy_control *c = wippy_control_of(co);
+    c->strict = 1;
+    int status = lua_resume(co, from, nargs, nresults);
+    c->strict = 0;
+    return status;
+}
+
+/* lua_pcall with the budget enforced. */
+static inline int wippy_pcall(lua_State *L, int nargs, int nresults) {
+    wippy_control *c = wippy_control_of(L);
+    c->strict = 1;
+    int status = lua_pcall(L, nargs, nresults, 0);
+    c->strict = 0;
+    return status;
+}
+
+/*
  * Lua reports errors and yields from C functions with longjmp, which must never cross Swift
  * frames. Swift implements built-in functions as `wippy_swift_fn`s that return normally; this
  * trampoline, written in C, raises or yields on their behalf after they returned.
@@ -18,7 +77,16 @@ typedef int (*wippy_swift_fn)(lua_State *L);
 
 static inline int wippy_trampoline(lua_State *L) {
     wippy_swift_fn fn = (wippy_swift_fn)lua_touserdata(L, lua_upvalueindex(1));
+    wippy_control *c = wippy_control_of(L);
+    int strict = c->strict;
+    c->strict = 0;
     int results = fn(L);
+    if (strict && c->used > c->limit) {
+        lua_pushfstring(L, "not enough memory: the process's limit is %d MiB", (int)(c->limit >> 20));
+        c->strict = strict;
+        return lua_error(L);
+    }
+    c->strict = strict;
     if (results == WIPPY_RAISE) return lua_error(L);
     if (results == WIPPY_YIELD) return lua_yield(L, 0);
     return results;
@@ -31,19 +99,261 @@ static inline void wippy_push_swift_function(lua_State *L, wippy_swift_fn fn) {
 }
 
 /*
- * Preemption: a watchdog arms this count hook on a process that ran past its time slice; the hook
- * disarms itself and yields (allowed from count hooks in Lua 5.4) when the running code can yield.
+ * Preemption. A watchdog arms this count hook on the thread a process runs (the innermost
+ * coroutine, see `running`) once it ran past its time slice. Where the running code can yield,
+ * the hook disarms itself and yields; a coroutine made with the coroutine library passes that
+ * yield on to the process (see wippy_co_resume). A doomed (terminated) process instead gets an
+ * error at every instruction until it has unwound, whether it can yield or not: inside a sort
+ * comparator, a metamethod called from C or a pcall.
  */
 static inline void wippy_preempt_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
+    wippy_control *c = wippy_control_of(L);
+    if (__atomic_load_n(&c->doomed, __ATOMIC_RELAXED)) {
+        luaL_error(L, "process terminated");
+        return;
+    }
     if (lua_isyieldable(L)) {
         lua_sethook(L, NULL, 0, 0);
+        c->preempted = 1;
         lua_yield(L, 0);
     }
 }
 
-static inline void wippy_arm_preemption(lua_State *L) {
-    lua_sethook(L, wippy_preempt_hook, LUA_MASKCOUNT, 1000);
+static inline void wippy_control_lock(wippy_control *c) {
+    while (__atomic_exchange_n(&c->lock, 1, __ATOMIC_ACQUIRE)) { }
+}
+static inline void wippy_control_unlock(wippy_control *c) { __atomic_store_n(&c->lock, 0, __ATOMIC_RELEASE); }
+
+/* Sets which thread runs now (from the state's own OS thread). The hook follows the switch: an
+ * armed hook moves from the thread left to the thread entered. */
+static inline void wippy_set_running(wippy_control *c, lua_State *from, lua_State *to) {
+    wippy_control_lock(c);
+    if (from && lua_gethook(from)) {
+        int count = lua_gethookcount(from);
+        lua_sethook(from, NULL, 0, 0);
+        if (to) lua_sethook(to, wippy_preempt_hook, LUA_MASKCOUNT, count);
+    }
+    c->running = to;
+    wippy_control_unlock(c);
+}
+
+/* Called by the watchdog thread: arms the hook on the running thread (lua_sethook may be called
+ * while another thread runs the state: Lua's own interpreter does it from a signal handler).
+ * Doomed processes are hooked at every instruction. */
+static inline void wippy_arm_preemption(wippy_control *c) {
+    wippy_control_lock(c);
+    if (c->running) {
+        int count = __atomic_load_n(&c->doomed, __ATOMIC_RELAXED) ? 1 : 1000;
+        lua_sethook(c->running, wippy_preempt_hook, LUA_MASKCOUNT, count);
+    }
+    wippy_control_unlock(c);
+}
+
+static inline void wippy_doom(wippy_control *c) { __atomic_store_n(&c->doomed, 1, __ATOMIC_RELAXED); }
+
+/* The process's main coroutine is about to run (from the state's OS thread). */
+static inline void wippy_enter(wippy_control *c, lua_State *co) {
+    c->preempted = 0;
+    wippy_set_running(c, NULL, co);
+}
+
+/* Lua stopped running: no hook stays armed, the watchdog finds no thread. */
+static inline void wippy_leave(wippy_control *c) {
+    wippy_set_running(c, c->running, NULL);
+    c->preempted = 0;
+}
+
+/*
+ * coroutine.resume and coroutine.wrap, as the library's but aware of preemption: when the
+ * resumed coroutine was preempted (the hook yielded it), the resumer yields too, up to the
+ * process, and resumes the coroutine when the process runs again. Where the resumer cannot
+ * yield, the coroutine simply goes on.
+ */
+static inline int wippy_co_run(lua_State *L, lua_State *co, int nargs, int wrapped);
+
+static inline int wippy_co_continue(lua_State *L, int status, lua_KContext wrapped) {
+    (void)status;
+    lua_State *co = lua_tothread(L, wrapped ? lua_upvalueindex(1) : 1);
+    return wippy_co_run(L, co, 0, (int)wrapped);
+}
+
+static inline int wippy_co_run(lua_State *L, lua_State *co, int nargs, int wrapped) {
+    wippy_control *c = wippy_control_of(L);
+    int status, nresults;
+    for (;;) {
+        wippy_set_running(c, L, co);
+        status = lua_resume(co, L, nargs, &nresults);
+        wippy_set_running(c, co, L);
+        if (status != LUA_YIELD || nresults != 0 || !c->preempted) break;
+        if (lua_isyieldable(L)) return lua_yieldk(L, 0, wrapped, wippy_co_continue);  /* `preempted` stays set */
+        c->preempted = 0;
+        nargs = 0;
+    }
+    if (status == LUA_OK || status == LUA_YIELD) {
+        if (!lua_checkstack(L, nresults + 1)) {
+            lua_pop(co, nresults);
+            lua_pushliteral(L, "too many results to resume");
+            if (wrapped) return lua_error(L);
+            lua_pushboolean(L, 0);
+            lua_insert(L, -2);
+            return 2;
+        }
+        if (!wrapped) lua_pushboolean(L, 1);
+        lua_xmove(co, L, nresults);
+        return nresults + (wrapped ? 0 : 1);
+    }
+    lua_xmove(co, L, 1);  /* the error */
+    if (wrapped) {
+        if (status != LUA_ERRMEM && status != LUA_ERRERR) lua_resetthread(co);
+        if (lua_type(L, -1) == LUA_TSTRING) {  /* with the position of the caller, as the library does */
+            luaL_where(L, 1);
+            lua_insert(L, -2);
+            lua_concat(L, 2);
+        }
+        return lua_error(L);
+    }
+    lua_pushboolean(L, 0);
+    lua_insert(L, -2);
+    return 2;
+}
+
+static inline int wippy_co_start(lua_State *L, lua_State *co, int first, int wrapped) {
+    int nargs = lua_gettop(L) - first + 1;
+    if (!lua_checkstack(co, nargs)) {
+        lua_pushliteral(L, "too many arguments to resume");
+        if (wrapped) return lua_error(L);
+        lua_pushboolean(L, 0);
+        lua_insert(L, -2);
+        return 2;
+    }
+    lua_xmove(L, co, nargs);
+    return wippy_co_run(L, co, nargs, wrapped);
+}
+
+static inline int wippy_co_resume(lua_State *L) {
+    lua_State *co = lua_tothread(L, 1);
+    luaL_argexpected(L, co, 1, "coroutine");
+    return wippy_co_start(L, co, 2, 0);
+}
+
+static inline int wippy_co_wrapped(lua_State *L) {
+    return wippy_co_start(L, lua_tothread(L, lua_upvalueindex(1)), 1, 1);
+}
+
+static inline int wippy_co_wrap(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_State *co = lua_newthread(L);
+    lua_pushvalue(L, 1);
+    lua_xmove(L, co, 1);
+    lua_pushcclosure(L, wippy_co_wrapped, 1);
+    return 1;
+}
+
+/*
+ * table.sort. The library's sort calls a comparator (or an __lt metamethod) from C, where Lua code
+ * can be neither preempted nor stopped short of an error: a comparator that loops would hold its
+ * thread. When Lua code may run during the sort, a merge sort written in Lua does the work instead,
+ * called so that it can yield; blocking calls stay refused inside it, as in Lua (`sorting`). Plain
+ * arrays of numbers or of strings without a comparator still take the library's sort.
+ */
+static const char wippy_sort_source[] =
+    "local function less(a, b) return a < b end\n"
+    "return function(t, lt)\n"
+    "  lt = lt or less\n"
+    "  local n = #t\n"
+    "  if n < 2 then return end\n"
+    "  local src, dst = {}, {}\n"
+    "  for i = 1, n do src[i] = t[i] end\n"
+    "  local width = 1\n"
+    "  while width < n do\n"
+    "    local lo = 1\n"
+    "    while lo <= n do\n"
+    "      local mid, hi = lo + width, lo + 2 * width\n"
+    "      if mid > n + 1 then mid = n + 1 end\n"
+    "      if hi > n + 1 then hi = n + 1 end\n"
+    "      local i, j, k = lo, mid, lo\n"
+    "      while i < mid and j < hi do\n"
+    "        local right, left = src[j], src[i]\n"
+    "        if lt(right, left) then dst[k] = right; j = j + 1 else dst[k] = left; i = i + 1 end\n"
+    "        k = k + 1\n"
+    "      end\n"
+    "      while i < mid do dst[k] = src[i]; i = i + 1; k = k + 1 end\n"
+    "      while j < hi do dst[k] = src[j]; j = j + 1; k = k + 1 end\n"
+    "      lo = hi\n"
+    "    end\n"
+    "    src, dst = dst, src\n"
+    "    width = width * 2\n"
+    "  end\n"
+    "  for i = 1, n do t[i] = src[i] end\n"
+    "end\n";
+
+#define WIPPY_SORT_KEY "wippy.sort"  /* registry: the Lua merge sort, compiled on first use */
+
+/* 1 when sorting `t` (at index 1, no comparator) runs no Lua code: all numbers or all strings. */
+static inline int wippy_sort_is_plain(lua_State *L) {
+    if (!lua_isnoneornil(L, 2) || lua_type(L, 1) != LUA_TTABLE) return 0;
+    if (lua_getmetatable(L, 1)) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    lua_Integer n = (lua_Integer)lua_rawlen(L, 1);
+    int first = LUA_TNONE;
+    for (lua_Integer i = 1; i <= n; i++) {
+        int type = lua_rawgeti(L, 1, i);
+        lua_pop(L, 1);
+        if (i == 1) first = type;
+        if (type != first || (type != LUA_TNUMBER && type != LUA_TSTRING)) return 0;
+    }
+    return 1;
+}
+
+static inline int wippy_sort_finish(lua_State *L, int status, lua_KContext ctx) {
+    (void)ctx;
+    wippy_control_of(L)->sorting--;
+    if (status != LUA_OK && status != LUA_YIELD) return lua_error(L);
+    return 0;
+}
+
+static inline int wippy_sort(lua_State *L) {
+    if (wippy_sort_is_plain(L)) {
+        lua_pushvalue(L, lua_upvalueindex(1));  /* the library's sort */
+        lua_pushvalue(L, 1);
+        lua_call(L, 1, 0);
+        return 0;
+    }
+    luaL_checktype(L, 1, LUA_TTABLE);
+    if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_settop(L, 2);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, WIPPY_SORT_KEY) != LUA_TFUNCTION) {
+        lua_pop(L, 1);
+        if (luaL_loadbufferx(L, wippy_sort_source, sizeof(wippy_sort_source) - 1, "=table.sort", "t") != LUA_OK) return lua_error(L);
+        lua_call(L, 0, 1);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, WIPPY_SORT_KEY);
+    }
+    lua_insert(L, 1);
+    wippy_control_of(L)->sorting++;
+    return wippy_sort_finish(L, lua_pcallk(L, 2, 0, 0, 0, wippy_sort_finish), 0);
+}
+
+/* The table library with the preemptable sort. */
+static inline int wippy_luaopen_table(lua_State *L) {
+    luaopen_table(L);
+    lua_getfield(L, -1, "sort");
+    lua_pushcclosure(L, wippy_sort, 1);
+    lua_setfield(L, -2, "sort");
+    return 1;
+}
+
+/* The coroutine library with the preemption-aware resume and wrap. */
+static inline int wippy_luaopen_coroutine(lua_State *L) {
+    luaopen_coroutine(L);
+    lua_pushcfunction(L, wippy_co_resume);
+    lua_setfield(L, -2, "resume");
+    lua_pushcfunction(L, wippy_co_wrap);
+    lua_setfield(L, -2, "wrap");
+    return 1;
 }
 
 /* The Swift object that owns the state, kept in the main thread's extra space. Lua copies that
@@ -86,8 +396,8 @@ static inline int wippy_luaopen_os(lua_State *L) {
 
 typedef struct { const char *name; lua_CFunction open; } wippy_lazy_library;
 static const wippy_lazy_library wippy_lazy_libraries[] = {
-    {"table", luaopen_table}, {"math", luaopen_math}, {"utf8", luaopen_utf8},
-    {"coroutine", luaopen_coroutine}, {"os", wippy_luaopen_os}, {NULL, NULL}
+    {"table", wippy_luaopen_table}, {"math", luaopen_math}, {"utf8", luaopen_utf8},
+    {"coroutine", wippy_luaopen_coroutine}, {"os", wippy_luaopen_os}, {NULL, NULL}
 };
 
 /* 1 if `name` was opened before (it is in the registry's loaded-modules table). */
@@ -164,6 +474,11 @@ static inline int wippy_setmetatable(lua_State *L) {
     luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
     wippy_settle_globals(L, 1);
     if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL) return luaL_error(L, "cannot change a protected metatable");
+    /* Finalizers would run wherever the collector happens to run, outside every limit. */
+    if (t == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL) return luaL_error(L, "__gc metamethods are not available");
+    }
     lua_settop(L, 2);
     lua_setmetatable(L, 1);
     return 1;
@@ -193,7 +508,6 @@ static inline void wippy_open_sandboxed_libraries(lua_State *L) {
 static inline int wippy_memory_bytes(lua_State *L) { return lua_gc(L, LUA_GCCOUNT) * 1024 + lua_gc(L, LUA_GCCOUNTB); }
 static inline void wippy_pop(lua_State *L, int n) { lua_pop(L, n); }
 static inline void wippy_newtable(lua_State *L) { lua_newtable(L); }
-static inline int wippy_pcall(lua_State *L, int nargs, int nresults) { return lua_pcall(L, nargs, nresults, 0); }
 static inline const char *wippy_tostring(lua_State *L, int index) { return lua_tostring(L, index); }
 static inline int wippy_isnoneornil(lua_State *L, int index) { return lua_isnoneornil(L, index); }
 static inline int wippy_upvalueindex(int i) { return lua_upvalueindex(i); }

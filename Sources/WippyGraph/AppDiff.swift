@@ -50,7 +50,7 @@ extension Entry {
     /// The Lua code of `function.lua`, `process.lua` and `library.lua` entries.
     public var program: LuaProgram? {
         switch body {
-        case let .processLua(program), let .libraryLua(program), let .functionLua(program, _): return program
+        case let .processLua(program), let .libraryLua(program), let .functionLua(program, _, _): return program
         default: return nil
         }
     }

@@ -12,14 +12,17 @@ import WippyLua
 import WippyManifest
 import WippyProcess
 
-/// What a request context carries: the client's address (formatted only when a handler asks).
+/// What a request context carries: the client's address (formatted only when a handler asks) and
+/// its connection (a handler whose client left is terminated).
 public struct WippyRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var remoteAddress: SocketAddress?
+    public let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
+        channel = source.channel
     }
 }
 
@@ -38,8 +41,8 @@ public final class HTTPServerService: Service, Sendable {
     private let relays = Mutex<(open: [PID: RelayConnection], stopping: Bool)>(([:], false))
     /// Largest WebSocket message (bytes); larger closes the socket with 1009.
     public static let maxMessageSize = 64 << 10
-    /// Largest request body read (bytes).
-    public static let maxBodySize = 16 << 20
+    /// Largest request body read (bytes); a larger one is answered 413 (`max_body_size`).
+    private let maxBodySize: Int
 
     /// A handler that failed: the message goes to the log, the client gets a 500.
     public struct HandlerFailure: Error, Sendable {
@@ -55,10 +58,11 @@ public final class HTTPServerService: Service, Sendable {
     /// The path every server answers with the runtime's health, before any route of the app.
     public static let healthPath = "/healthz"
 
-    public init(id: EntryID, address: String, routes: RouteTable, processes: ProcessTable, logger: Logger,
+    public init(id: EntryID, address: String, maxBodySize: Int = 1 << 20, routes: RouteTable, processes: ProcessTable, logger: Logger,
                 health: @escaping @Sendable () -> (healthy: Bool, body: String) = { (true, #"{"status":"running"}"#) },
                 handler: @escaping @Sendable (RouteTable.Route, HTTPExchange) async -> Result<Void, HandlerFailure>) {
         self.id = id
+        self.maxBodySize = maxBodySize
         self.health = health
         self.processes = processes
         self.address = address
@@ -148,13 +152,17 @@ public final class HTTPServerService: Service, Sendable {
             response.headers[.allow] = allowed.joined(separator: ", ")
             return response
         case let .found(route, parameters):
-            let body = try await request.body.collect(upTo: Self.maxBodySize)
+            let body: ByteBuffer
+            do { body = try await request.body.collect(upTo: maxBodySize) } catch {
+                return Self.json(.contentTooLarge, ["error": "the request body is larger than \(maxBodySize) bytes (max_body_size)"])
+            }
+            let channel = context.channel
             let exchange = HTTPExchange(
                 method: request.method.rawValue, path: path, parameters: parameters,
                 query: request.uri.queryParameters.map { (String($0.key), String($0.value)) },
                 headers: request.headers.map { ($0.name.canonicalName, $0.value) },
                 body: Array(body.readableBytesView), remoteAddress: Self.describe(context.remoteAddress),
-                host: request.head.authority ?? "")
+                host: request.head.authority ?? "", clientConnected: { channel.isActive })
             if let failure = await run(route, exchange) { return Self.json(.internalServerError, ["error": failure]) }
             if route.relay, exchange.header(Self.relayHeader, in: exchange.responseHeaders) != nil {
                 return Self.json(.upgradeRequired, ["error": "this endpoint answers WebSocket upgrade requests only"])
@@ -196,7 +204,7 @@ public final class HTTPServerService: Service, Sendable {
         let remote = Self.describe(channel.remoteAddress)
         let exchange = HTTPExchange(method: head.method.rawValue, path: path, parameters: parameters, query: query,
                                     headers: head.headerFields.map { ($0.name.canonicalName, $0.value) }, body: [],
-                                    remoteAddress: remote, host: head.authority ?? "")
+                                    remoteAddress: remote, host: head.authority ?? "", clientConnected: { channel.isActive })
         func decline(_ status: HTTPResponse.Status, _ error: String) -> RelayUpgradeChannel.Decision {
             logger.debug("upgrade of \(path) declined with \(status.code): \(error)")
             return .decline(status, Self.jsonHeaders, Self.jsonBody(["error": error]))
@@ -219,7 +227,7 @@ public final class HTTPServerService: Service, Sendable {
             return decline(.badRequest, "X-WS-Relay target_pid \(config.target) is not a running process")
         }
         let relay = RelayConnection(pid: processes.makePID(host: id.description), config: config, target: target,
-                                    table: processes, logger: logger) { [self] in relays.withLock { $0.stopping } }
+                                    table: processes, logger: logger, limits: route.relayLimits) { [self] in relays.withLock { $0.stopping } }
         var headers = Self.headers(of: exchange)
         headers[HTTPField.Name(Self.relayHeader)!] = nil
         return .upgrade(headers) { [self] inbound, outbound, _ in

@@ -9,6 +9,8 @@ public struct RelayConfig: Sendable, Equatable {
     public var messageTopic = "ws.message"
     public var metadata: Payload = .map([:])
     public var heartbeat: Duration = .seconds(30)
+    /// Heartbeats more often than 100 ms would flood the target; rarer than hourly is no heartbeat.
+    public static let heartbeatRange: ClosedRange<Duration> = .milliseconds(100) ... .seconds(3600)
 
     public struct Invalid: Error, Sendable, CustomStringConvertible {
         public var description: String
@@ -49,12 +51,12 @@ public struct RelayConfig: Sendable, Equatable {
             let parsed: Duration?
             switch interval {
             case let .string(text): parsed = Duration(manifest: text)
-            case let .int(ms): parsed = .milliseconds(ms)
-            case let .double(ms): parsed = .milliseconds(ms)
+            case let .int(ms): parsed = Duration(checkedMilliseconds: Double(ms))
+            case let .double(ms): parsed = Duration(checkedMilliseconds: ms)
             default: parsed = nil
             }
-            guard let parsed, parsed > .zero else {
-                throw Invalid(description: "heartbeat_interval must be a duration > 0, like \"30s\"")
+            guard let parsed, Self.heartbeatRange.contains(parsed) else {
+                throw Invalid(description: "heartbeat_interval must be a duration from 100ms to 1h, like \"30s\"")
             }
             heartbeat = parsed
         }

@@ -31,8 +31,13 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
     private let state: Mutex<State>
     private let outbound: AsyncStream<Outbound>
     private let queue: AsyncStream<Outbound>.Continuation
-    /// Most frames waiting for a slow client; past that the client is closed (1008).
-    static let queueLimit = 1024
+    /// Bytes of frames waiting for the client (each counted with `frameOverhead`).
+    private let pending = Atomic<Int>(0)
+    private let limits: RelayLimits
+    /// What a queued frame costs besides its text.
+    static let frameOverhead = 64
+    /// The connection's frames still in its target's mailbox.
+    private let inFlight = InFlightBytes()
 
     enum Outbound: Sendable {
         case text(String)
@@ -42,21 +47,23 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
     /// True once the runtime is shutting down.
     private let stopping: @Sendable () -> Bool
 
-    init(pid: PID, config: RelayConfig, target: PID, table: ProcessTable, logger: Logger,
+    init(pid: PID, config: RelayConfig, target: PID, table: ProcessTable, logger: Logger, limits: RelayLimits,
          stopping: @escaping @Sendable () -> Bool) {
         self.pid = pid
+        self.limits = limits
         self.stopping = stopping
         self.table = table
         var logger = logger
         logger[metadataKey: "pid"] = "\(pid)"
         self.logger = logger
         state = Mutex(State(config: config, target: target))
-        (outbound, queue) = AsyncStream.makeStream(of: Outbound.self, bufferingPolicy: .bufferingOldest(Self.queueLimit))
+        (outbound, queue) = AsyncStream.makeStream(of: Outbound.self)
     }
 
     // MARK: - Process
 
-    func deliver(_ message: Message) {
+    func deliver(_ message: Message) -> Bool {
+        defer { message.consumed() }
         switch message.topic {
         case "ws.close":
             let (code, reason) = Self.closeRequest(message.payload)
@@ -66,6 +73,7 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
         default:
             enqueue(.text(RelayWire.frame(for: message)))
         }
+        return true  // a client that cannot keep up is closed instead (see `enqueue`)
     }
 
     func deliver(_ event: ProcessEvent) {
@@ -113,15 +121,21 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
     }
 
     private func enqueue(_ item: Outbound) {
-        if case .dropped = queue.yield(item) {
-            // The client does not read fast enough: drop it rather than grow without bound.
-            logger.warning("websocket client too slow: \(Self.queueLimit) frames waiting; closing (1008)")
-            queue.finish()
-            overflowed.withLock { $0 = true }
+        if case let .text(text) = item {
+            let cost = text.utf8.count + Self.frameOverhead
+            guard pending.add(cost, ordering: .relaxed).newValue <= limits.pendingBytes else {
+                // The client does not read fast enough: drop it rather than grow without bound.
+                if !overflowed.exchange(true, ordering: .relaxed) {
+                    logger.warning("websocket client too slow: more than \(limits.pendingBytes >> 10) KiB waiting; closing (1008)")
+                    queue.finish()
+                }
+                return
+            }
         }
+        queue.yield(item)
     }
 
-    private let overflowed = Mutex(false)
+    private let overflowed = Atomic<Bool>(false)
 
     // MARK: - Running
 
@@ -147,7 +161,14 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
                         case let .text(text): payload = .string(text)
                         case let .binary(buffer): payload = .bytes(Array(buffer.readableBytesView))
                         }
-                        try? table.send(to: target, Message(from: pid, topic: topic, payload: payload))
+                        do throws(ProcessError) {
+                            try table.send(to: target, Message(from: pid, topic: topic, payload: payload, inFlight: inFlight))
+                        } catch {
+                            if case .mailboxFull = error { logger.warning("frame dropped: \(error)") }
+                        }
+                        // A target that reads slower than its clients write holds them back here
+                        // (TCP pushes back on the browser), instead of its mailbox growing.
+                        await inFlight.waitUntil(atMost: limits.inFlightBytes)
                     }
                 } catch {
                     logger.debug("websocket read ended: \(error)")
@@ -159,12 +180,13 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
                     switch item {
                     case let .text(text):
                         do { try await writer.write(.text(text)) } catch { return }
+                        pending.subtract(text.utf8.count + Self.frameOverhead, ordering: .relaxed)
                     case let .close(code, reason):
                         try? await writer.close(code, reason: reason)
                         return
                     }
                 }
-                if overflowed.withLock({ $0 }) { try? await writer.close(.policyViolation, reason: "client too slow") }
+                if overflowed.load(ordering: .relaxed) { try? await writer.close(.policyViolation, reason: "client too slow") }
             }
             group.addTask { [self] in
                 while !Task.isCancelled {
@@ -174,8 +196,10 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
                     sendTarget("ws.heartbeat", heartbeatPayload())
                 }
             }
-            // The first task to end (reader or writer) ends the connection.
+            // The first task to end (reader or writer) ends the connection; a reader waiting for
+            // its target to catch up is let go.
             await group.next()
+            inFlight.reset()
             group.cancelAll()
         }
         let target = state.withLock { state -> PID in

@@ -12,10 +12,14 @@ public struct RouteTable: Sendable {
         public var endpoint: EntryID
         public var function: EntryID
         public var program: LuaProgram
+        /// How long one call of the function may run (`meta.options.timeout`).
+        public var timeout: Duration
         /// The router has `websocket_relay`: an `X-WS-Relay` header turns an upgrade into a relay.
         public var relay: Bool
         /// Browser origins allowed besides the server's own (`wsrelay.allowed.origins`); `*` = any.
         public var allowedOrigins: [String]
+        /// What one relayed connection may hold (the router's `wsrelay.*` options).
+        public var relayLimits: RelayLimits
     }
 
     public enum Segment: Sendable, Equatable {
@@ -49,13 +53,14 @@ public struct RouteTable: Sendable {
             guard case let .httpEndpoint(endpoint) = entry.body,
                   case let .httpRouter(router)? = manifest[endpoint.router.target]?.body,
                   router.server.target == server,
-                  case let .functionLua(program, _)? = manifest[endpoint.function.target]?.body else { continue }
+                  case let .functionLua(program, _, timeout)? = manifest[endpoint.function.target]?.body else { continue }
             let relay = (router.middleware + router.postMiddleware).contains("websocket_relay")
-            let origins = (router.options["wsrelay.allowed.origins"] ?? router.postOptions["wsrelay.allowed.origins"] ?? "")
+            let options = router.postOptions.merging(router.options) { _, own in own }
+            let origins = (options["wsrelay.allowed.origins"] ?? "")
                 .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             routes.append(Route(method: endpoint.method, segments: Self.segments(router.prefix + "/" + endpoint.path),
-                                endpoint: entry.id, function: endpoint.function.target, program: program, relay: relay,
-                                allowedOrigins: origins))
+                                endpoint: entry.id, function: endpoint.function.target, program: program, timeout: timeout, relay: relay,
+                                allowedOrigins: origins, relayLimits: RelayLimits(options: options)))
         }
         for entry in manifest.sortedEntries {
             guard case let .httpStatic(site) = entry.body, site.server.target == server else { continue }

@@ -13,16 +13,12 @@ enum StaticFiles {
         }
         let root = site.directory
         let decoded = relativePath.removingPercentEncoding ?? relativePath
-        var file = URL(fileURLWithPath: root + "/" + decoded).standardizedFileURL.resolvingSymlinksInPath().path
-        guard file == root || file.hasPrefix(root + "/") else {
+        var candidates = [root + "/" + decoded]
+        if site.spa { candidates.append(root + "/" + site.index) }
+        // Every path is resolved (symlinks included) and checked inside the root: the one asked
+        // for, the folder's index and the SPA fallback alike.
+        guard let file = candidates.lazy.compactMap({ resolve($0, in: root, index: site.index) }).first else {
             return HTTPServerService.json(.notFound, ["error": "not found: \(relativePath)"])
-        }
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue {
-            file += "/" + site.index
-        }
-        if !FileManager.default.fileExists(atPath: file), site.spa {
-            file = root + "/" + site.index
         }
         guard let data = FileManager.default.contents(atPath: file) else {
             return HTTPServerService.json(.notFound, ["error": "not found: \(relativePath)"])
@@ -34,5 +30,23 @@ enum StaticFiles {
         headers[.contentLength] = String(data.count)
         return Response(status: .ok, headers: headers,
                         body: method == .head ? .init() : .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// The regular file `path` names, or the index file of the folder it names, resolved and inside
+    /// `root`; nil otherwise.
+    private static func resolve(_ path: String, in root: String, index: String) -> String? {
+        func inside(_ path: String) -> String? {
+            let resolved = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+            return resolved == root || resolved.hasPrefix(root + "/") ? resolved : nil
+        }
+        guard var file = inside(path) else { return nil }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else { return nil }
+        if isDirectory.boolValue {
+            guard let indexFile = inside(file + "/" + index),
+                  FileManager.default.fileExists(atPath: indexFile, isDirectory: &isDirectory), !isDirectory.boolValue else { return nil }
+            file = indexFile
+        }
+        return file
     }
 }

@@ -16,6 +16,8 @@ public final class HTTPExchange: @unchecked Sendable {
     public var remoteAddress: String { formatRemoteAddress() }
     private let formatRemoteAddress: @Sendable () -> String
     public let host: String
+    /// Whether the client is still connected (a handler whose client left is terminated).
+    public let clientConnected: @Sendable () -> Bool
 
     public var status = 200
     public var responseHeaders: [(name: String, value: String)] = []
@@ -23,7 +25,8 @@ public final class HTTPExchange: @unchecked Sendable {
 
     public init(method: String, path: String, parameters: [String: String], query: [(name: String, value: String)],
                 headers: [(name: String, value: String)], body: [UInt8], remoteAddress: @escaping @Sendable () -> String,
-                host: String) {
+                host: String, clientConnected: @escaping @Sendable () -> Bool = { true }) {
+        self.clientConnected = clientConnected
         self.method = method
         self.path = path
         self.parameters = parameters

@@ -64,17 +64,33 @@ extension LuaProcess {
         return 1
     }
 
-    /// The arguments from stack index `first` to the top as payloads (deep copies).
+    /// The arguments from stack index `first` to the top as payloads (deep copies), together at
+    /// most the process's message limit.
     static func payloads(_ L: OpaquePointer, from first: Int32) -> Result<[Payload], LuaBridge.Unsendable> {
         var values: [Payload] = []
         let top = lua_gettop(L)
         guard top >= first else { return .success(values) }
+        var remaining = owner(L).context.limits.message
         for index in first...top {
-            do { values.append(try LuaBridge.payload(at: index, L)) } catch {
+            do {
+                let (value, size) = try LuaBridge.payloadAndSize(at: index, L, limit: remaining)
+                values.append(value)
+                remaining -= size
+            } catch {
                 return .failure(.init(message: "argument \(index - first + 1): \(error.message)"))
             }
         }
         return .success(values)
+    }
+
+    /// A count of nanoseconds at `index` (from `duration_ns`), clamped to 0…100 years whatever
+    /// number arrives (a float too large for an integer included).
+    static func nanoseconds(_ L: OpaquePointer, _ index: Int32) -> Int64 {
+        let limit = Duration.manifestMaximum.wholeNanoseconds
+        if lua_isinteger(L, index) != 0 { return min(max(0, Int64(lua_tointegerx(L, index, nil))), limit) }
+        let value = lua_tonumberx(L, index, nil)
+        guard !value.isNaN, value > 0 else { return 0 }
+        return value >= Double(limit) ? limit : Int64(value)
     }
 
     /// Suspends the coroutine; the run loop resumes it. Raises where Lua cannot yield.
@@ -82,7 +98,7 @@ extension LuaProcess {
         guard L == owner(L).mainThread else {
             return raise(L, "cannot block inside a coroutine created with the coroutine library: only the process's own code may wait")
         }
-        guard lua_isyieldable(L) != 0 else {
+        guard lua_isyieldable(L) != 0, owner(L).state?.lua.control.pointee.sorting == 0 else {
             return raise(L, "cannot block here: blocking calls are not allowed inside metamethods, C iterators or sort comparators")
         }
         return WIPPY_YIELD
@@ -95,7 +111,12 @@ extension LuaProcess {
         return .success(pid)
     }
 
-    static func pushMessage(_ message: Message, _ L: OpaquePointer) -> Int32 {
+    /// Pushes a message taken from the mailbox; one that cannot fit in the process's memory is an
+    /// error (checked before anything is built in the state).
+    static func pushMessage(_ message: Message, _ L: OpaquePointer, _ process: LuaProcess) -> Int32 {
+        if let remaining = process.state?.lua.remainingBytes, message.size > remaining {
+            return raise(L, "not enough memory for a message of \(message.size >> 10) KiB on topic \"\(message.topic)\" (the process's limit is \(process.context.memoryLimit >> 20) MiB)")
+        }
         lua_pushboolean(L, 1)
         LuaBridge.pushString(message.topic, L)
         if let from = message.from { LuaBridge.pushString(from.description, L) } else { lua_pushnil(L) }
@@ -129,9 +150,13 @@ extension LuaProcess {
         guard let destination = string(L, 1), let topic = string(L, 2) else {
             return failure(L, "process.send expects a destination and a topic")
         }
-        let payload: Payload
-        do { payload = try LuaBridge.payload(at: 3, L) } catch { return failure(L, "process.send: \(error)") }
-        let message = Message(from: process.pid, topic: topic, payload: payload)
+        let payload: Payload, size: Int
+        do {
+            (payload, size) = try LuaBridge.payloadAndSize(at: 3, L, limit: process.context.limits.message)
+        } catch {
+            return failure(L, "process.send: \(error)")
+        }
+        let message = Message(from: process.pid, topic: topic, payload: payload, size: size)
         do {
             if let last = process.lastDestination, last.text == destination {
                 try process.context.table.send(to: last.pid, message)
@@ -174,10 +199,10 @@ extension LuaProcess {
         let source = Source(rawValue: Int(lua_tointegerx(L, 1, nil)))
         switch source {
         case .inbox:
-            if let message = process.mailbox.withLock({ $0.inbox.popFirst() }) { return pushMessage(message, L) }
+            if let message = process.takeMessage(listened: nil) { return pushMessage(message, L, process) }
         case .listen:
             let topic = string(L, 2) ?? ""
-            if let message = process.mailbox.withLock({ $0.listened[topic]?.popFirst() }) { return pushMessage(message, L) }
+            if let message = process.takeMessage(listened: topic) { return pushMessage(message, L, process) }
         case .events:
             if let event = process.mailbox.withLock({ $0.events.popFirst() }) {
                 lua_pushboolean(L, 1)
@@ -201,7 +226,7 @@ extension LuaProcess {
     static let wait: Builtin = { L in
         let L = L!, process = owner(L)
         if lua_type(L, 1) == LUA_TNUMBER {
-            process.waitRequest = .atMost(.nanoseconds(max(0, Int64(lua_tointegerx(L, 1, nil)))))
+            process.waitRequest = .atMost(.nanoseconds(nanoseconds(L, 1)))
         } else {
             process.waitRequest = .untilWoken
         }
@@ -215,8 +240,9 @@ extension LuaProcess {
         process.mailbox.withLock { mailbox in
             if on {
                 if mailbox.listened[topic] == nil { mailbox.listened[topic] = [] }
-            } else {
-                mailbox.listened.removeValue(forKey: topic)
+            } else if let dropped = mailbox.listened.removeValue(forKey: topic) {
+                mailbox.bytes -= dropped.reduce(0) { $0 + $1.size }
+                for message in dropped { message.consumed() }
             }
         }
         return 0
@@ -225,7 +251,7 @@ extension LuaProcess {
     static let timer: Builtin = { L in
         let L = L!, process = owner(L)
         let id = Int(lua_tointegerx(L, 1, nil))
-        let nanoseconds = max(0, Int64(lua_tointegerx(L, 2, nil)))
+        let nanoseconds = nanoseconds(L, 2)
         let repeating = lua_toboolean(L, 3) != 0
         process.timers[id] = Task { [weak process] in
             repeat {
@@ -324,7 +350,8 @@ extension LuaProcess {
     static let jsonEncode: Builtin = { L in
         let L = L!
         do {
-            LuaBridge.pushString(try LuaBridge.payload(at: 1, L).json, L)
+            // The text lands in this state: its memory limit bounds what may be encoded.
+            LuaBridge.pushString(try LuaBridge.payload(at: 1, L, limit: owner(L).context.memoryLimit).json, L)
             return 1
         } catch {
             return failure(L, "json.encode: \(error)")
@@ -333,9 +360,13 @@ extension LuaProcess {
 
     static let jsonDecode: Builtin = { L in
         let L = L!
-        guard let text = string(L, 1) else { return failure(L, "json.decode expects a string") }
+        guard lua_type(L, 1) == LUA_TSTRING else { return failure(L, "json.decode expects a string") }
+        var length = 0
+        let text = Array(UnsafeRawBufferPointer(start: lua_tolstring(L, 1, &length), count: length))
         do {
-            LuaBridge.push(try Payload.parseJSON(text), L)
+            // Only what fits in the state's memory is built at all.
+            let limit = max(0, owner(L).state?.lua.remainingBytes ?? 0)
+            LuaBridge.push(try Payload.parseJSON(bytes: text, limit: limit), L)
             return 1
         } catch {
             return failure(L, "json.decode: \(error)")
@@ -349,7 +380,7 @@ extension LuaProcess {
         let level = Logger.Level(rawValue: string(L, 1) == "warn" ? "warning" : string(L, 1) ?? "info") ?? .info
         let text = string(L, 2) ?? (lua_type(L, 2) == LUA_TNIL ? "nil" : "(not a string)")
         var metadata: Logger.Metadata = [:]
-        if lua_type(L, 3) == LUA_TTABLE, case let .map(fields)? = try? LuaBridge.payload(at: 3, L) {
+        if lua_type(L, 3) == LUA_TTABLE, case let .map(fields)? = try? LuaBridge.payload(at: 3, L, limit: process.context.limits.message) {
             for (key, value) in fields { metadata[key.description] = .string(value.stringValue ?? value.json) }
         }
         process.logger.log(level: level, "\(text)", metadata: metadata)
@@ -363,13 +394,23 @@ extension LuaProcess {
         return 1
     }
 
+    /// `duration_ns(v)`: a duration string or a number of milliseconds (negative counts as 0) →
+    /// nanoseconds, or `nil, message` (bad text, NaN, infinite, above the 100-year maximum).
     static let durationNanoseconds: Builtin = { L in
         let L = L!
-        guard let text = string(L, 1), let duration = Duration(manifest: text) else {
-            return failure(L, "invalid duration \(string(L, 1).map { "\"\($0)\"" } ?? "value"): use e.g. \"500ms\", \"1s\", \"2m\" or a number of milliseconds")
+        let duration: Duration?
+        switch lua_type(L, 1) {
+        case LUA_TNUMBER:
+            let milliseconds = lua_tonumberx(L, 1, nil)
+            duration = milliseconds < 0 ? .zero : Duration(checkedMilliseconds: milliseconds)  // NaN stays NaN
+        case LUA_TSTRING: duration = string(L, 1).flatMap(Duration.init(manifest:))
+        default: duration = nil
         }
-        let (seconds, attoseconds) = duration.components
-        lua_pushinteger(L, lua_Integer(seconds) * 1_000_000_000 + lua_Integer(attoseconds / 1_000_000_000))
+        guard let duration else {
+            let shown = lua_type(L, 1) == LUA_TSTRING ? "\"\(string(L, 1)!)\"" : (LuaState.string(L, 1) ?? "value")
+            return failure(L, "invalid duration \(shown): use e.g. \"500ms\", \"1s\", \"2m\" or a number of milliseconds, at most 100 years")
+        }
+        lua_pushinteger(L, lua_Integer(duration.wholeNanoseconds))
         return 1
     }
 
@@ -412,7 +453,7 @@ extension LuaProcess {
     static let registryFind: Builtin = { L in
         let L = L!, process = owner(L)
         var criteria: [String: Payload] = [:]
-        if case let .map(map)? = try? LuaBridge.payload(at: 1, L) {
+        if case let .map(map)? = try? LuaBridge.payload(at: 1, L, limit: process.context.limits.message) {
             for (key, value) in map { criteria[key.description] = value }
         }
         LuaBridge.push(.array(process.context.services.registryFind(criteria)), L)
@@ -483,6 +524,11 @@ extension LuaProcess {
             var length = 0
             guard lua_type(L, 2) == LUA_TSTRING || lua_type(L, 2) == LUA_TNUMBER, let pointer = lua_tolstring(L, 2, &length) else {
                 return raise(L, "write expects a string")
+            }
+            // The body counts against the handler's memory, with what its Lua state holds.
+            let limit = process.context.memoryLimit
+            guard let lua = process.state?.lua, exchange.responseBody.count + length <= lua.remainingBytes else {
+                return raise(L, "write: the response body would pass the handler's memory limit (\(limit >> 20) MiB)")
             }
             exchange.responseBody.append(contentsOf: UnsafeRawBufferPointer(start: pointer, count: length))
         default:

@@ -34,6 +34,8 @@ public final class LuaProcess: Process, @unchecked Sendable {
     /// Everything other threads hand to this process. Lua never runs under this lock.
     struct Mailbox {
         var inbox = Deque<Message>()
+        /// Estimated bytes of the messages in `inbox` and `listened`.
+        var bytes = 0
         /// Topics with a `process.listen` channel, and what waits in it.
         var listened: [String: Deque<Message>] = [:]
         var events = Deque<ProcessEvent>()
@@ -80,14 +82,37 @@ public final class LuaProcess: Process, @unchecked Sendable {
 
     // MARK: - Process
 
-    public func deliver(_ message: Message) {
+    public func deliver(_ message: Message) -> Bool {
+        let limit = context.limits.mailbox
+        var accepted = true
         wake { mailbox in
+            // A message alone bigger than the limit still goes into an empty mailbox: the sender
+            // was allowed to send it, and the receiver decides whether it fits its memory.
+            guard mailbox.bytes == 0 || mailbox.bytes + message.size <= limit else {
+                accepted = false
+                return
+            }
+            mailbox.bytes += message.size
             if mailbox.listened[message.topic] != nil {
                 mailbox.listened[message.topic]!.append(message)
             } else {
                 mailbox.inbox.append(message)
             }
         }
+        return accepted
+    }
+
+    public var mailboxLimit: Int { context.limits.mailbox }
+
+    /// The next message of the inbox (`topic` nil) or of a listened topic, counted out of the mailbox.
+    func takeMessage(listened topic: String?) -> Message? {
+        let message = mailbox.withLock { mailbox -> Message? in
+            let message = topic.map { mailbox.listened[$0]?.popFirst() } ?? mailbox.inbox.popFirst()
+            if let message { mailbox.bytes -= message.size }
+            return message
+        }
+        message?.consumed()
+        return message
     }
 
     public func deliver(_ event: ProcessEvent) {
@@ -98,8 +123,13 @@ public final class LuaProcess: Process, @unchecked Sendable {
         wake { mailbox in
             if mailbox.terminated == nil { mailbox.terminated = reason }
         }
+        doomed.store(true, ordering: .sequentiallyConsistent)
         PreemptionWatchdog.shared.interrupt(self)
     }
+
+    /// Set by ``terminate(reason:)`` before it looks for the process in the watchdog's slots;
+    /// read by the run loop after it entered its slot, so that one of the two always sees the other.
+    private let doomed = Atomic<Bool>(false)
 
     /// Changes the mailbox and wakes the process if it waits.
     func wake(_ change: (inout Mailbox) -> Void) {
@@ -124,6 +154,16 @@ public final class LuaProcess: Process, @unchecked Sendable {
         let outcome = await execute()
         for timer in timers.values { timer.cancel() }
         timers.removeAll()
+        // Messages never read: their senders stop counting them as in flight.
+        let unread = mailbox.withLock { mailbox -> [Message] in
+            defer {
+                mailbox.inbox.removeAll()
+                mailbox.listened.removeAll()
+                mailbox.bytes = 0
+            }
+            return Array(mailbox.inbox) + mailbox.listened.values.flatMap { $0 }
+        }
+        for message in unread { message.consumed() }
         if let pool, let state, case .result = outcome {
             lua_settop(state.lua.L, 2)  // drop the call's coroutine; keep the runner and the chunk
             state.lastOwner = self
@@ -145,22 +185,29 @@ public final class LuaProcess: Process, @unchecked Sendable {
             }
         }
         state = warm
-        let L = warm.lua.L
+        let L = warm.lua.L, control = warm.lua.control
         wippy_set_owner(L, Unmanaged.passUnretained(self).toOpaque())
+        control.pointee.doomed = 0
+        control.pointee.sorting = 0
         guard let co = lua_newthread(L) else { return .failure("out of memory") }
         mainThread = co  // stays referenced from L's stack (index 3) while it runs
         lua_pushvalue(L, 1)
         lua_pushvalue(L, 2)
         lua_xmove(L, co, 2)
         LuaBridge.pushString(program.method ?? "main", co)
+        // Pushed lenient (see the shim), then measured: what does not fit is refused here.
         for argument in arguments { LuaBridge.push(argument, co) }
+        guard warm.lua.remainingBytes >= 0 else {
+            return .failure("out of memory: the arguments do not fit in the process's memory limit (\(context.memoryLimit >> 20) MiB)")
+        }
         var nargs = Int32(2 + arguments.count)
 
         while true {
             if let reason = mailbox.withLock({ $0.terminated }) { return .failure(reason) }
             var nresults: Int32 = 0
-            let slot = PreemptionWatchdog.shared.enter(self, thread: co)
-            let status = lua_resume(co, L, nargs, &nresults)
+            let slot = PreemptionWatchdog.shared.enter(self, control: control, thread: co)
+            if doomed.load(ordering: .sequentiallyConsistent) { wippy_doom(control) }
+            let status = wippy_resume(co, L, nargs, &nresults)
             PreemptionWatchdog.shared.leave(slot)
             switch status {
             case LUA_OK:
@@ -173,6 +220,12 @@ public final class LuaProcess: Process, @unchecked Sendable {
                     let values = await operation()
                     for value in values { LuaBridge.push(value, co) }
                     nargs = Int32(values.count)
+                    if warm.lua.remainingBytes < 0 {
+                        wippy_pop(co, nargs)
+                        lua_pushnil(co)
+                        LuaBridge.pushString("the result does not fit in the process's memory limit (\(context.memoryLimit >> 20) MiB)", co)
+                        nargs = 2
+                    }
                 } else if let request = waitRequest {
                     waitRequest = nil
                     if let ready = onFirstWait {
@@ -184,6 +237,7 @@ public final class LuaProcess: Process, @unchecked Sendable {
                     await Task.yield()  // preempted: let the others run
                 }
             default:
+                if let reason = mailbox.withLock({ $0.terminated }) { return .failure(reason) }
                 return .failure(errorMessage(co, status: status))
             }
         }
@@ -226,7 +280,7 @@ public final class LuaProcess: Process, @unchecked Sendable {
             return .failure(message)
         }
         do {
-            return .result(try LuaBridge.payload(at: first, co))
+            return .result(try LuaBridge.payload(at: first, co, limit: context.limits.message))
         } catch {
             return .failure("\(entryID): the result cannot leave the process: \(error.message)")
         }

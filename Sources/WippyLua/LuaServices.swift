@@ -30,13 +30,14 @@ public struct LuaContext: Sendable {
     public var table: ProcessTable
     public var services: any LuaServices
     public var logger: Logger
-    /// Most bytes one process's Lua state may allocate (default 64 MiB).
-    public var memoryLimit: Int
+    public var limits: RuntimeLimits
+    /// Most bytes one process's Lua state may allocate.
+    public var memoryLimit: Int { limits.processMemory }
 
-    public init(table: ProcessTable, services: any LuaServices, logger: Logger, memoryLimit: Int = 64 << 20) {
+    public init(table: ProcessTable, services: any LuaServices, logger: Logger, limits: RuntimeLimits = RuntimeLimits()) {
         self.table = table
         self.services = services
         self.logger = logger
-        self.memoryLimit = memoryLimit
+        self.limits = limits
     }
 }

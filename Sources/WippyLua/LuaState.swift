@@ -9,31 +9,30 @@ import Foundation
 /// Not thread-safe: one owner uses it at a time (a process is the unit of mutual exclusion).
 final class LuaState {
     let L: OpaquePointer
-    private let budget: UnsafeMutablePointer<MemoryBudget>
-
-    /// Bytes allocated and the most allowed; the allocator refuses past the limit, which Lua turns
-    /// into a "not enough memory" error in that state only.
-    struct MemoryBudget {
-        var used: Int
-        var limit: Int
-    }
+    /// The state's control block (see the shim): its memory budget and preemption.
+    let control: UnsafeMutablePointer<wippy_control>
 
     /// nil when even the empty state does not fit in `memoryLimit`.
     init?(memoryLimit: Int) {
-        budget = .allocate(capacity: 1)
-        budget.initialize(to: MemoryBudget(used: 0, limit: memoryLimit))
-        guard let state = lua_newstate(luaAllocate, budget) else {
-            budget.deallocate()
+        control = .allocate(capacity: 1)
+        control.initialize(to: wippy_control(used: 0, limit: Int64(memoryLimit), strict: 0, preempted: 0, lock: 0,
+                                             running: nil, doomed: 0, sorting: 0))
+        guard let state = lua_newstate(wippy_allocate, control) else {
+            control.deallocate()
             return nil
         }
         L = state
         openSandboxedLibraries()
+        guard control.pointee.used <= memoryLimit else { return nil }  // deinit closes it
     }
 
     deinit {
         lua_close(L)
-        budget.deallocate()
+        control.deallocate()
     }
+
+    /// Bytes the state may still allocate before its limit.
+    var remainingBytes: Int { Int(control.pointee.limit - control.pointee.used) }
 
     /// `string` now, `table`/`math`/`utf8`/`coroutine`/`os` on first use (see the shim); then the
     /// base library's loaders and escape hatches are removed.
@@ -73,22 +72,4 @@ extension LuaState {
     func lua_pushglobaltable(_ L: OpaquePointer) {
         _ = lua_rawgeti(L, wippy_registryindex(), wippy_ridx_globals())
     }
-}
-
-/// The allocator of every state: realloc/free within the state's ``LuaState/MemoryBudget``.
-private func luaAllocate(_ ud: UnsafeMutableRawPointer?, _ pointer: UnsafeMutableRawPointer?, _ oldSize: Int,
-                         _ newSize: Int) -> UnsafeMutableRawPointer? {
-    let budget = ud!.assumingMemoryBound(to: LuaState.MemoryBudget.self)
-    let old = pointer == nil ? 0 : oldSize
-    if newSize == 0 {
-        free(pointer)
-        budget.pointee.used -= old
-        return nil
-    }
-    if newSize > old, budget.pointee.used - old + newSize > budget.pointee.limit {
-        return nil
-    }
-    guard let result = realloc(pointer, newSize) else { return nil }
-    budget.pointee.used += newSize - old
-    return result
 }

@@ -4,25 +4,24 @@ import Synchronization
 
 /// Keeps a Lua process that loops without yielding from starving the others.
 ///
-/// Every thread that runs Lua has a ``Slot`` saying which coroutine runs there and since when; a
+/// Every thread that runs Lua has a ``Slot`` saying which state runs there and since when; a
 /// dedicated thread (not a task: busy processes may hold every pool thread) looks every few
-/// milliseconds and arms a count hook on a coroutine that has run longer than its time slice. The
-/// hook yields at the next safe point, the process goes to the back of the queue. The fast path
-/// (entering and leaving Lua, on every message) is a few atomic operations on the thread's own
-/// slot; no hook is armed normally.
+/// milliseconds and arms a count hook on the innermost coroutine of a process that has run longer
+/// than its time slice (the shim tracks which coroutine runs). The hook yields at the next safe
+/// point, the process goes to the back of the queue. The fast path (entering and leaving Lua, on
+/// every message) is a few atomic operations on the thread's own slot; no hook is armed normally.
 final class PreemptionWatchdog: Sendable {
     static let shared = PreemptionWatchdog()
 
     /// How long a process may run before it is asked to yield.
     static let timeSlice: Duration = .milliseconds(10)
 
-    /// One thread's running coroutine. Its `state` is a tiny lock between the thread and the
-    /// watchdog, so that the watchdog never touches a coroutine after `leave` returned.
-    final class Slot: @unchecked Sendable {  // `thread`, `owner` and `since` are guarded by `state`
+    /// One thread's running Lua state. Its `state` is a tiny lock between the thread and the
+    /// watchdog, so that the watchdog never touches a state after `leave` returned.
+    final class Slot: @unchecked Sendable {  // `control`, `owner` and `since` are guarded by `state`
         static let idle = 0, running = 1, inspected = 2
         let state = Atomic<Int>(Slot.idle)
-        let armed = Atomic<Bool>(false)
-        var thread: OpaquePointer?
+        var control: UnsafeMutablePointer<wippy_control>?
         var owner: ObjectIdentifier?
         var since: UInt64 = 0
     }
@@ -48,43 +47,47 @@ final class PreemptionWatchdog: Sendable {
         return slot
     }
 
-    /// `thread` (a coroutine of `owner`) is about to run Lua code on this thread.
-    func enter(_ owner: AnyObject, thread: OpaquePointer) -> Slot {
+    /// `thread`, the main coroutine of `owner`, is about to run Lua code on this thread, in the
+    /// state `control` belongs to. The caller checks for termination after this returns (a
+    /// terminate that came before it found no slot to doom).
+    func enter(_ owner: AnyObject, control: UnsafeMutablePointer<wippy_control>, thread: OpaquePointer) -> Slot {
         let slot = currentSlot
-        slot.thread = thread
+        wippy_enter(control, thread)
+        slot.control = control
         slot.owner = ObjectIdentifier(owner)
         slot.since = DispatchTime.now().uptimeNanoseconds
-        slot.state.store(Slot.running, ordering: .releasing)
+        slot.state.store(Slot.running, ordering: .sequentiallyConsistent)
         return slot
     }
 
-    /// The coroutine stopped running; after this returns the watchdog no longer touches it.
+    /// The state stopped running Lua; after this returns the watchdog no longer touches it.
     func leave(_ slot: Slot) {
-        while slot.state.compareExchange(expected: Slot.running, desired: Slot.idle, ordering: .acquiringAndReleasing).exchanged == false {
+        while slot.state.compareExchange(expected: Slot.running, desired: Slot.idle, ordering: .sequentiallyConsistent).exchanged == false {
             // The watchdog is looking at this slot right now: it finishes in a few instructions.
         }
-        // On the thread that ran the coroutine, so the hook can be cleared safely here.
-        if slot.armed.exchange(false, ordering: .acquiring) { lua_sethook(slot.thread, nil, 0, 0) }
+        // On the thread that ran the state: the armed hook is cleared safely here.
+        if let control = slot.control { wippy_leave(control) }
+        slot.control = nil
     }
 
-    /// Asks a running process to yield at once (e.g. to be terminated).
+    /// Dooms a running process (terminated): it gets an error at every instruction until it has
+    /// unwound, also where it cannot yield. A process not running now is not touched; it checks
+    /// for termination before it runs again (see ``LuaProcess``).
     func interrupt(_ owner: AnyObject) {
         let id = ObjectIdentifier(owner)
         for slot in slots.withLock({ $0 }) {
-            inspect(slot) { slot in slot.owner == id }
+            inspect(slot) { slot in
+                guard slot.owner == id else { return false }
+                if let control = slot.control { wippy_doom(control) }
+                return true
+            }
         }
     }
 
-    /// Arms the hook of the coroutine running in `slot` when `shouldArm` says so, unless it is
-    /// armed already or the slot is idle.
+    /// Arms the hook of the thread running in `slot` when `shouldArm` says so, unless the slot is idle.
     private func inspect(_ slot: Slot, _ shouldArm: (Slot) -> Bool) {
-        guard slot.state.compareExchange(expected: Slot.running, desired: Slot.inspected, ordering: .acquiring).exchanged else { return }
-        if !slot.armed.load(ordering: .relaxed), shouldArm(slot), let thread = slot.thread {
-            // lua_sethook may be called while another thread runs the state (Lua's own
-            // interpreter does it from a signal handler).
-            wippy_arm_preemption(thread)
-            slot.armed.store(true, ordering: .relaxed)
-        }
+        guard slot.state.compareExchange(expected: Slot.running, desired: Slot.inspected, ordering: .sequentiallyConsistent).exchanged else { return }
+        if shouldArm(slot), let control = slot.control { wippy_arm_preemption(control) }
         slot.state.store(Slot.running, ordering: .releasing)
     }
 

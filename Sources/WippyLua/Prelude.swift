@@ -267,8 +267,7 @@ Duration.__index = Duration
 local function duration(ns) return setmetatable({ ns = ns }, Duration) end
 
 local function to_ns(d, level)
-  if type(d) == "number" then return math.floor(d * 1000000) end
-  if type(d) == "string" then
+  if type(d) == "number" or type(d) == "string" then
     local ns, err = B.duration_ns(d)
     if not ns then error(err, level) end
     return ns
@@ -332,7 +331,6 @@ local time = {
   timer = function(d) return setmetatable({ ch = start_timer(d, false, 2), repeating = false }, TimerMT) end,
   ticker = function(d) return setmetatable({ ch = start_timer(d, true, 2), repeating = true }, TimerMT) end,
   parse_duration = function(v)
-    if type(v) == "number" then return duration(math.floor(v * 1000000)) end
     local ns, err = B.duration_ns(v)
     if not ns then return nil, err end
     return duration(ns)

@@ -17,7 +17,8 @@ public struct Entry: Sendable, Equatable {
         case processLua(LuaProgram)
         case processService(ProcessService)
         case processHost(ProcessHost)
-        case functionLua(LuaProgram, FunctionPool)
+        /// The code, its warm states, and how long one call may run (`meta.options.timeout`).
+        case functionLua(LuaProgram, FunctionPool, timeout: Duration)
         case libraryLua(LuaProgram)
         case httpService(HTTPService)
         case httpRouter(HTTPRouter)
@@ -39,7 +40,7 @@ public struct Entry: Sendable, Equatable {
     /// Every other entry this one names: the edges of the dependency graph.
     public var references: [Reference] {
         switch body {
-        case let .processLua(program), let .libraryLua(program), let .functionLua(program, _):
+        case let .processLua(program), let .libraryLua(program), let .functionLua(program, _, _):
             return program.imports.map(\.library)
         case let .processService(service):
             return [service.process, service.host] + service.lifecycle.requires

@@ -26,7 +26,9 @@ struct EntryDecoder {
         switch kind {
         case .processLua: body = program(method: true).map(Entry.Body.processLua)
         case .libraryLua: body = program(method: false).map(Entry.Body.libraryLua)
-        case .functionLua: body = program(method: true).map { .functionLua($0, pool()) }
+        case .functionLua:
+            let timeout = functionTimeout(meta: meta)
+            body = program(method: true).map { .functionLua($0, pool(), timeout: timeout) }
         case .processService: body = .processService(processService())
         case .processHost: body = .processHost(processHost())
         case .httpService: body = .httpService(httpService())
@@ -64,6 +66,16 @@ struct EntryDecoder {
                           imports: imports)
     }
 
+    /// `meta.options.timeout`: how long one call may run before it is terminated (default 30s).
+    private mutating func functionTimeout(meta: Node) -> Duration {
+        guard let node = meta["options"]?["timeout"] else { return .seconds(30) }
+        guard let text = node.string, let duration = Duration(manifest: text), duration > .zero else {
+            report(node, "meta.options.timeout", "must be a duration above zero and at most 100 years, like \"30s\"")
+            return .seconds(30)
+        }
+        return duration
+    }
+
     private func pool() -> FunctionPool {
         guard let pool = node["pool"] else { return FunctionPool() }
         return FunctionPool(strategy: pool["type"]?.string.flatMap(FunctionPool.Strategy.init(rawValue:)),
@@ -72,14 +84,14 @@ struct EntryDecoder {
                             maxSize: pool["max_size"]?.int)
     }
 
-    private func processService() -> ProcessService {
+    private mutating func processService() -> ProcessService {
         ProcessService(process: reference("process", node["process"], [.processLua]),
                        host: reference("host", node["host"], [.processHost]),
                        input: node["input"]?.array ?? [],
                        lifecycle: lifecycle())
     }
 
-    private func processHost() -> ProcessHost {
+    private mutating func processHost() -> ProcessHost {
         let host = node["host"]
         return ProcessHost(workers: host?["workers"]?.int,
                            queueSize: host?["queue_size"]?.int ?? 1024,
@@ -87,11 +99,12 @@ struct EntryDecoder {
                            lifecycle: lifecycle())
     }
 
-    private func httpService() -> HTTPService {
+    private mutating func httpService() -> HTTPService {
         let timeouts = node["timeouts"]
         func timeout(_ key: String) -> Duration? { timeouts?[key]?.string.flatMap(Duration.init(manifest:)) }
         return HTTPService(address: node["addr"]?.string ?? SystemNamespace.defaultAddress,
                            readTimeout: timeout("read"), writeTimeout: timeout("write"), idleTimeout: timeout("idle"),
+                           maxBodySize: node["max_body_size"]?.int ?? 1 << 20,
                            lifecycle: lifecycle())
     }
 
@@ -131,22 +144,30 @@ struct EntryDecoder {
                           options: Self.options(node["options"]))
     }
 
-    private func lifecycle() -> Lifecycle {
+    private mutating func lifecycle() -> Lifecycle {
         var lifecycle = Lifecycle()
         guard let block = node["lifecycle"] else { return lifecycle }
-        func duration(_ node: Node?) -> Duration? { node?.string.flatMap(Duration.init(manifest:)) }
+        // The schema checks the syntax; what still fails to parse is longer than the maximum.
+        func duration(_ node: Node?, _ field: String) -> Duration? {
+            guard let node, let text = node.string else { return nil }
+            guard let duration = Duration(manifest: text) else {
+                report(node, "lifecycle.\(field)", "duration \"\(text)\" is longer than the maximum of 100 years")
+                return nil
+            }
+            return duration
+        }
         lifecycle.autoStart = block["auto_start"]?.bool ?? false
         for key in ["requires", "depends_on"] {
             for (index, item) in (block[key]?.array ?? []).enumerated() {
                 lifecycle.requires.append(reference("lifecycle.\(key)[\(index)]", item, EntryKind.services))
             }
         }
-        lifecycle.startTimeout = duration(block["start_timeout"]) ?? lifecycle.startTimeout
-        lifecycle.stopTimeout = duration(block["stop_timeout"]) ?? lifecycle.stopTimeout
-        lifecycle.stableThreshold = duration(block["stable_threshold"]) ?? lifecycle.stableThreshold
+        lifecycle.startTimeout = duration(block["start_timeout"], "start_timeout") ?? lifecycle.startTimeout
+        lifecycle.stopTimeout = duration(block["stop_timeout"], "stop_timeout") ?? lifecycle.stopTimeout
+        lifecycle.stableThreshold = duration(block["stable_threshold"], "stable_threshold") ?? lifecycle.stableThreshold
         if let restart = block["restart"] {
-            lifecycle.restart.initialDelay = duration(restart["initial_delay"]) ?? lifecycle.restart.initialDelay
-            lifecycle.restart.maxDelay = duration(restart["max_delay"]) ?? lifecycle.restart.maxDelay
+            lifecycle.restart.initialDelay = duration(restart["initial_delay"], "restart.initial_delay") ?? lifecycle.restart.initialDelay
+            lifecycle.restart.maxDelay = duration(restart["max_delay"], "restart.max_delay") ?? lifecycle.restart.maxDelay
             lifecycle.restart.backoffFactor = restart["backoff_factor"]?.double ?? lifecycle.restart.backoffFactor
             lifecycle.restart.jitter = restart["jitter"]?.double ?? lifecycle.restart.jitter
             lifecycle.restart.maxAttempts = restart["max_attempts"]?.int ?? lifecycle.restart.maxAttempts

@@ -5,6 +5,8 @@ public struct HTTPService: Sendable, Equatable {
     public var readTimeout: Duration?
     public var writeTimeout: Duration?
     public var idleTimeout: Duration?
+    /// Largest request body in bytes (`max_body_size`, default 1 MiB); larger ones get 413.
+    public var maxBodySize: Int = 1 << 20
     public var lifecycle: Lifecycle
 }
 

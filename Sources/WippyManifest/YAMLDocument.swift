@@ -24,20 +24,44 @@ enum YAMLDocument {
         } catch {
             throw Failure(mark: SourceMark(line: 1, column: 1), message: "cannot read YAML: \(error)")
         }
-        return root.map(convert)
+        guard let root else { return nil }
+        var budget = ValueBudget(remaining: maxValues(forBytes: data.count))
+        return try convert(root, &budget)
     }
 
-    private static func convert(_ node: Yams.Node) -> WippySchema.Node {
+    /// Most values a file of `bytes` bytes may hold once its aliases are expanded: what its text
+    /// can hold without aliases, plus room for ordinary reuse. An alias of an alias of … (a
+    /// "billion laughs" file) passes it after a few steps instead of taking the memory.
+    static func maxValues(forBytes bytes: Int) -> Int { 10_000 + 2 * bytes }
+
+    private struct ValueBudget {
+        var remaining: Int
+        let limit: Int
+        init(remaining: Int) {
+            self.remaining = remaining
+            self.limit = remaining
+        }
+    }
+
+    private static func convert(_ node: Yams.Node, _ budget: inout ValueBudget) throws(Failure) -> WippySchema.Node {
         let mark = node.mark.map { SourceMark(line: $0.line, column: $0.column) } ?? .none
+        budget.remaining -= 1
+        guard budget.remaining >= 0 else {
+            throw Failure(mark: mark, message: "YAML aliases expand to more than \(budget.limit) values here; "
+                          + "repeat the content instead of nesting aliases")
+        }
         switch node {
         case let .scalar(scalar):
             return WippySchema.Node(scalarValue(node, scalar), mark: mark)
         case let .sequence(sequence):
-            return WippySchema.Node(.array(sequence.map(convert)), mark: mark)
+            var items: [WippySchema.Node] = []
+            for item in sequence { items.append(try convert(item, &budget)) }
+            return WippySchema.Node(.array(items), mark: mark)
         case let .mapping(mapping):
-            let members = mapping.map { key, value in
+            var members: [WippySchema.Node.Member] = []
+            for (key, value) in mapping {
                 let keyMark = key.mark.map { SourceMark(line: $0.line, column: $0.column) } ?? mark
-                return WippySchema.Node.Member(key: key.string ?? key.scalar?.string ?? "", keyMark: keyMark, value: convert(value))
+                members.append(.init(key: key.string ?? key.scalar?.string ?? "", keyMark: keyMark, value: try convert(value, &budget)))
             }
             return WippySchema.Node(.object(members), mark: mark)
         case .alias:

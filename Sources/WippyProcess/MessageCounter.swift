@@ -11,7 +11,7 @@ public final class MessageCounter: Process {
     /// Messages received so far.
     public var count: Int { state.withLock { $0.count } }
 
-    public func deliver(_ message: Message) {
+    public func deliver(_ message: Message) -> Bool {
         let ready = state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.count += 1
             if let waiter = state.waiter, state.count >= waiter.target {
@@ -21,6 +21,7 @@ public final class MessageCounter: Process {
             return nil
         }
         ready?.resume()
+        return true
     }
 
     public func deliver(_ event: ProcessEvent) {}

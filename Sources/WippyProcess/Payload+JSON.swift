@@ -81,9 +81,15 @@ extension Payload {
     }
 
     /// Parses JSON text. Objects become maps with string keys, integers without fraction or
-    /// exponent become `.int`, other numbers `.double`.
-    public static func parseJSON(_ text: String) throws(JSONError) -> Payload {
-        var parser = JSONParser(bytes: Array(text.utf8))
+    /// exponent become `.int`, other numbers `.double`. A text whose value would be larger than
+    /// `limit` bytes (``estimatedSize``) is refused as soon as the parser gets there.
+    public static func parseJSON(_ text: String, limit: Int = .max) throws(JSONError) -> Payload {
+        try parseJSON(bytes: Array(text.utf8), limit: limit)
+    }
+
+    /// ``parseJSON(_:limit:)`` of UTF-8 bytes.
+    public static func parseJSON(bytes: [UInt8], limit: Int = .max) throws(JSONError) -> Payload {
+        var parser = JSONParser(bytes: bytes, budget: ByteBudget(limit: limit))
         return try parser.parseDocument()
     }
 }
@@ -97,8 +103,15 @@ public struct JSONError: Error, Sendable, CustomStringConvertible {
 
 private struct JSONParser {
     let bytes: [UInt8]
+    var budget: ByteBudget
     var position = 0
     var depth = 0
+
+    private mutating func charge(_ bytes: Int) throws(JSONError) {
+        guard budget.charge(bytes) else {
+            throw fail("the decoded value would be larger than the limit of \(budget.limit >> 10) KiB")
+        }
+    }
 
     mutating func parseDocument() throws(JSONError) -> Payload {
         skipSpace()
@@ -117,9 +130,16 @@ private struct JSONParser {
     private mutating func parseValue() throws(JSONError) -> Payload {
         guard position < bytes.count else { throw fail("unexpected end of JSON") }
         switch bytes[position] {
-        case UInt8(ascii: "{"): return try parseObject()
-        case UInt8(ascii: "["): return try parseArray()
-        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "{"):
+            try charge(Payload.tableCost)
+            return try parseObject()
+        case UInt8(ascii: "["):
+            try charge(Payload.tableCost)
+            return try parseArray()
+        case UInt8(ascii: "\""):
+            let text = try parseString()
+            try charge(Payload.stringCost(text.utf8.count))
+            return .string(text)
         case UInt8(ascii: "t"): return try literal("true", .bool(true))
         case UInt8(ascii: "f"): return try literal("false", .bool(false))
         case UInt8(ascii: "n"): return try literal("null", .null)
@@ -128,6 +148,7 @@ private struct JSONParser {
     }
 
     private mutating func literal(_ word: String, _ value: Payload) throws(JSONError) -> Payload {
+        try charge(Payload.valueCost)
         let utf8 = Array(word.utf8)
         guard position + utf8.count <= bytes.count, Array(bytes[position..<position + utf8.count]) == utf8 else {
             throw fail("unexpected character")
@@ -155,6 +176,7 @@ private struct JSONParser {
             skipSpace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
             let key = try parseString()
+            try charge(Payload.stringCost(key.utf8.count))
             skipSpace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             position += 1
@@ -182,6 +204,7 @@ private struct JSONParser {
         }
         while true {
             skipSpace()
+            try charge(Payload.valueCost)
             items.append(try parseValue())
             skipSpace()
             guard position < bytes.count else { throw fail("unexpected end of JSON") }
@@ -245,6 +268,7 @@ private struct JSONParser {
     }
 
     private mutating func parseNumber() throws(JSONError) -> Payload {
+        try charge(Payload.valueCost)
         let start = position
         var isInteger = true
         if position < bytes.count, bytes[position] == UInt8(ascii: "-") { position += 1 }

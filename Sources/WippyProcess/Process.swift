@@ -2,10 +2,19 @@
 /// The ``ProcessTable`` routes messages and events to it and tells it to stop.
 public protocol Process: AnyObject, Sendable {
     var pid: PID { get }
-    /// A message for this process. Called from any thread; must not block.
-    func deliver(_ message: Message)
+    /// A message for this process. Called from any thread; must not block. False when the process
+    /// refuses it (its mailbox is full): the sender gets an error.
+    @discardableResult
+    func deliver(_ message: Message) -> Bool
     /// A lifecycle event for this process. Called from any thread; must not block.
     func deliver(_ event: ProcessEvent)
     /// Stop now, without waiting for the process to return; it then exits with a failure.
     func terminate(reason: String)
+    /// Most bytes its mailbox holds, for error messages.
+    var mailboxLimit: Int { get }
+}
+
+extension Process {
+    /// Most bytes the process's mailbox holds (``ProcessError/mailboxFull(_:limit:)`` reports it).
+    public var mailboxLimit: Int { .max }
 }

@@ -5,12 +5,15 @@ public enum ProcessError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The name is held by another process.
     case nameTaken(String, by: PID)
     case invalid(String)
+    /// The receiver's mailbox holds as many bytes as it may: the message was not delivered.
+    case mailboxFull(PID, limit: Int)
 
     public var description: String {
         switch self {
         case let .notFound(destination): return "no process \(destination)"
         case let .nameTaken(name, pid): return "name \"\(name)\" is already registered by \(pid)"
         case let .invalid(message): return message
+        case let .mailboxFull(pid, limit): return "mailbox of \(pid) is full (\(limit >> 20) MiB waiting): message not delivered"
         }
     }
 }

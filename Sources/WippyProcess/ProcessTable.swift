@@ -66,13 +66,20 @@ public final class ProcessTable: Sendable {
             return pid.flatMap { state.slots[$0]?.process }
         }
         guard let target else { throw .notFound(destination) }
-        target.deliver(message)
+        try deliver(message, to: target)
     }
 
     /// Delivers `message` to `pid`.
     public func send(to pid: PID, _ message: Message) throws(ProcessError) {
         guard let target = state.withLock({ $0.slots[pid]?.process }) else { throw .notFound(pid.description) }
-        target.deliver(message)
+        try deliver(message, to: target)
+    }
+
+    private func deliver(_ message: Message, to target: any Process) throws(ProcessError) {
+        guard target.deliver(message) else {
+            message.consumed()
+            throw .mailboxFull(target.pid, limit: target.mailboxLimit)
+        }
     }
 
     /// Asks a process to stop: a CANCEL event it handles itself.

@@ -25,21 +25,24 @@ public final class AppRuntime: LuaServices, Sendable {
     /// `--addr` / `WIPPY_ADDR`: where `system:http` listens instead of its manifest address.
     let systemAddress: String?
     let logger: Logger
-    let memoryLimit: Int
+    /// Byte limits of processes, messages and mailboxes.
+    public let limits: RuntimeLimits
     /// Warm Lua states per function.lua, for HTTP handlers and `funcs.call`.
     let pools: Mutex<[EntryID: LuaStatePool]>
+    /// Function calls (HTTP handlers, `funcs.call`) running now.
+    private let calls = Mutex<[PID: LuaProcess]>([:])
     private let clock: any ServiceClock
 
     /// - Parameters:
     ///   - clock: the supervisor's clock (tests pass a manual one).
-    ///   - memoryLimit: most bytes one Lua process may allocate.
+    ///   - limits: byte limits of processes, messages and mailboxes.
     ///   - address: listen address for the built-in `system:http` (`--addr`, `WIPPY_ADDR`).
-    public init(app: CheckedApp, logger: Logger, memoryLimit: Int = 64 << 20, clock: any ServiceClock = SystemServiceClock(),
+    public init(app: CheckedApp, logger: Logger, limits: RuntimeLimits = RuntimeLimits(), clock: any ServiceClock = SystemServiceClock(),
                 address: String? = nil) {
         self.current = Mutex(app)
         self.clock = clock
         self.logger = logger
-        self.memoryLimit = memoryLimit
+        self.limits = limits
         let table = self.table
         var hosts: [String: ProcessHostService] = [:]
         for entry in app.manifest.sortedEntries where entry.kind == .processHost {
@@ -51,7 +54,11 @@ public final class AppRuntime: LuaServices, Sendable {
         self.hosts = hosts
         self.pools = Mutex(Self.makePools(app.manifest.sortedEntries))
         let handle = Handler()
-        self.supervisor = Supervisor(logger: logger) { handle.runtime?.servers.forEach { $0.markStopping() } }
+        self.supervisor = Supervisor(logger: logger) {
+            handle.runtime?.servers.forEach { $0.markStopping() }
+            // Handlers get what a service gets to return (the default stop_timeout), then end.
+            Task { [weak runtime = handle.runtime] in await runtime?.stopCalls(after: Lifecycle().stopTimeout) }
+        }
         self.systemAddress = address
         self.serverSet = ServerSet(logger: logger)
         // Runners need `self` to launch processes; build them now that every stored property is set.
@@ -69,7 +76,7 @@ public final class AppRuntime: LuaServices, Sendable {
         let routes = RouteTable(manifest: manifest, server: entry.id)
         guard !routes.isEmpty || (service.lifecycle.autoStart && !entry.location.isBuiltIn) else { return nil }
         let listen = entry.id == SystemNamespace.http ? (systemAddress ?? service.address) : service.address
-        return HTTPServerService(id: entry.id, address: listen, routes: routes, processes: table, logger: logger, health: {
+        return HTTPServerService(id: entry.id, address: listen, maxBodySize: service.maxBodySize, routes: routes, processes: table, logger: logger, health: {
             [weak self] in
             let health = self?.supervisor.health ?? .stopping
             return (health.isHealthy, health.json)
@@ -100,7 +107,7 @@ public final class AppRuntime: LuaServices, Sendable {
     static func makePools(_ entries: [Entry]) -> [EntryID: LuaStatePool] {
         var pools: [EntryID: LuaStatePool] = [:]
         for entry in entries {
-            guard case let .functionLua(program, pool) = entry.body else { continue }
+            guard case let .functionLua(program, pool, _) = entry.body else { continue }
             let capacity = pool.workers ?? pool.maxSize ?? 2 * ProcessInfo.processInfo.activeProcessorCount
             pools[entry.id] = LuaStatePool(program: program, capacity: capacity)
         }
@@ -110,18 +117,50 @@ public final class AppRuntime: LuaServices, Sendable {
     /// Runs a function.lua once, as a short-lived process of its own (own PID, inbox) on a warm
     /// state of the function's pool, on the caller's task. A call that started before a reload
     /// changed the code (its route was matched earlier) runs the code it started with.
-    private func runFunction(_ id: EntryID, program: LuaProgram, arguments: [Payload], exchange: HTTPExchange? = nil) async -> ProcessOutcome {
+    ///
+    /// A call that runs longer than `timeout`, or whose HTTP client went away, is terminated; so
+    /// are the calls still running `stop_timeout` after a graceful stop began (``stopCalls(after:)``).
+    private func runFunction(_ id: EntryID, program: LuaProgram, timeout: Duration, arguments: [Payload],
+                             exchange: HTTPExchange? = nil) async -> ProcessOutcome {
         let pool = pools.withLock { $0[id] }
         let process = LuaProcess(pid: table.makePID(host: id.description), entryID: id.description, program: program,
                                  arguments: arguments, context: luaContext, pool: pool.flatMap { $0.program.hasSameCode(as: program) ? $0 : nil })
         process.exchange = exchange
         table.add(process)
+        calls.withLock { $0[process.pid] = process }
+        let guardian = Task { [weak process] in await Self.watch(process, id: id, timeout: timeout, exchange: exchange) }
+        defer {
+            guardian.cancel()
+            _ = calls.withLock { $0.removeValue(forKey: process.pid) }
+        }
         return await process.run()
+    }
+
+    /// Terminates `process` when its time is up or its client left (checked every second).
+    private static func watch(_ process: LuaProcess?, id: EntryID, timeout: Duration, exchange: HTTPExchange?) async {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            do { try await Task.sleep(for: min(.seconds(1), deadline - ContinuousClock.now)) } catch { return }
+            if let exchange, !exchange.clientConnected() {
+                process?.terminate(reason: "terminated: the client went away")
+                return
+            }
+        }
+        process?.terminate(reason: "terminated: \(id) ran longer than its time limit of \(timeout) (meta.options.timeout)")
+    }
+
+    /// Terminates every function call still running after `grace` (a graceful stop began).
+    func stopCalls(after grace: Duration) async {
+        try? await Task.sleep(for: grace)
+        for process in calls.withLock({ Array($0.values) }) {
+            process.terminate(reason: "terminated: the server is stopping")
+        }
     }
 
     /// Runs the route's function.lua for one request.
     func handle(_ route: RouteTable.Route, _ exchange: HTTPExchange) async -> Result<Void, HTTPServerService.HandlerFailure> {
-        if case let .failure(message) = await runFunction(route.function, program: route.program, arguments: [], exchange: exchange) {
+        if case let .failure(message) = await runFunction(route.function, program: route.program, timeout: route.timeout,
+                                                          arguments: [], exchange: exchange) {
             return .failure(.init(message))
         }
         return .success(())
@@ -146,7 +185,7 @@ public final class AppRuntime: LuaServices, Sendable {
     }
 
     var luaContext: LuaContext {
-        LuaContext(table: table, services: self, logger: logger, memoryLimit: memoryLimit)
+        LuaContext(table: table, services: self, logger: logger, limits: limits)
     }
 
     /// Creates a process for the process.lua `entry` and starts it on `host`.
@@ -192,10 +231,10 @@ public final class AppRuntime: LuaServices, Sendable {
         guard let id = EntryID(function), let entry = app.manifest[id] else {
             return .failure(CallError("no function \"\(function)\""))
         }
-        guard case let .functionLua(program, _) = entry.body else {
+        guard case let .functionLua(program, _, timeout) = entry.body else {
             return .failure(CallError("\(function) is a \(entry.kind.rawValue), not a function.lua"))
         }
-        switch await runFunction(id, program: program, arguments: arguments) {
+        switch await runFunction(id, program: program, timeout: timeout, arguments: arguments) {
         case let .result(value): return .success(value)
         case let .failure(message): return .failure(CallError(message))
         }

@@ -35,16 +35,20 @@ public struct RestartPolicy: Sendable, Equatable {
         if settings.maxAttempts > 0, attempts >= settings.maxAttempts {
             return .giveUp(attempts: attempts)
         }
-        let base = min(settings.initialDelay * pow(settings.backoffFactor, Double(attempts)), settings.maxDelay)
-        let spread = 1 + settings.jitter * (2 * min(max(random, 0), 1) - 1)
+        // In seconds as doubles, clamped before anything becomes a Duration again: a factor of
+        // 1e30 or the 100th failure in a row must give max_delay, not an overflow.
+        let maxDelay = max(0, settings.maxDelay / .seconds(1))
+        var base = min(max(0, settings.initialDelay / .seconds(1)), maxDelay)
+        let factor = max(1, settings.backoffFactor.isFinite ? settings.backoffFactor : 1)
+        var step = 0
+        while step < attempts, base < maxDelay {
+            base = min(base * factor, maxDelay)
+            step += 1
+        }
+        let jitter = min(max(settings.jitter.isFinite ? settings.jitter : 0, 0), 1)
+        let spread = 1 + jitter * (2 * min(max(random, 0), 1) - 1)
         attempts += 1
-        let milliseconds = (base * spread) / .milliseconds(1)
+        let milliseconds = min(base * spread * 1000, Double(Duration.manifestMaximum / .milliseconds(1)))
         return .restart(after: .milliseconds(Int64(milliseconds.rounded())))  // whole ms: no float noise
     }
-}
-
-private func pow(_ base: Double, _ exponent: Double) -> Double {
-    var result = 1.0
-    for _ in 0..<Int(exponent) { result *= base }
-    return result
 }

@@ -79,7 +79,7 @@ struct ManifestLoaderTests {
         }
         #expect(library.sourceFile?.hasSuffix("/valid/all-kinds/api/util.lua") == true)
         #expect(library.method == nil)
-        guard case let .functionLua(inline, pool) = try Self.entry(result, "demo:hello").body else {
+        guard case let .functionLua(inline, pool, _) = try Self.entry(result, "demo:hello").body else {
             Issue.record("wrong body"); return
         }
         #expect(inline.source == "return { handler = function() end }\n")

@@ -10,7 +10,10 @@ final class RecordingProcess: Process {
     let terminated = Mutex<String?>(nil)
 
     init(_ pid: PID) { self.pid = pid }
-    func deliver(_ message: Message) { messages.withLock { $0.append(message) } }
+    func deliver(_ message: Message) -> Bool {
+        messages.withLock { $0.append(message) }
+        return true
+    }
     func deliver(_ event: ProcessEvent) { events.withLock { $0.append(event) } }
     func terminate(reason: String) { terminated.withLock { $0 = reason } }
 }

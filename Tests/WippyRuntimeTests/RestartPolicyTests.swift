@@ -51,3 +51,39 @@ struct RestartPolicyTests {
         #expect(high.processExited(failed: true, uptime: .zero, random: 1) == .restart(after: .milliseconds(1100)))
     }
 }
+
+@Suite("Restart policy: extreme settings")
+struct RestartPolicyExtremeTests {
+    /// Before: a factor of 1e30 overflowed the delay at the first restart and crashed the runtime
+    /// (SIGILL); with factor 2 and a 1 ms start it did at the 78th restart in a row.
+    @Test(arguments: [2.0, 1e30, .greatestFiniteMagnitude])
+    func hugeFactorsAndLongCrashLoopsStopAtMaxDelay(factor: Double) {
+        var settings = RestartSettings()
+        settings.initialDelay = .milliseconds(1)
+        settings.backoffFactor = factor
+        settings.jitter = 0
+        var policy = RestartPolicy(settings: settings, stableThreshold: .seconds(5))
+        var last: Duration = .zero
+        for _ in 0..<10_000 {
+            guard case let .restart(delay) = policy.processExited(failed: true, uptime: .zero, random: 0.5) else {
+                Issue.record("expected a restart"); return
+            }
+            last = delay
+        }
+        #expect(last == .seconds(90))
+    }
+
+    @Test func maxDelayLongerThanEverythingStillGivesAFiniteDelay() {
+        var settings = RestartSettings()
+        settings.initialDelay = .seconds(1)
+        settings.maxDelay = Duration.manifestMaximum
+        settings.backoffFactor = 1e300
+        settings.jitter = 1
+        var policy = RestartPolicy(settings: settings, stableThreshold: .seconds(5))
+        _ = policy.processExited(failed: true, uptime: .zero, random: 1)
+        guard case let .restart(delay) = policy.processExited(failed: true, uptime: .zero, random: 1) else {
+            Issue.record("expected a restart"); return
+        }
+        #expect(delay <= Duration.manifestMaximum)
+    }
+}

@@ -16,9 +16,11 @@ enum RuntimeHarness {
 
     /// Runs the process.lua `entry` of the fixture app `folder` to its end on running hosts.
     static func run(_ entry: String, in folder: String = "lua/processes", arguments: [Payload] = [],
-                    memoryLimit: Int = 64 << 20, logs: LogCapture = LogCapture(),
+                    memoryLimit: Int = 64 << 20, limits: RuntimeLimits? = nil, logs: LogCapture = LogCapture(),
                     timeout: Duration = .seconds(20)) async throws -> ProcessOutcome {
-        let runtime = AppRuntime(app: try load(folder), logger: logs.logger(), memoryLimit: memoryLimit)
+        var limits = limits ?? RuntimeLimits()
+        if limits.processMemory == RuntimeLimits().processMemory { limits.processMemory = memoryLimit }
+        let runtime = AppRuntime(app: try load(folder), logger: logs.logger(), limits: limits)
         let group = ServiceGroup(configuration: .init(
             services: runtime.hosts.values.map { .init(service: $0) }, logger: logs.logger()))
         let (outcomes, input) = AsyncStream.makeStream(of: ProcessOutcome.self)
