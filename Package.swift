@@ -30,6 +30,8 @@ let package = Package(
             pkgConfig: "lua5.4",
             providers: [.apt(["liblua5.4-dev"])]
         ),
+        // Lua's pattern functions (find, match, gmatch, gsub) with a bounded number of matching steps.
+        .target(name: "CWippyPatterns", dependencies: ["CLua"]),
         // Layer 1: JSON-like documents with source marks, and a JSON Schema (2020-12) validator.
         .target(name: "WippySchema"),
         // Layer 2: files → typed entries. Validates with the schemas in schemas/, embedded at build time.
@@ -45,7 +47,7 @@ let package = Package(
         // Lua 5.4 states, the value bridge, the sandbox and the built-in modules; Lua processes.
         .target(
             name: "WippyLua",
-            dependencies: ["CLua", "WippyProcess", "WippyManifest", .product(name: "Logging", package: "swift-log"),
+            dependencies: ["CLua", "CWippyPatterns", "WippyProcess", "WippyManifest", .product(name: "Logging", package: "swift-log"),
                            .product(name: "DequeModule", package: "swift-collections")]
         ),
         // HTTP: the route table, the server (Hummingbird), requests handed to function.lua handlers.

@@ -162,7 +162,7 @@ public final class HTTPServerService: Service, Sendable {
                 query: request.uri.queryParameters.map { (String($0.key), String($0.value)) },
                 headers: request.headers.map { ($0.name.canonicalName, $0.value) },
                 body: Array(body.readableBytesView), remoteAddress: Self.describe(context.remoteAddress),
-                host: request.head.authority ?? "", clientConnected: { channel.isActive })
+                host: request.head.authority ?? "", clientConnected: { await ClientPresenceHandler.isPresent(on: channel) })
             if let failure = await run(route, exchange) { return Self.json(.internalServerError, ["error": failure]) }
             if route.relay, exchange.header(Self.relayHeader, in: exchange.responseHeaders) != nil {
                 return Self.json(.upgradeRequired, ["error": "this endpoint answers WebSocket upgrade requests only"])
@@ -204,7 +204,7 @@ public final class HTTPServerService: Service, Sendable {
         let remote = Self.describe(channel.remoteAddress)
         let exchange = HTTPExchange(method: head.method.rawValue, path: path, parameters: parameters, query: query,
                                     headers: head.headerFields.map { ($0.name.canonicalName, $0.value) }, body: [],
-                                    remoteAddress: remote, host: head.authority ?? "", clientConnected: { channel.isActive })
+                                    remoteAddress: remote, host: head.authority ?? "", clientConnected: { await ClientPresenceHandler.isPresent(on: channel) })
         func decline(_ status: HTTPResponse.Status, _ error: String) -> RelayUpgradeChannel.Decision {
             logger.debug("upgrade of \(path) declined with \(status.code): \(error)")
             return .decline(status, Self.jsonHeaders, Self.jsonBody(["error": error]))

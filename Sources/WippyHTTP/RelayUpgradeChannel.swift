@@ -77,6 +77,7 @@ struct RelayUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(ClientPresenceHandler())
             let negotiation = Negotiation()
             let decide = self.decide
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(

@@ -17,7 +17,7 @@ public final class HTTPExchange: @unchecked Sendable {
     private let formatRemoteAddress: @Sendable () -> String
     public let host: String
     /// Whether the client is still connected (a handler whose client left is terminated).
-    public let clientConnected: @Sendable () -> Bool
+    public let clientConnected: @Sendable () async -> Bool
 
     public var status = 200
     public var responseHeaders: [(name: String, value: String)] = []
@@ -25,7 +25,7 @@ public final class HTTPExchange: @unchecked Sendable {
 
     public init(method: String, path: String, parameters: [String: String], query: [(name: String, value: String)],
                 headers: [(name: String, value: String)], body: [UInt8], remoteAddress: @escaping @Sendable () -> String,
-                host: String, clientConnected: @escaping @Sendable () -> Bool = { true }) {
+                host: String, clientConnected: @escaping @Sendable () async -> Bool = { true }) {
         self.clientConnected = clientConnected
         self.method = method
         self.path = path

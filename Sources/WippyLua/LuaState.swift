@@ -1,4 +1,5 @@
 import CLua
+import CWippyPatterns
 import Foundation
 
 /// One `lua_State` with a memory cap and the sandboxed standard library: `string`, `table`,
@@ -38,6 +39,9 @@ final class LuaState {
     /// base library's loaders and escape hatches are removed.
     private func openSandboxedLibraries() {
         wippy_open_sandboxed_libraries(L)
+        _ = lua_getglobal(L, "string")
+        wippy_install_bounded_patterns(L, -1)  // no pattern may backtrack for hours inside C
+        wippy_pop(L, 1)
         lua_pushglobaltable(L)
         for name in ["dofile", "loadfile", "load", "loadstring", "collectgarbage", "require"] {
             lua_pushnil(L)

@@ -141,7 +141,7 @@ public final class AppRuntime: LuaServices, Sendable {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             do { try await Task.sleep(for: min(.seconds(1), deadline - ContinuousClock.now)) } catch { return }
-            if let exchange, !exchange.clientConnected() {
+            if let exchange, await !exchange.clientConnected() {
                 process?.terminate(reason: "terminated: the client went away")
                 return
             }

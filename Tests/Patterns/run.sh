@@ -3,6 +3,10 @@
 # Lua 5.4 string library. Needs a C compiler, pkg-config and liblua5.4-dev.
 # Prints "N passed, M failed" last; exits non-zero on any failure.
 set -eu
+if ! pkg-config --exists lua5.4 2>/dev/null; then
+    echo "needs pkg-config and the Lua 5.4 headers: apt-get install -y liblua5.4-dev pkg-config" >&2
+    exit 2
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 out=$(mktemp -d)

@@ -13,7 +13,7 @@ import WippyTestSupport
 struct HTTPServerTests {
     static let fixture = TestApp.fixtures + "/http/basic"
 
-    struct Reply {
+    struct Reply: Sendable {
         var status: Int
         var headers: [String: String]
         var body: String

@@ -22,8 +22,15 @@ struct RelayScenarioTests {
     }
 
     /// An upgrade request by curl: the status line and body of the answer. An accepted upgrade
-    /// keeps the connection open, so curl gives up after `seconds`.
-    static func upgrade(_ url: String, origin: String? = nil, seconds: Int = 3) throws -> (status: Int, body: String) {
+    /// keeps the connection open, so curl gives up after `seconds`. Waits for curl on a thread of
+    /// its own, not one of the few that run the server's tasks.
+    static func upgrade(_ url: String, origin: String? = nil, seconds: Int = 60) async throws -> (status: Int, body: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try upgradeBlocking(url, origin: origin, seconds: seconds) }) }.start()
+        }
+    }
+
+    private static func upgradeBlocking(_ url: String, origin: String?, seconds: Int) throws -> (status: Int, body: String) {
         let process = Process()
         process.executableURL = URL(filePath: "/usr/bin/env")
         var arguments = ["curl", "-s", "-i", "--max-time", "\(seconds)", "-H", "Connection: Upgrade", "-H", "Upgrade: websocket",
@@ -99,9 +106,9 @@ struct RelayScenarioTests {
 
     @Test func refusalBadConfigAndForeignOriginAreNotUpgraded() async throws {
         try await Self.withRelayApp { base, logs in
-            let refused = try Self.upgrade("http://\(base)/ws/refuse")
-            let bad = try Self.upgrade("http://\(base)/ws/bad")
-            let foreign = try Self.upgrade("http://\(base)/ws/connect", origin: "https://evil.example")
+            let refused = try await Self.upgrade("http://\(base)/ws/refuse")
+            let bad = try await Self.upgrade("http://\(base)/ws/bad")
+            let foreign = try await Self.upgrade("http://\(base)/ws/connect", origin: "https://evil.example")
             // None is upgraded: each gets its own answer, and the refusing handler ran once.
             #expect(refused.status == 401)
             #expect(refused.body == "no entry")
@@ -111,9 +118,9 @@ struct RelayScenarioTests {
             #expect(foreign.body.contains("origin https://evil.example is not allowed"))
             #expect(logs.all.filter { $0.contains("refuse handler ran") }.count == 1)
 
-            let allowed = try Self.upgrade("http://\(base)/ws/connect", origin: "https://allowed.example", seconds: 1)
+            let allowed = try await Self.upgrade("http://\(base)/ws/connect", origin: "https://allowed.example", seconds: 1)
             #expect(allowed.status == 101)
-            let same = try Self.upgrade("http://\(base)/ws/connect", origin: "http://\(base)", seconds: 1)
+            let same = try await Self.upgrade("http://\(base)/ws/connect", origin: "http://\(base)", seconds: 1)
             #expect(same.status == 101)
         }
     }
@@ -151,7 +158,7 @@ extension RelayScenarioTests {
     /// allocator arenas, not the flood.)
     @Test func clientThatNeverReadsIsClosedAndMemoryStaysBounded() async throws {
         try await Self.withRelayApp { base, logs in
-            let before = Self.residentBytes()  // the app is up; only the flood counts
+            let before = ResidentMemory.bytes()  // the app is up; only the flood counts
             let port = base.split(separator: ":").last!
             // A raw socket: WebSocket handshake, one masked text frame "flood", then no reading.
             let script = """
@@ -176,16 +183,10 @@ extension RelayScenarioTests {
             }
             #expect(logs.all.contains { $0.contains("websocket client too slow") && $0.contains("closing (1008)") })
             // 80 MiB were sent at a client that read nothing; a fraction of it may stay resident.
-            let grown = Self.residentBytes() - before
+            let grown = ResidentMemory.bytes() - before
             #expect(grown < 24 << 20, "resident memory grew by \(grown) bytes")
             python.terminate()
             python.waitUntilExit()
         }
-    }
-
-    static func residentBytes() -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-        let pages = text.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
-        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WippyProcess
 import WippyRuntime
+import WippyTestSupport
 
 /// Inputs from Lua code that used to crash the runtime (SIGILL, SIGABRT), leak or exhaust its
 /// memory, or hold a thread forever. Each test runs the attack through the real runtime and then
@@ -136,15 +137,6 @@ struct HardeningTests {
         let result = try await Self.run("test:finalizers").value()
         #expect(result["ok"] == .bool(false))
         #expect(result["err"]?.stringValue?.contains("__gc metamethods are not available") == true)
-    }
-}
-
-/// The test process's resident memory, from /proc.
-enum ResidentMemory {
-    static func bytes() -> Int {
-        guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-        let pages = statm.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
-        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 }
 

@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+import Testing
 
 /// Log lines kept in memory, for tests that check what the runtime logged. Each line is
 /// `level message key=value…` (metadata sorted).
@@ -11,6 +12,20 @@ public final class LogCapture: Sendable {
     public var all: [String] { lines.withLock { $0 } }
 
     func append(_ line: String) { lines.withLock { $0.append(line) } }
+
+    /// Waits until a line contains `text`; records an issue after `timeout` (generous: the
+    /// machine may be busy; the wait ends as soon as the line comes).
+    public func wait(for text: String, timeout: Duration = .seconds(60),
+                     sourceLocation: Testing.SourceLocation = #_sourceLocation) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !all.contains(where: { $0.contains(text) }) {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("no log line with \"\(text)\" after \(timeout)", sourceLocation: sourceLocation)
+                return
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
 
     /// A logger writing here, at `level` and above.
     public func logger(level: Logger.Level = .debug) -> Logger {

@@ -11,8 +11,8 @@
  * error "pattern too complex: more than N matching steps" once one call goes over the limit.
  */
 
-/* The default limit: a fraction of a second of matching. */
-#define WIPPY_DEFAULT_PATTERN_STEP_LIMIT 20000000LL
+/* The default limit: about half a second of matching; enough for a gsub over tens of MB. */
+#define WIPPY_DEFAULT_PATTERN_STEP_LIMIT 100000000LL
 
 /* Replaces find, match, gmatch and gsub in the table at `index` (the string library table) with
  * step-bounded versions. */
