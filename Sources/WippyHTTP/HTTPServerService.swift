@@ -2,6 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import Logging
 import NIOCore
 import HummingbirdWebSocket
@@ -43,6 +45,8 @@ public final class HTTPServerService: Service, Sendable {
     public static let maxMessageSize = 64 << 10
     /// Largest request body read (bytes); a larger one is answered 413 (`max_body_size`).
     private let maxBodySize: Int
+    /// HTTPS and WSS with these files; nil: plain HTTP.
+    private let tls: TLSFiles?
 
     /// A handler that failed: the message goes to the log, the client gets a 500.
     public struct HandlerFailure: Error, Sendable {
@@ -58,11 +62,12 @@ public final class HTTPServerService: Service, Sendable {
     /// The path every server answers with the runtime's health, before any route of the app.
     public static let healthPath = "/healthz"
 
-    public init(id: EntryID, address: String, maxBodySize: Int = 1 << 20, routes: RouteTable, processes: ProcessTable, logger: Logger,
+    public init(id: EntryID, address: String, maxBodySize: Int = 1 << 20, tls: TLSFiles? = nil, routes: RouteTable, processes: ProcessTable, logger: Logger,
                 health: @escaping @Sendable () -> (healthy: Bool, body: String) = { (true, #"{"status":"running"}"#) },
                 handler: @escaping @Sendable (RouteTable.Route, HTTPExchange) async -> Result<Void, HandlerFailure>) {
         self.id = id
         self.maxBodySize = maxBodySize
+        self.tls = tls
         self.health = health
         self.processes = processes
         self.address = address
@@ -86,13 +91,16 @@ public final class HTTPServerService: Service, Sendable {
         }
         let webSocket = WebSocketServerConfiguration(maxFrameSize: Self.maxMessageSize, autoPing: .enabled(timePeriod: .seconds(30)),
                                                      validateUTF8: true)
+        let secure = tls != nil
+        var server = HTTPServerBuilder { [self] responder in
+            RelayUpgradeChannel(responder: responder, webSocket: webSocket, secure: secure) { [self] head, channel, _ async in
+                await decideUpgrade(head, channel: channel)
+            }
+        }
+        if let tls { server = try .tls(server, tlsConfiguration: try Self.tlsConfiguration(tls, server: id)) }
         let app = Application(
             responder: responder,
-            server: HTTPServerBuilder { [self] responder in
-                RelayUpgradeChannel(responder: responder, webSocket: webSocket) { [self] head, channel, _ async in
-                    await decideUpgrade(head, channel: channel)
-                }
-            },
+            server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: "wippy"),
             onServerRunning: { [self] channel in bound.withLock { $0 = channel.localAddress?.port } },
             logger: logger)
@@ -105,6 +113,33 @@ public final class HTTPServerService: Service, Sendable {
         } catch {
             throw ListenError(description: "\(id) cannot listen on \(address): \(error)")
         }
+    }
+
+    /// Parses the server's certificate and key, so that a bad one stops `wippy run` before any
+    /// service starts (the server parses them again when it starts listening).
+    public func checkTLS() throws(ListenError) {
+        if let tls { _ = try Self.tlsConfiguration(tls, server: id) }
+    }
+
+    /// A server configuration for `files`; a file that is not a PEM certificate chain or key is a
+    /// ``ListenError`` naming the server and the field.
+    static func tlsConfiguration(_ files: TLSFiles, server: EntryID) throws(ListenError) -> TLSConfiguration {
+        func pem(_ source: TLSFiles.Source) -> (bytes: [UInt8], shown: String) {
+            switch source {
+            case let .file(path): return (Array(FileManager.default.contents(atPath: path) ?? Data()), path)
+            case let .inline(text): return (Array(text.utf8), "the inline text")
+            }
+        }
+        let (certificate, key) = (pem(files.certificate), pem(files.key))
+        let chain: [NIOSSLCertificate], privateKey: NIOSSLPrivateKey
+        do { chain = try NIOSSLCertificate.fromPEMBytes(certificate.bytes) } catch {
+            throw ListenError(description: "\(server): tls.cert: \(certificate.shown) is not a PEM certificate chain (\(error))")
+        }
+        do { privateKey = try NIOSSLPrivateKey(bytes: key.bytes, format: .pem) } catch {
+            throw ListenError(description: "\(server): tls.key: \(key.shown) is not a PEM private key (\(error))")
+        }
+        guard !chain.isEmpty else { throw ListenError(description: "\(server): tls.cert: \(certificate.shown) holds no certificate") }
+        return .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
     }
 
     /// The runtime is stopping: a relay whose target ends from now on closes with 1001, not 1011.

@@ -52,11 +52,15 @@ struct RelayUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
     let responder: HTTPChannelHandler.Responder
     private let decide: Decide
     private let webSocket: WebSocketServerConfiguration
+    /// Behind TLS: requests are `https` (and upgrades `wss`).
+    private let secure: Bool
 
-    init(responder: @escaping HTTPChannelHandler.Responder, webSocket: WebSocketServerConfiguration, decide: @escaping Decide) {
+    init(responder: @escaping HTTPChannelHandler.Responder, webSocket: WebSocketServerConfiguration, secure: Bool,
+         decide: @escaping Decide) {
         self.responder = Self.redirectingLateUpgrades(responder)
         self.decide = decide
         self.webSocket = webSocket
+        self.secure = secure
     }
 
     /// NIO looks for an upgrade on a connection's first request only. A later request asking
@@ -79,13 +83,13 @@ struct RelayUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
         channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(ClientPresenceHandler())
             let negotiation = Negotiation()
-            let decide = self.decide
+            let (decide, secure) = (self.decide, self.secure)
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                 maxFrameSize: webSocket.maxFrameSize,
                 shouldUpgrade: { channel, head in
                     let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
                     promise.completeWithTask {
-                        let decision = await decide(try HTTPRequest(head, secure: false, splitCookie: false), channel, logger)
+                        let decision = await decide(try HTTPRequest(head, secure: secure, splitCookie: false), channel, logger)
                         negotiation.decision.withLock { $0 = decision }
                         guard case let .upgrade(headers, _) = decision else { return nil }
                         return HTTPHeaders(headers)
@@ -106,7 +110,7 @@ struct RelayUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
                 upgraders: [upgrader],
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: secure))
                         try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
                         let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                             wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))

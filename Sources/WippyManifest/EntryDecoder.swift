@@ -104,7 +104,7 @@ struct EntryDecoder {
         func timeout(_ key: String) -> Duration? { timeouts?[key]?.string.flatMap(Duration.init(manifest:)) }
         return HTTPService(address: node["addr"]?.string ?? SystemNamespace.defaultAddress,
                            readTimeout: timeout("read"), writeTimeout: timeout("write"), idleTimeout: timeout("idle"),
-                           maxBodySize: node["max_body_size"]?.int ?? 1 << 20,
+                           maxBodySize: node["max_body_size"]?.int ?? 1 << 20, tls: tls(),
                            lifecycle: lifecycle())
     }
 
@@ -173,6 +173,41 @@ struct EntryDecoder {
             lifecycle.restart.maxAttempts = restart["max_attempts"]?.int ?? lifecycle.restart.maxAttempts
         }
         return lifecycle
+    }
+
+    /// `tls: {cert:, key:}` (Wippy's `mode: manual`): each a `file://` path (relative to this
+    /// manifest, or absolute) or the PEM text itself. A file that is missing or holds no PEM block
+    /// of the right kind is reported here; the server parses them when it starts.
+    private mutating func tls() -> TLSFiles? {
+        guard let block = node["tls"] else { return nil }
+        func source(_ field: String, expecting marker: String) -> TLSFiles.Source? {
+            guard let value = block[field], let text = value.string else {
+                report(block, "tls.\(field)", "missing: give a PEM file as file://path or the PEM text")
+                return nil
+            }
+            let pem: String, source: TLSFiles.Source
+            if text.hasPrefix("file://") {
+                let written = String(text.dropFirst("file://".count))
+                let path = written.hasPrefix("/") ? written : (file as NSString).deletingLastPathComponent + "/" + written
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    report(value, "tls.\(field)", "file \"\(written)\" not found or not readable (looked for \(path))")
+                    return nil
+                }
+                pem = String(decoding: data, as: UTF8.self)
+                source = .file(path)
+            } else {
+                pem = text
+                source = .inline(text)
+            }
+            guard pem.contains("-----BEGIN") && pem.contains(marker) else {
+                report(value, "tls.\(field)", "no PEM \(marker) block in \(text.hasPrefix("file://") ? "the file" : "the text")")
+                return nil
+            }
+            return source
+        }
+        let certificate = source("cert", expecting: "CERTIFICATE-----"), key = source("key", expecting: "PRIVATE KEY-----")
+        guard let certificate, let key else { return nil }
+        return TLSFiles(certificate: certificate, key: key)
     }
 
     // MARK: - Helpers

@@ -7,7 +7,26 @@ public struct HTTPService: Sendable, Equatable {
     public var idleTimeout: Duration?
     /// Largest request body in bytes (`max_body_size`, default 1 MiB); larger ones get 413.
     public var maxBodySize: Int = 1 << 20
+    /// HTTPS and WSS with these PEM files (`tls: {cert:, key:}`); nil: plain HTTP.
+    public var tls: TLSFiles?
     public var lifecycle: Lifecycle
+}
+
+/// An `http.service`'s certificate chain and private key, PEM.
+public struct TLSFiles: Sendable, Equatable {
+    /// Where a PEM text comes from: a file (`file://…`, relative to the manifest) or the text itself.
+    public enum Source: Sendable, Equatable {
+        case file(String)
+        case inline(String)
+    }
+
+    public var certificate: Source
+    public var key: Source
+
+    public init(certificate: Source, key: Source) {
+        self.certificate = certificate
+        self.key = key
+    }
 }
 
 /// `http.router`: a prefix and middleware on a server.

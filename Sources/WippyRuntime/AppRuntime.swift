@@ -24,6 +24,8 @@ public final class AppRuntime: LuaServices, Sendable {
     let serverSet: ServerSet
     /// `--addr` / `WIPPY_ADDR`: where `system:http` listens instead of its manifest address.
     let systemAddress: String?
+    /// `--tls-cert` / `--tls-key`: HTTPS and WSS for `system:http`.
+    let systemTLS: TLSFiles?
     let logger: Logger
     /// Byte limits of processes, messages and mailboxes.
     public let limits: RuntimeLimits
@@ -37,8 +39,9 @@ public final class AppRuntime: LuaServices, Sendable {
     ///   - clock: the supervisor's clock (tests pass a manual one).
     ///   - limits: byte limits of processes, messages and mailboxes.
     ///   - address: listen address for the built-in `system:http` (`--addr`, `WIPPY_ADDR`).
+    ///   - tls: certificate and key for the built-in `system:http` (`--tls-cert`, `--tls-key`).
     public init(app: CheckedApp, logger: Logger, limits: RuntimeLimits = RuntimeLimits(), clock: any ServiceClock = SystemServiceClock(),
-                address: String? = nil) {
+                address: String? = nil, tls: TLSFiles? = nil) {
         self.current = Mutex(app)
         self.clock = clock
         self.logger = logger
@@ -60,6 +63,7 @@ public final class AppRuntime: LuaServices, Sendable {
             Task { [weak runtime = handle.runtime] in await runtime?.stopCalls(after: Lifecycle().stopTimeout) }
         }
         self.systemAddress = address
+        self.systemTLS = tls
         self.serverSet = ServerSet(logger: logger)
         // Runners need `self` to launch processes; build them now that every stored property is set.
         supervisor.runners = Self.servicesToStart(app).compactMap(makeRunner)
@@ -75,8 +79,10 @@ public final class AppRuntime: LuaServices, Sendable {
         guard case let .httpService(service) = entry.body else { return nil }
         let routes = RouteTable(manifest: manifest, server: entry.id)
         guard !routes.isEmpty || (service.lifecycle.autoStart && !entry.location.isBuiltIn) else { return nil }
-        let listen = entry.id == SystemNamespace.http ? (systemAddress ?? service.address) : service.address
-        return HTTPServerService(id: entry.id, address: listen, maxBodySize: service.maxBodySize, routes: routes, processes: table, logger: logger, health: {
+        let isSystem = entry.id == SystemNamespace.http
+        let listen = isSystem ? (systemAddress ?? service.address) : service.address
+        let tls = isSystem ? (systemTLS ?? service.tls) : service.tls
+        return HTTPServerService(id: entry.id, address: listen, maxBodySize: service.maxBodySize, tls: tls, routes: routes, processes: table, logger: logger, health: {
             [weak self] in
             let health = self?.supervisor.health ?? .stopping
             return (health.isHealthy, health.json)

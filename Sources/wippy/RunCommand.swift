@@ -35,8 +35,23 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Listen address of the built-in system:http server, e.g. :9000 or 127.0.0.1:8080 (default: $WIPPY_ADDR, else :8080).")
     var addr: String?
 
+    @Option(help: "PEM certificate chain: system:http serves HTTPS and WSS (with --tls-key).")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key of --tls-cert.")
+    var tlsKey: String?
+
     @Flag(help: "Watch the app's manifests and Lua files and re-apply what changed (hot reload).")
     var watch = false
+
+    @Option(help: "Most memory one Lua process may use, e.g. 64MiB (docs/security.md).")
+    var processMemory = ByteSize(bytes: RuntimeLimits().processMemory)
+
+    @Option(help: "Largest message one process may send, e.g. 8MiB.")
+    var maxMessage = ByteSize(bytes: RuntimeLimits().message)
+
+    @Option(help: "Most bytes of messages waiting in one process's mailbox, e.g. 64MiB.")
+    var mailbox = ByteSize(bytes: RuntimeLimits().mailbox)
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
@@ -60,7 +75,22 @@ struct RunCommand: AsyncParsableCommand {
                 throw ValidationError("\(addr != nil ? "--addr" : "WIPPY_ADDR"): \(error)")
             }
         }
-        let runtime = AppRuntime(app: checked, logger: logger, address: address)
+        var tls: TLSFiles?
+        switch (tlsCert, tlsKey) {
+        case (nil, nil): break
+        case let (cert?, key?):
+            for (flag, path) in [("--tls-cert", cert), ("--tls-key", key)] where !FileManager.default.isReadableFile(atPath: path) {
+                throw ValidationError("\(flag): cannot read \(path)")
+            }
+            tls = TLSFiles(certificate: .file(cert), key: .file(key))
+        default: throw ValidationError("--tls-cert and --tls-key go together")
+        }
+        var limits = RuntimeLimits()
+        limits.processMemory = processMemory.bytes
+        limits.message = maxMessage.bytes
+        limits.mailbox = mailbox.bytes
+        let runtime = AppRuntime(app: checked, logger: logger, limits: limits, address: address, tls: tls)
+        for server in runtime.servers { try server.checkTLS() }
         if let execute {
             try await runOnce(execute, runtime: runtime, logger: logger)
             return

@@ -48,6 +48,16 @@ struct InvalidAppTests {
               fragments: ["app:worker", "source", "\"file://worker.lua\" not found"]),
         .init(folder: "source-outside/app", file: "_index.yaml", line: 5, column: 13,
               fragments: ["app:worker", "source", "outside the app folder"]),
+        // Before: 9^9 values once expanded; `wippy validate` took gigabytes (a live server too, under --watch).
+        .init(folder: "yaml-aliases", file: "_index.yaml", line: 3, column: 4,
+              fragments: ["YAML aliases expand to more than 11132 values here"]),
+        // Before: the sum overflowed 64-bit nanoseconds.
+        .init(folder: "duration-too-long", file: "_index.yaml", line: 7, column: 21,
+              fragments: ["app:server", "lifecycle.stop_timeout", "longer than the maximum of 100 years"]),
+        .init(folder: "tls-missing", file: "_index.yaml", line: 6, column: 17,
+              fragments: ["app:server", "tls.cert", "file \"missing.pem\" not found"]),
+        .init(folder: "function-timeout", file: "_index.yaml", line: 6, column: 26,
+              fragments: ["app:handler", "meta.options.timeout", "must be a duration above zero"]),
     ]
 
     @Test(arguments: cases)

@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdWSClient
+import NIOSSL
 import Logging
 import Synchronization
 import Testing
@@ -23,11 +24,11 @@ final class TestSocket: Sendable {
     func send(_ text: String) { input.yield(text) }
     func close() { input.yield(nil) }
 
-    /// Connects and serves until closed (run it in a task).
-    func run(_ url: String) async throws {
+    /// Connects and serves until closed (run it in a task); `tls` for `wss://` URLs.
+    func run(_ url: String, tls: TLSConfiguration? = nil) async throws {
         var logger = Logger(label: "ws-client")
         logger.logLevel = .critical
-        let frame = try await WebSocketClient.connect(url: url, logger: logger) { [self] inbound, outbound, _ in
+        let frame = try await WebSocketClient.connect(url: url, tlsConfiguration: tls, logger: logger) { [self] inbound, outbound, _ in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { [self] in
                     for try await message in inbound.messages(maxSize: 1 << 20) {
