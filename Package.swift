@@ -127,6 +127,6 @@ let package = Package(
                            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl")]
         ),
-        .testTarget(name: "WippyCLITests", dependencies: ["wippy"]),
+        .testTarget(name: "WippyCLITests", dependencies: ["wippy", "WippyTestSupport"]),
     ]
 )
