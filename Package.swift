@@ -1,6 +1,11 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// scripts/fuzz.sh builds with WIPPY_FUZZ=1: the runtime's own targets get libFuzzer's coverage and
+// AddressSanitizer, and wippy-fuzz gets libFuzzer's main instead of its replay one.
+let fuzzing = Context.environment["WIPPY_FUZZ"] != nil
+let fuzzed: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address"])] : []
+
 let package = Package(
     name: "wippy",
     platforms: [.macOS(.v14)],
@@ -33,24 +38,28 @@ let package = Package(
             providers: [.apt(["liblua5.4-dev"])]
         ),
         // Lua's pattern functions (find, match, gmatch, gsub) with a bounded number of matching steps.
-        .target(name: "CWippyPatterns", dependencies: ["CLua"]),
+        .target(name: "CWippyPatterns", dependencies: ["CLua"],
+                cSettings: fuzzing ? [.unsafeFlags(["-fsanitize=fuzzer-no-link,address"])] : []),
         // Layer 1: JSON-like documents with source marks, and a JSON Schema (2020-12) validator.
-        .target(name: "WippySchema"),
+        .target(name: "WippySchema", swiftSettings: fuzzed),
         // Layer 2: files → typed entries. Validates with the schemas in schemas/, embedded at build time.
         .target(
             name: "WippyManifest",
             dependencies: ["WippySchema", .product(name: "Yams", package: "Yams")],
+            swiftSettings: fuzzed,
             plugins: ["EmbedSchemas"]
         ),
         // Layer 3: typed entries → dependency graph (edges, missing references, cycles, start order).
-        .target(name: "WippyGraph", dependencies: ["WippyManifest"]),
+        .target(name: "WippyGraph", dependencies: ["WippyManifest"], swiftSettings: fuzzed),
         // Processes: PIDs, payloads, mailboxes' routing, names, monitors and links. Knows nothing of Lua.
-        .target(name: "WippyProcess", dependencies: [.product(name: "DequeModule", package: "swift-collections")]),
+        .target(name: "WippyProcess", dependencies: [.product(name: "DequeModule", package: "swift-collections")],
+                swiftSettings: fuzzed),
         // Lua 5.4 states, the value bridge, the sandbox and the built-in modules; Lua processes.
         .target(
             name: "WippyLua",
             dependencies: ["CLua", "CWippyPatterns", "WippyProcess", "WippyManifest", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "DequeModule", package: "swift-collections")]
+                           .product(name: "DequeModule", package: "swift-collections")],
+            swiftSettings: fuzzed
         ),
         // HTTP: the route table, the server (Hummingbird), requests handed to function.lua handlers.
         .target(
@@ -66,7 +75,8 @@ let package = Package(
                            .product(name: "NIOHTTP1", package: "swift-nio"),
                            .product(name: "NIOWebSocket", package: "swift-nio"),
                            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
-                           .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras")]
+                           .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras")],
+            swiftSettings: fuzzed
         ),
         // Turns a checked app into running services: hosts, supervisor, logging.
         .target(
@@ -92,6 +102,13 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")]
+        ),
+        // The input parsers as fuzz targets (scripts/fuzz.sh); the regular build replays files.
+        .executableTarget(
+            name: "wippy-fuzz",
+            dependencies: ["WippyManifest", "WippyGraph", "WippyHTTP", "WippyLua", "WippyProcess", "CLua"],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])] + fuzzed + (fuzzing ? [.define("FUZZING")] : []),
+            linkerSettings: fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address", "-use-ld=lld"])] : []
         ),
         // Micro-benchmarks of the hot paths with malloc counts: `swift package benchmark`.
         .executableTarget(

@@ -241,11 +241,17 @@ private struct JSONParser {
                 case UInt8(ascii: "t"): out.append(0x09)
                 case UInt8(ascii: "u"):
                     var scalar = try hex4()
-                    if (0xD800..<0xDC00).contains(scalar), position + 1 < bytes.count,
+                    // A high surrogate pairs with a low one right after it; a lone surrogate of
+                    // either kind becomes U+FFFD (the next escape is then read on its own).
+                    if (0xD800..<0xDC00).contains(scalar), position + 5 < bytes.count,
                        bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u") {
                         position += 2
                         let low = try hex4()
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        if (0xDC00..<0xE000).contains(low) {
+                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        } else {
+                            position -= 6
+                        }
                     }
                     out.append(contentsOf: Array(String(Unicode.Scalar(scalar) ?? "\u{FFFD}").utf8))
                 default: throw fail("bad escape")

@@ -29,4 +29,20 @@ struct PayloadJSONTests {
         let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
         #expect(throws: JSONError.self) { try Payload.parseJSON(deep) }
     }
+
+    /// Found by the fuzzer: a high surrogate followed by an escape that is no low surrogate
+    /// underflowed while combining them (SIGILL, from any request body given to json.decode).
+    @Test func loneSurrogatesBecomeReplacementCharacters() throws {
+        #expect(try Payload.parseJSON(#""\ud83d\ud200""#) == .string("\u{FFFD}\u{D200}"))
+        #expect(try Payload.parseJSON(#""\ud83d\u0041x""#) == .string("\u{FFFD}Ax"))
+        #expect(try Payload.parseJSON(#""\ude00\ud83d""#) == .string("\u{FFFD}\u{FFFD}"))
+        #expect(try Payload.parseJSON(#""\ud83d\ude00""#) == .string("😀"))
+        #expect(throws: JSONError.self) { try Payload.parseJSON(#""\ud83d\u12""#) }
+    }
+
+    @Test func aValueOverTheLimitIsRefusedWhileParsing() {
+        let text = "[" + Array(repeating: "1", count: 10_000).joined(separator: ",") + "]"
+        #expect(throws: JSONError.self) { try Payload.parseJSON(text, limit: 64 << 10) }
+        #expect((try? Payload.parseJSON(text, limit: 1 << 20)) != nil)
+    }
 }
