@@ -20,19 +20,6 @@ struct HardeningCLITests {
         #expect(try await wippy.exit(timeout: .seconds(60)) == 0)
     }
 
-    /// Runs a command to its end; its standard output.
-    static func output(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(filePath: "/usr/bin/env")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return text
-    }
-
     /// Before: one client sending 60 KB frames to the seed's hub with 20 listeners grew the server
     /// to 941 MB (the hub's mailbox took whatever the client sent), still held 30 s later. Now a
     /// connection stops reading its client while 1 MiB of its frames wait for the hub, so the
@@ -40,7 +27,7 @@ struct HardeningCLITests {
     @Test func aFloodingChatClientIsHeldBack() async throws {
         let (wippy, port) = try await Self.start(["run", "apps/", "--addr", "127.0.0.1:0"])
         let script = CLITests.repository.appending(path: "Tests/Hardening/chat_flood.py").path
-        let report = try Self.output(["python3", script, "\(port)", "20", "10", "60000"])
+        let report = try await Subprocess.output(["python3", script, "\(port)", "20", "10", "60000"])
         let result = try #require(try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any], "\(report)")
         let sent = try #require(result["sent"] as? Int)
         let received = try #require(result["received"] as? [Int])
@@ -62,16 +49,32 @@ struct HardeningCLITests {
         try Data(("[" + String(repeating: "1,", count: 7_999_999) + "1]").utf8).write(to: body)
         let pid = wippy.process.processIdentifier
         let url = "http://127.0.0.1:\(port)/api/json"
-        _ = try Self.output(["curl", "-s", "-m", "120", "--data-binary", "@\(body.path)", url])
+        _ = try await Subprocess.output(["curl", "-s", "-m", "120", "--data-binary", "@\(body.path)", url])
         let afterOne = ResidentMemory.bytes(of: pid)
         for _ in 0..<5 {
-            let answer = try Self.output(["curl", "-s", "-m", "120", "--data-binary", "@\(body.path)", url])
+            let answer = try await Subprocess.output(["curl", "-s", "-m", "120", "--data-binary", "@\(body.path)", url])
             #expect(answer.contains("json.decode: the decoded value would be larger than the limit"), "\(answer)")
         }
         let afterSix = ResidentMemory.bytes(of: pid)
         // Five more leaking requests added ~1.1 GB; allocator slack stays well below one of them.
         #expect(afterSix - afterOne < 150 << 20, "resident memory went from \(afterOne >> 20) to \(afterSix >> 20) MiB")
-        #expect(try Self.output(["curl", "-s", "-m", "60", "http://127.0.0.1:\(port)/api/hello"]) == "hello")
+        #expect(try await Subprocess.output(["curl", "-s", "-m", "60", "http://127.0.0.1:\(port)/api/hello"]) == "hello")
         try await Self.stop(wippy)
+    }
+
+    /// Before: a handler looping in code that cannot yield kept SIGTERM from finishing (40 s and
+    /// more); a service doing the same could not be terminated at all. Now the service is
+    /// terminated after its stop_timeout (1 s) and the handler 10 s after the stop began.
+    @Test func aGracefulStopEndsCodeThatCannotYield() async throws {
+        let (wippy, port) = try await Self.start(["run", "Tests/Fixtures/http/stuck-stop"])
+        #expect(try await wippy.wait(for: "stubborn started"))
+        let request = Task { try await Subprocess.output(["curl", "-s", "-m", "120", "http://127.0.0.1:\(port)/api/forever"]) }
+        #expect(try await wippy.wait(for: "forever started"))
+        wippy.process.terminate()  // SIGTERM
+        #expect(try await wippy.exit(timeout: .seconds(120)) == 0, "\(wippy.stderr)")
+        let log = wippy.stderr
+        #expect(log.contains("service stuck:stubborn.service did not return within stop_timeout 1.0 seconds; terminating"), "\(log)")
+        #expect(log.contains("stuck:forever.endpoint (stuck:forever) failed: terminated: the server is stopping"), "\(log)")
+        _ = try? await request.value
     }
 }

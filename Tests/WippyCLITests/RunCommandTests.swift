@@ -31,7 +31,7 @@ struct RunCommandTests {
         var stderr: String { output.text.withLock { $0 } }
 
         /// Waits until standard error contains `text`; false after `timeout`.
-        func wait(for text: String, timeout: Duration = .seconds(20)) async throws -> Bool {
+        func wait(for text: String, timeout: Duration = .seconds(60)) async throws -> Bool {
             let deadline = ContinuousClock.now + timeout
             while !stderr.contains(text) {
                 guard ContinuousClock.now < deadline, process.isRunning else { return stderr.contains(text) }
@@ -41,7 +41,7 @@ struct RunCommandTests {
         }
 
         /// Waits for the process to exit; its status, or nil after `timeout`.
-        func exit(timeout: Duration = .seconds(10)) async throws -> Int32? {
+        func exit(timeout: Duration = .seconds(60)) async throws -> Int32? {
             let deadline = ContinuousClock.now + timeout
             while process.isRunning {
                 guard ContinuousClock.now < deadline else {
@@ -65,7 +65,8 @@ struct RunCommandTests {
         let status = try await wippy.exit()
         let took = ContinuousClock.now - started
         #expect(status == 0, "\(wippy.stderr)")
-        #expect(took < .seconds(5), "graceful stop took \(took)")
+        // Well below the hub's stop_timeout (10 s): it returned on CANCEL, it was not terminated.
+        #expect(!wippy.stderr.contains("did not return within stop_timeout"), "graceful stop took \(took)")
         #expect(wippy.stderr.contains(#"service app.websocket.myapp:ws_hub.service stopped: returned {"clients":0,"status":"shutdown"}"#))
         #expect(wippy.stderr.contains("info stopped"))
     }

@@ -8,7 +8,7 @@ import WippyTestSupport
 
 /// Hostile requests and clients against a real server on 127.0.0.1: each used to crash the runtime,
 /// hold its threads or leak; each now gets an answer while the server goes on serving.
-@Suite("Hardening: hostile HTTP and WebSocket clients")
+@Suite("Hardening: hostile HTTP and WebSocket clients", .serialized)
 struct HTTPHardeningTests {
     static let fixture = TestApp.fixtures + "/http/hardening"
 

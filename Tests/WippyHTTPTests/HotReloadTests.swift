@@ -33,7 +33,7 @@ struct HotReloadTests {
     }
 
     /// Waits until `condition` holds; false after `seconds`.
-    static func eventually(_ seconds: Double = 5, _ condition: () async throws -> Bool) async throws -> Bool {
+    static func eventually(_ seconds: Double = 60, _ condition: () async throws -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while ContinuousClock.now < deadline {
             if try await condition() { return true }

@@ -22,26 +22,12 @@ struct RelayScenarioTests {
     }
 
     /// An upgrade request by curl: the status line and body of the answer. An accepted upgrade
-    /// keeps the connection open, so curl gives up after `seconds`. Waits for curl on a thread of
-    /// its own, not one of the few that run the server's tasks.
+    /// keeps the connection open, so curl gives up after `seconds`.
     static func upgrade(_ url: String, origin: String? = nil, seconds: Int = 60) async throws -> (status: Int, body: String) {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try upgradeBlocking(url, origin: origin, seconds: seconds) }) }.start()
-        }
-    }
-
-    private static func upgradeBlocking(_ url: String, origin: String?, seconds: Int) throws -> (status: Int, body: String) {
-        let process = Process()
-        process.executableURL = URL(filePath: "/usr/bin/env")
         var arguments = ["curl", "-s", "-i", "--max-time", "\(seconds)", "-H", "Connection: Upgrade", "-H", "Upgrade: websocket",
                          "-H", "Sec-WebSocket-Version: 13", "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="]
         if let origin { arguments += ["-H", "Origin: \(origin)"] }
-        process.arguments = arguments + [url]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let text = try await Subprocess.output(arguments + [url])
         let status = text.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
         let body = text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
         return (status, body)

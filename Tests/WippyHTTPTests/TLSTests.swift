@@ -9,18 +9,14 @@ import WippyTestSupport
 @Suite("TLS: HTTPS and WSS")
 struct TLSTests {
     /// A temporary copy of the hardening fixture whose server has `tls:`, with a fresh certificate.
-    static func makeApp(certificate: String? = nil) throws -> URL {
+    static func makeApp(certificate: String? = nil) async throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appending(path: "wippy-tls-\(UUID().uuidString)")
         try FileManager.default.copyItem(atPath: TestApp.fixtures + "/http/hardening", toPath: folder.path)
-        let openssl = Process()
-        openssl.executableURL = URL(filePath: "/usr/bin/env")
-        openssl.arguments = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-                             "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                             "-keyout", folder.appending(path: "key.pem").path, "-out", folder.appending(path: "cert.pem").path]
-        openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
-        openssl.waitUntilExit()
-        #expect(openssl.terminationStatus == 0)
+        _ = try await Subprocess.output(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                                         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                                         "-keyout", folder.appending(path: "key.pem").path,
+                                         "-out", folder.appending(path: "cert.pem").path])
+        #expect(FileManager.default.fileExists(atPath: folder.appending(path: "cert.pem").path))
         if let certificate { try certificate.write(to: folder.appending(path: "cert.pem"), atomically: true, encoding: .utf8) }
         let manifest = folder.appending(path: "_index.yaml")
         let text = try String(contentsOf: manifest, encoding: .utf8)
@@ -30,28 +26,20 @@ struct TLSTests {
         return folder
     }
 
-    static func curl(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(filePath: "/usr/bin/env")
-        process.arguments = ["curl", "-s", "--max-time", "60"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return output
+    static func curl(_ arguments: [String]) async throws -> String {
+        try await Subprocess.output(["curl", "-s", "--max-time", "60"] + arguments)
     }
 
     @Test func httpsAndWSSWithTheAppsCertificate() async throws {
-        let folder = try Self.makeApp()
+        let folder = try await Self.makeApp()
         defer { try? FileManager.default.removeItem(at: folder) }
         let cert = folder.appending(path: "cert.pem").path
         try await TestApp.serve(folder.path, ready: { $0.table.lookup("attack.hub") != nil }) { base, _ in
             // curl trusts the test certificate only: the chain and the name are checked.
-            #expect(try Self.curl(["--cacert", cert, "https://\(base)/api/hello"]) == "hello")
-            #expect(try Self.curl(["--cacert", cert, "-o", "/dev/null", "-w", "%{http_code}", "https://\(base)/healthz"]) == "200")
-            #expect(try Self.curl(["https://\(base)/api/hello"]).isEmpty)  // not trusted without --cacert
-            #expect(try Self.curl(["-o", "/dev/null", "-w", "%{http_code}", "http://\(base)/healthz"]) == "000")  // no plain HTTP
+            #expect(try await Self.curl(["--cacert", cert, "https://\(base)/api/hello"]) == "hello")
+            #expect(try await Self.curl(["--cacert", cert, "-o", "/dev/null", "-w", "%{http_code}", "https://\(base)/healthz"]) == "200")
+            #expect(try await Self.curl(["https://\(base)/api/hello"]).isEmpty)  // not trusted without --cacert
+            #expect(try await Self.curl(["-o", "/dev/null", "-w", "%{http_code}", "http://\(base)/healthz"]) == "000")  // no plain HTTP
 
             var client = TLSConfiguration.makeClientConfiguration()
             client.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(cert))
@@ -69,8 +57,8 @@ struct TLSTests {
         }
     }
 
-    @Test func aBadCertificateIsAClearErrorBeforeAnythingStarts() throws {
-        let folder = try Self.makeApp(certificate: "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n")
+    @Test func aBadCertificateIsAClearErrorBeforeAnythingStarts() async throws {
+        let folder = try await Self.makeApp(certificate: "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n")
         defer { try? FileManager.default.removeItem(at: folder) }
         let runtime = AppRuntime(app: try TestApp.load(folder.path), logger: LogCapture().logger())
         let server = try #require(runtime.servers.first)

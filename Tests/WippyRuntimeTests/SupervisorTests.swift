@@ -22,7 +22,8 @@ final class ManualClock: ServiceClock {
 
 @Suite("Supervisor through the real runtime")
 struct SupervisorTests {
-    /// Runs `folder`'s services until `done` holds for the log (or 10 s pass), then shuts down.
+    /// Runs `folder`'s services until `done` holds for the log (or 120 s pass: the wait ends as
+    /// soon as it holds, and a busy machine may be slow to start them), then shuts down.
     static func runServices(_ folder: String, clock: any ServiceClock = SystemServiceClock(), logs: LogCapture,
                             until done: @escaping @Sendable ([String]) -> Bool) async throws -> AppRuntime {
         let runtime = AppRuntime(app: try RuntimeHarness.load(folder), logger: logs.logger(), clock: clock)
@@ -30,7 +31,7 @@ struct SupervisorTests {
                                                       logger: logs.logger()))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            let deadline = ContinuousClock.now + .seconds(10)
+            let deadline = ContinuousClock.now + .seconds(120)
             while !done(logs.all), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
             #expect(done(logs.all), "condition not reached; log: \(logs.all)")
             await group.triggerGracefulShutdown()

@@ -37,7 +37,7 @@ public enum TestApp {
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: quiet))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            let deadline = ContinuousClock.now + .seconds(10)
+            let deadline = ContinuousClock.now + .seconds(120)  // ends as soon as it listens
             while server.port == nil || !ready(runtime), ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(10))
             }
