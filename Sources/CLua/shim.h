@@ -158,10 +158,10 @@ static inline void wippy_enter(wippy_control *c, lua_State *co) {
     wippy_set_running(c, NULL, co);
 }
 
-/* Lua stopped running: no hook stays armed, the watchdog finds no thread. */
+/* Lua stopped running: no hook stays armed, the watchdog finds no thread. `preempted` tells the
+ * host whether the yield was a preemption (cleared at the next enter). */
 static inline void wippy_leave(wippy_control *c) {
     wippy_set_running(c, c->running, NULL);
-    c->preempted = 0;
 }
 
 /*
@@ -205,8 +205,16 @@ static inline int wippy_co_run(lua_State *L, lua_State *co, int nargs, int wrapp
     }
     lua_xmove(co, L, 1);  /* the error */
     if (wrapped) {
-        if (status != LUA_ERRMEM && status != LUA_ERRERR) lua_resetthread(co);
-        if (lua_type(L, -1) == LUA_TSTRING) {  /* with the position of the caller, as the library does */
+        /* As the library's wrap: a coroutine that failed itself (not one that could not be
+         * resumed) is closed, its __close methods running as that coroutine. */
+        int closed = lua_status(co);
+        if (closed != LUA_OK && closed != LUA_YIELD) {
+            wippy_set_running(c, L, co);
+            closed = lua_resetthread(co);
+            wippy_set_running(c, co, L);
+            lua_xmove(co, L, 1);
+        }
+        if (closed != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {  /* with the caller's position */
             luaL_where(L, 1);
             lua_insert(L, -2);
             lua_concat(L, 2);
@@ -346,13 +354,41 @@ static inline int wippy_luaopen_table(lua_State *L) {
     return 1;
 }
 
-/* The coroutine library with the preemption-aware resume and wrap. */
+/* coroutine.close: the library's (its upvalue), with the closed coroutine's __close methods
+ * running as that coroutine, where preemption and termination reach them. */
+static inline int wippy_co_close(lua_State *L) {
+    lua_State *co = lua_tothread(L, 1);
+    luaL_argexpected(L, co, 1, "coroutine");
+    wippy_control *c = wippy_control_of(L);
+    lua_settop(L, 1);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    wippy_set_running(c, L, co);
+    int status = lua_pcall(L, 1, LUA_MULTRET, 0);
+    wippy_set_running(c, co, L);
+    if (status != LUA_OK) return lua_error(L);
+    return lua_gettop(L);
+}
+
+/* coroutine.yield, refused inside a table.sort comparator as in Lua (the sort runs in Lua here, so
+ * nothing else would stop a yield that leaves the sort half done). */
+static inline int wippy_co_yield(lua_State *L) {
+    if (wippy_control_of(L)->sorting > 0) return luaL_error(L, "attempt to yield across a C-call boundary");
+    return lua_yield(L, lua_gettop(L));
+}
+
+/* The coroutine library with the preemption-aware resume, wrap and close. */
 static inline int wippy_luaopen_coroutine(lua_State *L) {
     luaopen_coroutine(L);
     lua_pushcfunction(L, wippy_co_resume);
     lua_setfield(L, -2, "resume");
     lua_pushcfunction(L, wippy_co_wrap);
     lua_setfield(L, -2, "wrap");
+    lua_pushcfunction(L, wippy_co_yield);
+    lua_setfield(L, -2, "yield");
+    lua_getfield(L, -1, "close");
+    lua_pushcclosure(L, wippy_co_close, 1);
+    lua_setfield(L, -2, "close");
     return 1;
 }
 
@@ -505,7 +541,8 @@ static inline void wippy_open_sandboxed_libraries(lua_State *L) {
 }
 
 /* Function-like macros (and a variadic function) Swift cannot import. */
-static inline int wippy_memory_bytes(lua_State *L) { return lua_gc(L, LUA_GCCOUNT) * 1024 + lua_gc(L, LUA_GCCOUNTB); }
+/* Bytes a state allocated, from Lua's own count (states without a control block: benchmarks). */
+static inline long long wippy_memory_bytes(lua_State *L) { return (long long)lua_gc(L, LUA_GCCOUNT) * 1024 + lua_gc(L, LUA_GCCOUNTB); }
 static inline void wippy_pop(lua_State *L, int n) { lua_pop(L, n); }
 static inline void wippy_newtable(lua_State *L) { lua_newtable(L); }
 static inline const char *wippy_tostring(lua_State *L, int index) { return lua_tostring(L, index); }

@@ -128,6 +128,7 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
                 if !overflowed.exchange(true, ordering: .relaxed) {
                     logger.warning("websocket client too slow: more than \(limits.pendingBytes >> 10) KiB waiting; closing (1008)")
                     queue.finish()
+                    overflow.finish()
                 }
                 return
             }
@@ -136,6 +137,10 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
     }
 
     private let overflowed = Atomic<Bool>(false)
+    /// Ends when the client overflowed: the connection then gets `overflowGrace` to send its 1008
+    /// close (the writer may be stuck behind a client that reads nothing), then ends regardless.
+    private let (overflowSignal, overflow) = AsyncStream.makeStream(of: Never.self)
+    static let overflowGrace: Duration = .seconds(5)
 
     // MARK: - Running
 
@@ -189,6 +194,11 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
                 if overflowed.load(ordering: .relaxed) { try? await writer.close(.policyViolation, reason: "client too slow") }
             }
             group.addTask { [self] in
+                for await _ in overflowSignal {}
+                guard !Task.isCancelled else { return }
+                try? await Task.sleep(for: Self.overflowGrace)
+            }
+            group.addTask { [self] in
                 while !Task.isCancelled {
                     let interval = state.withLock { $0.config.heartbeat }
                     try? await Task.sleep(for: interval)
@@ -196,10 +206,10 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
                     sendTarget("ws.heartbeat", heartbeatPayload())
                 }
             }
-            // The first task to end (reader or writer) ends the connection; a reader waiting for
-            // its target to catch up is let go.
+            // The first task to end (reader, writer, or an overflow's grace) ends the connection;
+            // a reader waiting for its target to catch up is let go.
             await group.next()
-            inFlight.reset()
+            inFlight.close()
             group.cancelAll()
         }
         let target = state.withLock { state -> PID in

@@ -93,15 +93,29 @@ extension LuaProcess {
         return value >= Double(limit) ? limit : Int64(value)
     }
 
-    /// Suspends the coroutine; the run loop resumes it. Raises where Lua cannot yield.
-    static func suspend(_ L: OpaquePointer) -> Int32 {
-        guard L == owner(L).mainThread else {
+    /// Suspends the coroutine to wait for `reason`; the run loop resumes it. Raises where Lua
+    /// cannot yield, and then leaves nothing behind for the run loop. A preemption yield that
+    /// follows finds no stale request either (the run loop clears them).
+    static func suspend(_ L: OpaquePointer, for reason: Suspension) -> Int32 {
+        let process = owner(L)
+        guard L == process.mainThread else {
             return raise(L, "cannot block inside a coroutine created with the coroutine library: only the process's own code may wait")
         }
-        guard lua_isyieldable(L) != 0, owner(L).state?.lua.control.pointee.sorting == 0 else {
+        guard lua_isyieldable(L) != 0, process.state?.lua.control.pointee.sorting == 0 else {
             return raise(L, "cannot block here: blocking calls are not allowed inside metamethods, C iterators or sort comparators")
         }
+        switch reason {
+        case let .wait(request): process.waitRequest = request
+        case let .operation(operation): process.pendingOperation = operation
+        }
         return WIPPY_YIELD
+    }
+
+    /// What a suspended process waits for.
+    enum Suspension {
+        case wait(WaitRequest)
+        /// Its values are the results of the call.
+        case operation(@Sendable () async -> [Payload])
     }
 
     /// A PID string or registered name at `index`, resolved to a live PID.
@@ -224,13 +238,8 @@ extension LuaProcess {
     }
 
     static let wait: Builtin = { L in
-        let L = L!, process = owner(L)
-        if lua_type(L, 1) == LUA_TNUMBER {
-            process.waitRequest = .atMost(.nanoseconds(nanoseconds(L, 1)))
-        } else {
-            process.waitRequest = .untilWoken
-        }
-        return suspend(L)
+        let L = L!
+        return suspend(L, for: .wait(lua_type(L, 1) == LUA_TNUMBER ? .atMost(.nanoseconds(nanoseconds(L, 1))) : .untilWoken))
     }
 
     static let listen: Builtin = { L in
@@ -433,13 +442,12 @@ extension LuaProcess {
         case let .failure(error): return failure(L, "funcs.call: \(error)")
         }
         let services = process.context.services, caller = process.pid
-        process.pendingOperation = {
+        return suspend(L, for: .operation {
             switch await services.call(function: function, arguments: arguments, caller: caller) {
             case let .success(value): return [value]
             case let .failure(error): return [.null, .string(error.message)]
             }
-        }
-        return suspend(L)
+        })
     }
 
     static let registryGet: Builtin = { L in
@@ -525,11 +533,13 @@ extension LuaProcess {
             guard lua_type(L, 2) == LUA_TSTRING || lua_type(L, 2) == LUA_TNUMBER, let pointer = lua_tolstring(L, 2, &length) else {
                 return raise(L, "write expects a string")
             }
-            // The body counts against the handler's memory, with what its Lua state holds.
+            // The body is charged to the handler's memory budget, as if its Lua state held it.
             let limit = process.context.memoryLimit
-            guard let lua = process.state?.lua, exchange.responseBody.count + length <= lua.remainingBytes else {
+            guard let lua = process.state?.lua, length <= lua.remainingBytes else {
                 return raise(L, "write: the response body would pass the handler's memory limit (\(limit >> 20) MiB)")
             }
+            lua.control.pointee.used += Int64(length)
+            process.chargedBytes += length
             exchange.responseBody.append(contentsOf: UnsafeRawBufferPointer(start: pointer, count: length))
         default:
             return raise(L, "internal: unknown response operation")

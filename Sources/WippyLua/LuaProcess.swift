@@ -36,6 +36,8 @@ public final class LuaProcess: Process, @unchecked Sendable {
         var inbox = Deque<Message>()
         /// Estimated bytes of the messages in `inbox` and `listened`.
         var bytes = 0
+        /// The process has ended: what still arrives is dropped.
+        var closed = false
         /// Topics with a `process.listen` channel, and what waits in it.
         var listened: [String: Deque<Message>] = [:]
         var events = Deque<ProcessEvent>()
@@ -56,6 +58,8 @@ public final class LuaProcess: Process, @unchecked Sendable {
     var timers: [Int: Task<Void, Never>] = [:]
     /// The HTTP request this process answers, when it runs a handler (for the `http` module).
     public var exchange: HTTPExchange?
+    /// Bytes outside Lua (the response body) charged to the state's budget; given back at the end.
+    var chargedBytes = 0
     /// Called once, when the process first waits (receive, select, sleep): its start-up code has
     /// run. Set before the process starts.
     public var onFirstWait: (@Sendable () -> Void)?
@@ -84,8 +88,12 @@ public final class LuaProcess: Process, @unchecked Sendable {
 
     public func deliver(_ message: Message) -> Bool {
         let limit = context.limits.mailbox
-        var accepted = true
+        var accepted = true, dropped = false
         wake { mailbox in
+            guard !mailbox.closed else {
+                dropped = true
+                return
+            }
             // A message alone bigger than the limit still goes into an empty mailbox: the sender
             // was allowed to send it, and the receiver decides whether it fits its memory.
             guard mailbox.bytes == 0 || mailbox.bytes + message.size <= limit else {
@@ -99,6 +107,7 @@ public final class LuaProcess: Process, @unchecked Sendable {
                 mailbox.inbox.append(message)
             }
         }
+        if dropped { message.consumed() }
         return accepted
     }
 
@@ -152,6 +161,7 @@ public final class LuaProcess: Process, @unchecked Sendable {
     @discardableResult
     public func run() async -> ProcessOutcome {
         let outcome = await execute()
+        state?.lua.control.pointee.used -= Int64(chargedBytes)
         for timer in timers.values { timer.cancel() }
         timers.removeAll()
         // Messages never read: their senders stop counting them as in flight.
@@ -160,6 +170,7 @@ public final class LuaProcess: Process, @unchecked Sendable {
                 mailbox.inbox.removeAll()
                 mailbox.listened.removeAll()
                 mailbox.bytes = 0
+                mailbox.closed = true
             }
             return Array(mailbox.inbox) + mailbox.listened.values.flatMap { $0 }
         }
@@ -215,7 +226,11 @@ public final class LuaProcess: Process, @unchecked Sendable {
             case LUA_YIELD:
                 wippy_pop(co, nresults)
                 nargs = 0
-                if let operation = pendingOperation {
+                if control.pointee.preempted != 0 {
+                    // A request left by a built-in that then raised instead of yielding is stale.
+                    (pendingOperation, waitRequest) = (nil, nil)
+                    await Task.yield()  // preempted: let the others run
+                } else if let operation = pendingOperation {
                     pendingOperation = nil
                     let values = await operation()
                     for value in values { LuaBridge.push(value, co) }
@@ -234,7 +249,7 @@ public final class LuaProcess: Process, @unchecked Sendable {
                     }
                     await sleep(request)
                 } else {
-                    await Task.yield()  // preempted: let the others run
+                    await Task.yield()
                 }
             default:
                 if let reason = mailbox.withLock({ $0.terminated }) { return .failure(reason) }

@@ -39,7 +39,7 @@ public final class LuaStatePool: Sendable {
     /// memory limit is dropped instead: a call starts with a few allocations Lua cannot fail
     /// gracefully, so a warm state must keep room.
     func give(_ state: WarmState, memoryLimit: Int) {
-        guard Int(wippy_memory_bytes(state.lua.L)) < memoryLimit / 2 else { return }
+        guard Int(state.lua.control.pointee.used) < memoryLimit / 2 else { return }
         idle.withLock { states in
             if states.count < capacity { states.append(state) }
         }

@@ -76,7 +76,8 @@ final class PreemptionWatchdog: Sendable {
     func interrupt(_ owner: AnyObject) {
         let id = ObjectIdentifier(owner)
         for slot in slots.withLock({ $0 }) {
-            inspect(slot) { slot in
+            // Waits out the watchdog thread if it is looking at the slot: a doom must not be lost.
+            inspect(slot, waitingForOthers: true) { slot in
                 guard slot.owner == id else { return false }
                 if let control = slot.control { wippy_doom(control) }
                 return true
@@ -84,9 +85,15 @@ final class PreemptionWatchdog: Sendable {
         }
     }
 
-    /// Arms the hook of the thread running in `slot` when `shouldArm` says so, unless the slot is idle.
-    private func inspect(_ slot: Slot, _ shouldArm: (Slot) -> Bool) {
-        guard slot.state.compareExchange(expected: Slot.running, desired: Slot.inspected, ordering: .sequentiallyConsistent).exchanged else { return }
+    /// Arms the hook of the thread running in `slot` when `shouldArm` says so, unless the slot is
+    /// idle. A slot another inspector holds is skipped, or waited for with `waitingForOthers`.
+    private func inspect(_ slot: Slot, waitingForOthers: Bool = false, _ shouldArm: (Slot) -> Bool) {
+        while true {
+            let (exchanged, found) = slot.state.compareExchange(expected: Slot.running, desired: Slot.inspected,
+                                                                ordering: .sequentiallyConsistent)
+            if exchanged { break }
+            guard waitingForOthers, found == Slot.inspected else { return }
+        }
         if shouldArm(slot), let control = slot.control { wippy_arm_preemption(control) }
         slot.state.store(Slot.running, ordering: .releasing)
     }

@@ -169,7 +169,10 @@ public struct ManifestLoader: Sendable {
     static func concurrentMap<T: Sendable>(_ items: [String], _ transform: (String) -> T) -> [T] {
         nonisolated(unsafe) let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: items.count)
         results.initialize(repeating: nil)
-        defer { results.deallocate() }
+        defer {
+            _ = results.deinitialize()  // the outcomes are copied out below; without this they leaked on every load
+            results.deallocate()
+        }
         withoutActuallyEscaping(transform) { transform in
             nonisolated(unsafe) let transform = transform
             DispatchQueue.concurrentPerform(iterations: items.count) { index in

@@ -6,6 +6,7 @@ public final class InFlightBytes: Sendable {
     private struct State {
         var bytes = 0
         var waiter: (limit: Int, continuation: CheckedContinuation<Void, Never>)?
+        var closed = false
     }
 
     private let state = Mutex(State())
@@ -29,21 +30,22 @@ public final class InFlightBytes: Sendable {
         ready?.resume()
     }
 
-    /// Forgets every byte in flight (their receiver is gone) and lets a waiting sender go on.
-    public func reset() {
+    /// The sender is done (its connection closed): a waiting sender goes on, and no wait blocks
+    /// from now on.
+    public func close() {
         let ready = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.bytes = 0
+            state.closed = true
             defer { state.waiter = nil }
             return state.waiter?.continuation
         }
         ready?.resume()
     }
 
-    /// Returns once at most `limit` bytes are in flight (one waiter at a time).
+    /// Returns once at most `limit` bytes are in flight, or once closed (one waiter at a time).
     public func waitUntil(atMost limit: Int) async {
         await withCheckedContinuation { continuation in
             let ready = state.withLock { state -> Bool in
-                if state.bytes <= limit { return true }
+                if state.bytes <= limit || state.closed { return true }
                 state.waiter = (limit, continuation)
                 return false
             }

@@ -12,6 +12,7 @@ public final class MessageCounter: Process {
     public var count: Int { state.withLock { $0.count } }
 
     public func deliver(_ message: Message) -> Bool {
+        message.consumed()
         let ready = state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.count += 1
             if let waiter = state.waiter, state.count >= waiter.target {

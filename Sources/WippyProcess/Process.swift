@@ -3,7 +3,8 @@
 public protocol Process: AnyObject, Sendable {
     var pid: PID { get }
     /// A message for this process. Called from any thread; must not block. False when the process
-    /// refuses it (its mailbox is full): the sender gets an error.
+    /// refuses it (its mailbox is full): the sender gets an error. A message taken in is released
+    /// with ``Message/consumed()`` once read or dropped (its sender may count it as in flight).
     @discardableResult
     func deliver(_ message: Message) -> Bool
     /// A lifecycle event for this process. Called from any thread; must not block.

@@ -65,16 +65,23 @@ public final class ProcessTable: Sendable {
             let pid = PID(destination) ?? state.names[destination]
             return pid.flatMap { state.slots[$0]?.process }
         }
-        guard let target else { throw .notFound(destination) }
+        guard let target else {
+            message.consumed()
+            throw .notFound(destination)
+        }
         try deliver(message, to: target)
     }
 
     /// Delivers `message` to `pid`.
     public func send(to pid: PID, _ message: Message) throws(ProcessError) {
-        guard let target = state.withLock({ $0.slots[pid]?.process }) else { throw .notFound(pid.description) }
+        guard let target = state.withLock({ $0.slots[pid]?.process }) else {
+            message.consumed()
+            throw .notFound(pid.description)
+        }
         try deliver(message, to: target)
     }
 
+    /// Hands `message` over; one that is not delivered is released (see ``Message/consumed()``).
     private func deliver(_ message: Message, to target: any Process) throws(ProcessError) {
         guard target.deliver(message) else {
             message.consumed()

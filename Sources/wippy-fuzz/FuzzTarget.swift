@@ -45,7 +45,7 @@ enum FuzzTarget: String, CaseIterable {
 
     /// The bytes are a little program that builds Lua values (scalars, tables, shared and cyclic
     /// references); the value it leaves is copied out as a message and into another state, and
-    /// the copy must read back the same (compared as JSON text: NaN is not equal to itself).
+    /// the copy must read back the same.
     private static func payload(_ data: [UInt8]) {
         guard let from = luaL_newstate(), let to = luaL_newstate() else { return }
         defer {
@@ -76,6 +76,16 @@ enum FuzzTarget: String, CaseIterable {
         guard let (value, _) = try? LuaBridge.payloadAndSize(at: -1, from, limit: 1 << 20) else { return }
         LuaBridge.push(value, to)
         guard let back = try? LuaBridge.payload(at: -1, to) else { fatalError("a copied payload cannot be read back: \(value)") }
-        guard back.json == value.json else { fatalError("payload copy changed \(value.json) into \(back.json)") }
+        guard comparable(back) == comparable(value) else { fatalError("payload copy changed \(value) into \(back)") }
+    }
+
+    /// `value` with NaN (never equal to itself) as a marker, so that copies compare with `==`.
+    private static func comparable(_ value: Payload) -> Payload {
+        switch value {
+        case let .double(d) where d.isNaN: return .string("NaN")
+        case let .array(items): return .array(items.map(comparable))
+        case let .map(map): return .map(map.mapValues(comparable))
+        default: return value
+        }
     }
 }

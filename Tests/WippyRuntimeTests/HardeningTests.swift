@@ -108,7 +108,7 @@ struct HardeningTests {
     /// Before: `terminate` could not stop code that cannot yield (the hook's yield is refused
     /// there), so these children ran forever. Now a terminated process gets an error at every
     /// instruction until it has unwound, pcall or not.
-    @Test(arguments: ["sort", "tostring", "pcall", "coroutine"])
+    @Test(arguments: ["sort", "tostring", "pcall", "coroutine", "close"])
     func terminateStopsCodeThatCannotYield(how: String) async throws {
         let result = try await Self.run("test:terminate_stuck", arguments: [.string(how)]).value()
         #expect(result.stringValue?.contains("terminated by") == true, "\(result)")
@@ -130,6 +130,19 @@ struct HardeningTests {
         #expect(result["status"] == .string("dead"))
         #expect(result["wrapped_error"]?.stringValue?.contains("attacks.lua") == true)
         #expect(result["wrapped_error"]?.stringValue?.hasSuffix("inside") == true)
+    }
+
+    /// A wrapped coroutine that resumes itself, a yield inside a sort comparator, and a blocking
+    /// call refused inside a coroutine followed by a preemption.
+    @Test func coroutineCornersBehaveAsInLua() async throws {
+        let result = try await Self.run("test:coroutine_corners").value()
+        #expect(result["inner_ok"] == .bool(false))
+        #expect(result["inner_err"]?.stringValue?.contains("cannot resume non-suspended coroutine") == true,
+                "\(String(describing: result["inner_err"]))")
+        #expect(result["after_ok"] == .bool(false))  // the wrapped coroutine is dead now
+        #expect(result["yield_in_sort"]?.stringValue?.contains("attempt to yield across a C-call boundary") == true,
+                "\(String(describing: result["yield_in_sort"]))")
+        #expect(result["got"] == .int(5_000_001))
     }
 
     /// Finalizers would run wherever the collector runs, outside every limit: refused.

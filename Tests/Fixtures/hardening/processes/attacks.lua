@@ -119,6 +119,13 @@ local function stuck(how)
     while true do pcall(function() while true do end end) end
   elseif how == "coroutine" then
     coroutine.wrap(function() while true do end end)()
+  elseif how == "close" then
+    local co = coroutine.create(function()
+      local guard <close> = setmetatable({}, { __close = function() while true do end end })
+      coroutine.yield()
+    end)
+    coroutine.resume(co)
+    coroutine.close(co)
   end
   return "returned"
 end
@@ -190,6 +197,25 @@ local function sorting()
   }
 end
 
+-- Corner cases of the coroutine functions the runtime replaces.
+local function coroutine_corners()
+  local f
+  f = coroutine.wrap(function() return pcall(f) end)
+  local inner_ok, inner_err = f()
+  local after_ok = pcall(f)
+  local yield_in_sort = select(2, coroutine.resume(coroutine.create(function()
+    table.sort({ 3, 1, 2 }, function(a, b) coroutine.yield() return a < b end)
+  end)))
+  -- A blocking call refused inside a coroutine leaves nothing behind: the preemption that follows
+  -- must not turn into a wait that nobody ends.
+  pcall(coroutine.wrap(function() process.inbox():receive() end))
+  local n = 0
+  for i = 1, 5000000 do n = n + i % 3 end
+  process.send(process.pid(), "note", n)
+  local got = process.inbox():receive():payload():data()
+  return { inner_ok = inner_ok, inner_err = inner_err, after_ok = after_ok, yield_in_sort = yield_in_sort, got = got }
+end
+
 local function finalizers()
   local ok, err = pcall(setmetatable, {}, { __gc = function() end })
   local plain = setmetatable({}, { __index = { x = 1 } }).x
@@ -201,5 +227,5 @@ return {
   sleeper = sleeper, mailbox_flood = mailbox_flood, receiver = receiver, callee = callee,
   oversized_arguments = oversized_arguments, oversized_message = oversized_message,
   stuck = stuck, terminate_stuck = terminate_stuck, coroutines_preempted = coroutines_preempted,
-  finalizers = finalizers, sorting = sorting,
+  finalizers = finalizers, sorting = sorting, coroutine_corners = coroutine_corners,
 }
