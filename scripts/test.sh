@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Sets up the system and runs the whole test suite: the browser chat test (headless Chromium),
-# every Swift test, then the container checks (scripts/test-container.sh: hadolint, the binary
+# Sets up the system and runs the whole test suite: the pattern matcher against the stock Lua
+# library, the browser chat test (headless Chromium, also over HTTPS/WSS), every Swift test, then
+# the container checks (scripts/test-container.sh: hadolint, the binary
 # built as the image builds it, its libraries against the image's packages, health checks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup-system.sh chromium chromium-driver curl
+scripts/setup-system.sh chromium chromium-driver curl openssl gcc
 python3 -m pip --version >/dev/null 2>&1 || scripts/setup-system.sh python3-pip
 python3 -c "import selenium" 2>/dev/null || python3 -m pip install --quiet selenium 2>/dev/null \
     || python3 -m pip install --quiet --break-system-packages selenium
 swift build --build-tests
+Tests/Patterns/run.sh
 python3 Tests/Browser/chat_test.py .build/debug/wippy
 swift test --skip-build --disable-xctest
 exec scripts/test-container.sh
