@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WippyTestSupport
 
 /// Every fuzz target's seeds and every input that once crashed it (Tests/Fuzz) run through the
 /// regular build of `wippy-fuzz`: none may crash (scripts/fuzz.sh finds new ones).
@@ -8,7 +9,7 @@ struct FuzzReplayTests {
     static let folder = CLITests.repository.appending(path: "Tests/Fuzz")
 
     @Test(arguments: ["manifest", "json", "duration", "relay", "payload"])
-    func seedsAndPastCrashesRunCleanly(target: String) throws {
+    func seedsAndPastCrashesRunCleanly(target: String) async throws {
         var files: [String] = []
         for kind in ["seeds", "crashes"] {
             let dir = Self.folder.appending(path: "\(kind)/\(target)")
@@ -16,16 +17,9 @@ struct FuzzReplayTests {
             files += names.filter { !$0.hasPrefix(".") }.sorted().map { dir.appending(path: $0).path }
         }
         #expect(!files.isEmpty)  // the seeds at least
-        let process = Process()
-        process.executableURL = CLITests.binary.deletingLastPathComponent().appending(path: "wippy-fuzz")
-        process.arguments = [target] + files
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(output)")
+        let binary = CLITests.binary.deletingLastPathComponent().appending(path: "wippy-fuzz").path
+        let (status, output) = try await Subprocess.run([binary, target] + files)
+        #expect(status == 0, "\(output)")
         #expect(output.contains("\(target): \(files.count) inputs replayed"), "\(output)")
     }
 }
