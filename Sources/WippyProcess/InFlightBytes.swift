@@ -13,9 +13,6 @@ public final class InFlightBytes: Sendable {
 
     public init() {}
 
-    /// Bytes waiting now.
-    public var bytes: Int { state.withLock { $0.bytes } }
-
     func add(_ count: Int) {
         state.withLock { $0.bytes += count }
     }
