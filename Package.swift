@@ -47,7 +47,7 @@ let package = Package(
             name: "WippyManifest",
             dependencies: ["WippySchema", .product(name: "Yams", package: "Yams")],
             swiftSettings: fuzzed,
-            plugins: ["EmbedSchemas"]
+            plugins: ["EmbedText"]
         ),
         // Layer 3: typed entries → dependency graph (edges, missing references, cycles, start order).
         .target(name: "WippyGraph", dependencies: ["WippyManifest"], swiftSettings: fuzzed),
@@ -59,7 +59,9 @@ let package = Package(
             name: "WippyLua",
             dependencies: ["CLua", "CWippyPatterns", "WippyProcess", "WippyManifest", .product(name: "Logging", package: "swift-log"),
                            .product(name: "DequeModule", package: "swift-collections")],
-            swiftSettings: fuzzed
+            exclude: ["Prelude"],
+            swiftSettings: fuzzed,
+            plugins: ["EmbedText"]
         ),
         // HTTP: the route table, the server (Hummingbird), requests handed to function.lua handlers.
         .target(
@@ -120,9 +122,9 @@ let package = Package(
             path: "Benchmarks/WippyBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
-        // Build-time tool: turns schemas/*.json into Swift string constants.
-        .executableTarget(name: "SchemaEmbedder"),
-        .plugin(name: "EmbedSchemas", capability: .buildTool(), dependencies: ["SchemaEmbedder"]),
+        // Build-time tool: turns text files (schemas/*.json, the runtime's Lua) into Swift string constants.
+        .executableTarget(name: "TextEmbedder"),
+        .plugin(name: "EmbedText", capability: .buildTool(), dependencies: ["TextEmbedder"]),
 
         // Shared by the test targets: running fixture apps, capturing logs.
         .target(

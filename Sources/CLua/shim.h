@@ -7,23 +7,45 @@
 #include <string.h>
 
 /*
- * Every state's control block, the userdata of its allocator (so any thread of the state finds it
- * with lua_getallocf). It holds the memory budget and what preemption needs.
- *
- * The budget is enforced only while Lua code runs (`strict`). Swift code that pushes values (a
- * message, a call's result) runs lenient: an allocation failure there would longjmp over Swift
- * frames and leak what they hold, or reach the panic handler outside any protected call. When a
- * built-in returns, the trampoline raises an ordinary error if the state went over its budget.
+ * Memory accounts. One Lua state serves many processes (coroutines), so memory is counted per
+ * account: each process has one, and account 0 is the state's own (shared code and tables, and
+ * what ended processes left for the collector). Every block carries a small header naming the
+ * account that allocated it and that account's generation; a block freed after its account was
+ * closed (and perhaps reused) is credited to account 0 instead.
  */
 typedef struct {
-    long long used;      /* bytes allocated */
-    long long limit;     /* most bytes while `strict` */
-    int strict;          /* Lua code is running: refuse allocations past `limit` */
+    long long used;        /* live bytes of blocks this account allocated */
+    long long limit;       /* most bytes while Lua code runs (`strict`) */
+    unsigned generation;   /* bumped when the account is closed */
+    unsigned next_free;    /* free list link (closed accounts), 0 = end */
+} wippy_account;
+
+typedef struct {
+    unsigned account;
+    unsigned generation;
+} wippy_block;
+
+/*
+ * Every state's control block, the userdata of its allocator (so any thread of the state finds it
+ * with lua_getallocf). It holds the memory accounts and what preemption needs.
+ *
+ * Budgets are enforced only while Lua code runs (`strict`). Swift code that pushes values (a
+ * message, a call's result) runs lenient: an allocation failure there would longjmp over Swift
+ * frames and leak what they hold, or reach the panic handler outside any protected call. When a
+ * built-in returns, the trampoline raises an ordinary error if the account went over its budget.
+ */
+typedef struct {
+    long long used;      /* bytes allocated by the whole state */
+    int strict;          /* Lua code is running: refuse allocations past the account's limit */
     int preempted;       /* the last yield of a thread was the preemption hook's */
     int lock;            /* guards `running` between the state's thread and the watchdog */
     lua_State *running;  /* the innermost thread running Lua now; NULL when none */
     int doomed;          /* terminated: the hook raises wherever it cannot yield */
     int sorting;         /* table.sort comparators running (blocking calls are refused there) */
+    void *owner;         /* the Swift process running now (built-ins find it here) */
+    unsigned current;    /* the account charged now */
+    unsigned account_count, account_capacity, free_account;
+    wippy_account *accounts;
 } wippy_control;
 
 static inline wippy_control *wippy_control_of(lua_State *L) {
@@ -32,19 +54,90 @@ static inline wippy_control *wippy_control_of(lua_State *L) {
     return (wippy_control *)ud;
 }
 
-/* realloc/free within the budget (lua_Alloc). */
+/* A control block with account 0 (unlimited); NULL when out of memory. */
+static inline wippy_control *wippy_control_new(void) {
+    wippy_control *c = (wippy_control *)calloc(1, sizeof(wippy_control));
+    if (!c) return NULL;
+    c->accounts = (wippy_account *)calloc(16, sizeof(wippy_account));
+    if (!c->accounts) { free(c); return NULL; }
+    c->account_capacity = 16;
+    c->account_count = 1;
+    c->accounts[0].limit = 0x7fffffffffffffffLL;
+    return c;
+}
+
+static inline void wippy_control_free(wippy_control *c) {
+    free(c->accounts);
+    free(c);
+}
+
+/* Opens an account with `limit` bytes; 0 when the table of accounts cannot grow. */
+static inline unsigned wippy_account_open(wippy_control *c, long long limit) {
+    unsigned index = c->free_account;
+    if (index) {
+        c->free_account = c->accounts[index].next_free;
+    } else {
+        if (c->account_count == c->account_capacity) {
+            unsigned capacity = c->account_capacity * 2;
+            wippy_account *grown = (wippy_account *)realloc(c->accounts, capacity * sizeof(wippy_account));
+            if (!grown) return 0;
+            memset(grown + c->account_capacity, 0, (capacity - c->account_capacity) * sizeof(wippy_account));
+            c->accounts = grown;
+            c->account_capacity = capacity;
+        }
+        index = c->account_count++;
+    }
+    c->accounts[index].used = 0;
+    c->accounts[index].limit = limit;
+    c->accounts[index].next_free = 0;
+    return index;
+}
+
+/* Closes an account: what its blocks still hold is counted on account 0 from now on. */
+static inline void wippy_account_close(wippy_control *c, unsigned index) {
+    if (index == 0 || index >= c->account_count) return;
+    wippy_account *a = &c->accounts[index];
+    c->accounts[0].used += a->used;
+    a->used = 0;
+    a->generation++;
+    a->next_free = c->free_account;
+    c->free_account = index;
+}
+
+static inline long long wippy_account_used(wippy_control *c, unsigned index) { return c->accounts[index].used; }
+static inline long long wippy_account_remaining(wippy_control *c, unsigned index) {
+    return c->accounts[index].limit - c->accounts[index].used;
+}
+/* Counts `bytes` (negative: gives back) on an account without a block: a response body. */
+static inline void wippy_account_charge(wippy_control *c, unsigned index, long long bytes) { c->accounts[index].used += bytes; }
+
+/* realloc/free within the charged account's budget (lua_Alloc). */
 static inline void *wippy_allocate(void *ud, void *pointer, size_t old_size, size_t new_size) {
     wippy_control *c = (wippy_control *)ud;
-    long long old = pointer ? (long long)old_size : 0;
+    wippy_block *block = pointer ? ((wippy_block *)pointer) - 1 : NULL;
+    long long old = block ? (long long)old_size : 0;
+    unsigned owner = 0;
+    if (block) {
+        owner = block->account;
+        if (owner >= c->account_count || c->accounts[owner].generation != block->generation) owner = 0;
+    }
     if (new_size == 0) {
-        free(pointer);
+        free(block);
+        c->accounts[owner].used -= old;
         c->used -= old;
         return NULL;
     }
-    if (c->strict && (long long)new_size > old && c->used - old + (long long)new_size > c->limit) return NULL;
-    void *result = realloc(pointer, new_size);
-    if (result) c->used += (long long)new_size - old;
-    return result;
+    wippy_account *a = &c->accounts[c->current];
+    long long kept = (block && owner == c->current) ? old : 0;
+    if (c->strict && (long long)new_size > kept && a->used - kept + (long long)new_size > a->limit) return NULL;
+    wippy_block *result = (wippy_block *)realloc(block, new_size + sizeof(wippy_block));
+    if (!result) return NULL;
+    c->accounts[owner].used -= old;
+    a->used += (long long)new_size;
+    c->used += (long long)new_size - old;
+    result->account = c->current;
+    result->generation = a->generation;
+    return result + 1;
 }
 
 /* lua_resume with the budget enforced (the caller is Swift, which runs lenient). */
@@ -81,8 +174,9 @@ static inline int wippy_trampoline(lua_State *L) {
     int strict = c->strict;
     c->strict = 0;
     int results = fn(L);
-    if (strict && c->used > c->limit) {
-        lua_pushfstring(L, "not enough memory: the process's limit is %d MiB", (int)(c->limit >> 20));
+    wippy_account *a = &c->accounts[c->current];
+    if (strict && a->used > a->limit) {
+        lua_pushfstring(L, "not enough memory: the process's limit is %d MiB", (int)(a->limit >> 20));
         c->strict = strict;
         return lua_error(L);
     }
@@ -392,29 +486,18 @@ static inline int wippy_luaopen_coroutine(lua_State *L) {
     return 1;
 }
 
-/* The Swift object that owns the state, kept in the main thread's extra space. Lua copies that
- * slot into a thread only when the thread is made, so a coroutine made during an earlier call on
- * a pooled state would hold a stale copy: every read goes to the main thread's slot. */
-static inline void *wippy_get_owner(lua_State *L) {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
-    lua_State *main = lua_tothread(L, -1);
-    lua_pop(L, 1);
-    return *(void **)lua_getextraspace(main);
-}
-/* `L` must be the main thread. */
-static inline void wippy_set_owner(lua_State *L, void *owner) { *(void **)lua_getextraspace(L) = owner; }
+/* The Swift process running now (the scheduler sets it before each resume). */
+static inline void *wippy_get_owner(lua_State *L) { return wippy_control_of(L)->owner; }
 
 /*
- * Lazily opened standard libraries. `table`, `math`, `utf8`, `coroutine` and `os` cost a new state
- * about 6 KB it mostly never uses: they are opened on their first global read instead, by an
- * `__index` in a metatable of the runtime's on the global table. `_G` and `string` stay eager
- * (string methods and string arithmetic go through the string metatable). User code never sees
- * that metatable: `getmetatable(_G)` and `setmetatable(_G, ...)` first open every pending library
- * and take it away, so they see and change the global table as if every library had been opened
- * at the start (a strict-globals module works as usual). Libraries are set as globals with raw
- * sets, `os` already sandboxed, and each is opened once: `math = nil` stays nil.
+ * The shared globals. A state serves many processes: its global table (G0) holds what they share
+ * (the sandboxed libraries, `process`, `channel`, `print`, `require`), and each process gets a
+ * private globals table of its own (its _ENV) whose misses fall through to G0. Shared tables are
+ * read-only to Lua code: each is replaced by an empty proxy whose metatable reads through to the
+ * real table, refuses writes, iterates without handing out the real table, and is protected.
  */
-#define WIPPY_LAZY_METATABLE "wippy.lazy_globals"  /* registry key: the runtime's metatable of _G */
+#define WIPPY_ENV_METATABLE "wippy.env"      /* registry: the metatable of every private globals table */
+#define WIPPY_FROZEN "wippy.frozen"          /* registry: weak-keyed set of the read-only proxies */
 
 static const char *const wippy_os_removed[] = {
     "execute", "exit", "remove", "rename", "getenv", "tmpname", "setlocale", NULL
@@ -430,68 +513,142 @@ static inline int wippy_luaopen_os(lua_State *L) {
     return 1;
 }
 
-typedef struct { const char *name; lua_CFunction open; } wippy_lazy_library;
-static const wippy_lazy_library wippy_lazy_libraries[] = {
-    {"table", wippy_luaopen_table}, {"math", luaopen_math}, {"utf8", luaopen_utf8},
-    {"coroutine", wippy_luaopen_coroutine}, {"os", wippy_luaopen_os}, {NULL, NULL}
-};
+/* Libraries a process's globals keep once read (as if opened into them on first use). */
+static const char *const wippy_cached_libraries[] = { "table", "math", "utf8", "coroutine", "os", NULL };
 
-/* 1 if `name` was opened before (it is in the registry's loaded-modules table). */
-static inline int wippy_library_opened(lua_State *L, const char *name) {
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-    int opened = lua_getfield(L, -1, name) != LUA_TNIL;
-    lua_pop(L, 2);
-    return opened;
-}
-
-/* Opens one library and sets it as a global with a raw set; leaves it on the stack. */
-static inline void wippy_open_library(lua_State *L, const wippy_lazy_library *library) {
-    luaL_requiref(L, library->name, library->open, 0);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
-    lua_pushstring(L, library->name);
-    lua_pushvalue(L, -3);
-    lua_rawset(L, -3);
-    lua_pop(L, 1);
-}
-
-/* __index of the global table: (globals, key) -> the library, opened now, or nil. */
-static inline int wippy_lazy_index(lua_State *L) {
-    if (lua_type(L, 2) != LUA_TSTRING) return 0;
-    size_t length;
-    const char *key = lua_tolstring(L, 2, &length);
-    for (const wippy_lazy_library *library = wippy_lazy_libraries; library->name; library++) {
-        if (strlen(library->name) == length && memcmp(key, library->name, length) == 0) {
-            if (wippy_library_opened(L, library->name)) return 0;  /* opened, then set to nil */
-            wippy_open_library(L, library);
-            return 1;
+/* __index of a private globals table: (env, key) -> G0[key] (upvalue 1). */
+static inline int wippy_env_index(lua_State *L) {
+    lua_settop(L, 2);
+    lua_pushvalue(L, 2);
+    lua_rawget(L, lua_upvalueindex(1));
+    if (lua_type(L, 2) == LUA_TSTRING && !lua_isnil(L, -1)) {
+        const char *key = lua_tostring(L, 2);
+        for (const char *const *name = wippy_cached_libraries; *name; name++) {
+            if (strcmp(*name, key) == 0) {
+                lua_pushvalue(L, 2);
+                lua_pushvalue(L, -2);
+                lua_rawset(L, 1);
+                break;
+            }
         }
     }
-    return 0;
+    return 1;
 }
 
-/* When the value at `index` is the global table and still carries the runtime's metatable:
- * opens every pending library and removes that metatable. */
-static inline void wippy_settle_globals(lua_State *L, int index) {
+/* Pushes a new private globals table: empty but for `_G`, itself. */
+static inline void wippy_new_env(lua_State *L) {
+    lua_createtable(L, 0, 1);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -2, "_G");
+    lua_getfield(L, LUA_REGISTRYINDEX, WIPPY_ENV_METATABLE);
+    lua_setmetatable(L, -2);
+}
+
+/* 1 if the value at `index` is a read-only proxy. */
+static inline int wippy_is_frozen(lua_State *L, int index) {
+    if (lua_type(L, index) != LUA_TTABLE) return 0;
     index = lua_absindex(L, index);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
-    int is_globals = lua_rawequal(L, index, -1);
-    lua_pop(L, 1);
-    if (!is_globals || !lua_getmetatable(L, index)) return;
-    lua_getfield(L, LUA_REGISTRYINDEX, WIPPY_LAZY_METATABLE);
-    int ours = lua_rawequal(L, -1, -2);
+    lua_getfield(L, LUA_REGISTRYINDEX, WIPPY_FROZEN);
+    lua_pushvalue(L, index);
+    int frozen = lua_rawget(L, -2) != LUA_TNIL;
     lua_pop(L, 2);
-    if (!ours) return;
-    for (const wippy_lazy_library *library = wippy_lazy_libraries; library->name; library++) {
-        if (!wippy_library_opened(L, library->name)) {
-            wippy_open_library(L, library);
+    return frozen;
+}
+
+static inline int wippy_frozen_newindex(lua_State *L) {
+    return luaL_error(L, "cannot change %s: shared tables are read-only (keep a copy of your own)",
+                      lua_type(L, 2) == LUA_TSTRING ? lua_pushfstring(L, "field '%s'", lua_tostring(L, 2)) : "a field");
+}
+
+/* The iterator of a proxy: (proxy, key) -> next(real, key); the real table is its upvalue. */
+static inline int wippy_frozen_next(lua_State *L) {
+    lua_settop(L, 2);
+    if (lua_next(L, lua_upvalueindex(1))) return 2;
+    lua_pushnil(L);
+    return 1;
+}
+
+static inline int wippy_frozen_pairs(lua_State *L) {
+    lua_getmetatable(L, 1);
+    lua_getfield(L, -1, "__index");
+    lua_pushcclosure(L, wippy_frozen_next, 1);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+static inline int wippy_frozen_len(lua_State *L) {
+    lua_getmetatable(L, 1);
+    lua_getfield(L, -1, "__index");
+    lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
+    return 1;
+}
+
+/* Replaces the table at `index` by its read-only proxy, table fields first (each once). */
+static inline void wippy_freeze(lua_State *L, int index) {
+    index = lua_absindex(L, index);
+    if (lua_type(L, index) != LUA_TTABLE || wippy_is_frozen(L, index)) return;
+    lua_pushnil(L);
+    while (lua_next(L, index)) {
+        if (lua_type(L, -1) == LUA_TTABLE && !wippy_is_frozen(L, -1)) {
+            wippy_freeze(L, -1);
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, index);  /* replacing an existing key's value keeps lua_next valid */
+        } else {
             lua_pop(L, 1);
         }
     }
+    lua_newtable(L);  /* the proxy */
+    lua_createtable(L, 0, 5);
+    lua_pushvalue(L, index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, wippy_frozen_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushcfunction(L, wippy_frozen_pairs);
+    lua_setfield(L, -2, "__pairs");
+    lua_pushcfunction(L, wippy_frozen_len);
+    lua_setfield(L, -2, "__len");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    lua_getfield(L, LUA_REGISTRYINDEX, WIPPY_FROZEN);
+    lua_pushvalue(L, -2);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    lua_replace(L, index);
+}
+
+/* When the value at `index` is a private globals table that still carries the runtime's metatable:
+ * copies the shared globals into it and removes that metatable, so that code that sets a metatable
+ * of its own on _G (a strict-globals module) sees every library as an ordinary global. */
+static inline void wippy_settle_globals(lua_State *L, int index) {
+    index = lua_absindex(L, index);
+    if (lua_type(L, index) != LUA_TTABLE || !lua_getmetatable(L, index)) return;
+    lua_getfield(L, LUA_REGISTRYINDEX, WIPPY_ENV_METATABLE);
+    int ours = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    if (!ours) return;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pushvalue(L, -2);
+        if (lua_rawget(L, index) == LUA_TNIL) {
+            lua_pop(L, 1);
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, index);
+        } else {
+            lua_pop(L, 2);
+        }
+    }
+    lua_pop(L, 1);
     lua_pushnil(L);
     lua_setmetatable(L, index);
 }
 
-/* The base library's getmetatable, after settling the global table. */
+/* The base library's getmetatable, after settling a globals table. */
 static inline int wippy_getmetatable(lua_State *L) {
     luaL_checkany(L, 1);
     wippy_settle_globals(L, 1);
@@ -503,7 +660,7 @@ static inline int wippy_getmetatable(lua_State *L) {
     return 1;  /* the __metatable field if there is one, else the metatable */
 }
 
-/* The base library's setmetatable, after settling the global table. */
+/* The base library's setmetatable, after settling a globals table. */
 static inline int wippy_setmetatable(lua_State *L) {
     int t = lua_type(L, 2);
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -520,27 +677,117 @@ static inline int wippy_setmetatable(lua_State *L) {
     return 1;
 }
 
-/* Opens `_G` and `string` now and the other sandboxed libraries on first use. */
-static inline void wippy_open_sandboxed_libraries(lua_State *L) {
-    luaL_requiref(L, "_G", luaopen_base, 1);
-    lua_pop(L, 1);
-    luaL_requiref(L, "string", luaopen_string, 1);
-    lua_pop(L, 1);
+/* rawset, refused on shared tables. */
+static inline int wippy_rawset(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checkany(L, 2);
+    luaL_checkany(L, 3);
+    if (wippy_is_frozen(L, 1)) return luaL_error(L, "cannot change a shared table: shared tables are read-only");
+    lua_settop(L, 3);
+    lua_rawset(L, 1);
+    return 1;
+}
+
+/* collectgarbage, limited to what concerns the calling process alone: "count" is its own memory
+ * in KiB; "collect", "step" and "isrunning" are accepted and change nothing (the collector is the
+ * state's, shared); the options that would tune or stop it for everyone are errors. */
+static inline int wippy_collectgarbage(lua_State *L) {
+    const char *option = luaL_optstring(L, 1, "collect");
+    wippy_control *c = wippy_control_of(L);
+    if (strcmp(option, "count") == 0) {
+        lua_pushnumber(L, (lua_Number)c->accounts[c->current].used / 1024.0);
+        return 1;
+    }
+    if (strcmp(option, "collect") == 0) { lua_pushinteger(L, 0); return 1; }
+    if (strcmp(option, "step") == 0 || strcmp(option, "isrunning") == 0) { lua_pushboolean(L, 1); return 1; }
+    return luaL_error(L, "collectgarbage(\"%s\") is not available: the collector is shared with other processes", option);
+}
+
+/*
+ * Opens the sandboxed libraries into G0 and freezes everything shared: the libraries become
+ * read-only proxies, the string metatable is protected, and the metatable of private globals
+ * tables is made (its __index reads G0).
+ */
+static inline void wippy_open_shared_libraries(lua_State *L) {
+    lua_newtable(L);  /* the frozen set, weak keys */
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_setfield(L, LUA_REGISTRYINDEX, WIPPY_FROZEN);
+    static const luaL_Reg libraries[] = {
+        {"_G", luaopen_base}, {"string", luaopen_string}, {"table", wippy_luaopen_table}, {"math", luaopen_math},
+        {"utf8", luaopen_utf8}, {"coroutine", wippy_luaopen_coroutine}, {"os", wippy_luaopen_os}, {NULL, NULL}
+    };
+    for (const luaL_Reg *library = libraries; library->name; library++) {
+        luaL_requiref(L, library->name, library->func, 1);
+        lua_pop(L, 1);
+    }
     lua_pushglobaltable(L);
     lua_pushcfunction(L, wippy_getmetatable);
     lua_setfield(L, -2, "getmetatable");
     lua_pushcfunction(L, wippy_setmetatable);
     lua_setfield(L, -2, "setmetatable");
-    lua_createtable(L, 0, 1);
-    lua_pushcfunction(L, wippy_lazy_index);
+    lua_pushcfunction(L, wippy_rawset);
+    lua_setfield(L, -2, "rawset");
+    lua_pushcfunction(L, wippy_collectgarbage);
+    lua_setfield(L, -2, "collectgarbage");
+    static const char *const removed[] = { "dofile", "loadfile", "load", "loadstring", "require", "_G", NULL };
+    for (const char *const *name = removed; *name; name++) {
+        lua_pushnil(L);
+        lua_setfield(L, -2, *name);
+    }
+    lua_createtable(L, 0, 2);  /* the metatable of private globals */
+    lua_pushvalue(L, -2);
+    lua_pushcclosure(L, wippy_env_index, 1);
     lua_setfield(L, -2, "__index");
-    lua_pushvalue(L, -1);
-    lua_setfield(L, LUA_REGISTRYINDEX, WIPPY_LAZY_METATABLE);
-    lua_setmetatable(L, -2);
+    lua_setfield(L, LUA_REGISTRYINDEX, WIPPY_ENV_METATABLE);
     lua_pop(L, 1);
 }
 
+/* freeze(t) -> t's read-only proxy (for the prelude's shared modules). */
+static inline int wippy_freeze_function(lua_State *L) {
+    lua_settop(L, 1);
+    wippy_freeze(L, 1);
+    return 1;
+}
+
+/* getmetatable without __metatable (for the prelude's own type checks). */
+static inline int wippy_raw_getmetatable(lua_State *L) {
+    if (!lua_getmetatable(L, 1)) lua_pushnil(L);
+    return 1;
+}
+
+/* Freezes every table-valued global of G0 (after the runtime added its own) and protects the
+ * string metatable: getmetatable("") gives false. */
+static inline void wippy_freeze_globals(lua_State *L) {
+    lua_pushglobaltable(L);
+    int globals = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, globals)) {
+        if (lua_type(L, -1) == LUA_TTABLE) {
+            wippy_freeze(L, -1);
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, globals);
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
+    lua_pushliteral(L, "");
+    lua_getmetatable(L, -1);
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 2);
+}
+
 /* Function-like macros (and a variadic function) Swift cannot import. */
+static inline int wippy_gc_collect(lua_State *L) { return lua_gc(L, LUA_GCCOLLECT); }
+static inline int wippy_gc_incremental(lua_State *L, int pause, int stepmul) { return lua_gc(L, LUA_GCINC, pause, stepmul, 0); }
+static inline int wippy_ref(lua_State *L) { return luaL_ref(L, LUA_REGISTRYINDEX); }
+static inline void wippy_unref(lua_State *L, int ref) { luaL_unref(L, LUA_REGISTRYINDEX, ref); }
+static inline int wippy_getref(lua_State *L, int ref) { return lua_rawgeti(L, LUA_REGISTRYINDEX, ref); }
 /* Bytes a state allocated, from Lua's own count (states without a control block: benchmarks). */
 static inline long long wippy_memory_bytes(lua_State *L) { return (long long)lua_gc(L, LUA_GCCOUNT) * 1024 + lua_gc(L, LUA_GCCOUNTB); }
 static inline void wippy_pop(lua_State *L, int n) { lua_pop(L, n); }

@@ -1,6 +1,6 @@
 import WippySchema
 
-/// The JSON Schemas of `schemas/`, compiled into the binary at build time (see the EmbedSchemas
+/// The JSON Schemas of `schemas/`, compiled into the binary at build time (see the EmbedText
 /// plugin): the runtime validates with exactly the files editors use.
 public enum BundledSchemas {
     /// File name → JSON text of every schema in `schemas/`.

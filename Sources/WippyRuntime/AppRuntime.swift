@@ -29,8 +29,10 @@ public final class AppRuntime: LuaServices, Sendable {
     let logger: Logger
     /// Byte limits of processes, messages and mailboxes.
     public let limits: RuntimeLimits
-    /// Warm Lua states per function.lua, for HTTP handlers and `funcs.call`.
-    let pools: Mutex<[EntryID: LuaStatePool]>
+    /// Warm instances per function.lua, for HTTP handlers and `funcs.call`.
+    let pools: Mutex<[EntryID: FunctionInstances]>
+    /// The threads function calls run on.
+    let functions = LuaScheduler(name: "functions")
     /// Function calls (HTTP handlers, `funcs.call`) running now.
     private let calls = Mutex<[PID: LuaProcess]>([:])
     private let clock: any ServiceClock
@@ -108,29 +110,36 @@ public final class AppRuntime: LuaServices, Sendable {
         weak var runtime: AppRuntime?
     }
 
-    /// One pool per function.lua: `pool.workers` (or `max_size`) idle states at most, else two
+    deinit {
+        functions.shutdown()
+    }
+
+    /// One pool per function.lua: `pool.workers` (or `max_size`) idle instances at most, else two
     /// per core.
-    static func makePools(_ entries: [Entry]) -> [EntryID: LuaStatePool] {
-        var pools: [EntryID: LuaStatePool] = [:]
+    static func makePools(_ entries: [Entry]) -> [EntryID: FunctionInstances] {
+        var pools: [EntryID: FunctionInstances] = [:]
         for entry in entries {
             guard case let .functionLua(program, pool, _) = entry.body else { continue }
             let capacity = pool.workers ?? pool.maxSize ?? 2 * ProcessInfo.processInfo.activeProcessorCount
-            pools[entry.id] = LuaStatePool(program: program, capacity: capacity)
+            pools[entry.id] = FunctionInstances(program: program, capacity: capacity)
         }
         return pools
     }
 
     /// Runs a function.lua once, as a short-lived process of its own (own PID, inbox) on a warm
-    /// state of the function's pool, on the caller's task. A call that started before a reload
-    /// changed the code (its route was matched earlier) runs the code it started with.
+    /// instance of the function's pool, on the instance's thread (a new instance goes to the next
+    /// function thread). A call that started before a reload changed the code (its route was
+    /// matched earlier) runs the code it started with.
     ///
     /// A call that runs longer than `timeout`, or whose HTTP client went away, is terminated; so
     /// are the calls still running `stop_timeout` after a graceful stop began (``stopCalls(after:)``).
     private func runFunction(_ id: EntryID, program: LuaProgram, timeout: Duration, arguments: [Payload],
                              exchange: HTTPExchange? = nil) async -> ProcessOutcome {
-        let pool = pools.withLock { $0[id] }
+        let pool = pools.withLock { $0[id] }.flatMap { $0.program.hasSameCode(as: program) ? $0 : nil }
+        let instance = pool?.take()
         let process = LuaProcess(pid: table.makePID(host: id.description), entryID: id.description, program: program,
-                                 arguments: arguments, context: luaContext, pool: pool.flatMap { $0.program.hasSameCode(as: program) ? $0 : nil })
+                                 arguments: arguments, context: luaContext, thread: instance?.thread ?? functions.place(),
+                                 pool: pool, instance: instance)
         process.exchange = exchange
         table.add(process)
         calls.withLock { $0[process.pid] = process }
@@ -139,7 +148,9 @@ public final class AppRuntime: LuaServices, Sendable {
             guardian.cancel()
             _ = calls.withLock { $0.removeValue(forKey: process.pid) }
         }
-        return await process.run()
+        return await withCheckedContinuation { continuation in
+            process.start { continuation.resume(returning: $0) }
+        }
     }
 
     /// Terminates `process` when its time is up or its client left (checked every second).
@@ -205,7 +216,7 @@ public final class AppRuntime: LuaServices, Sendable {
         }
         guard let hostService = hosts[host] else { throw .notFound("host \(host)") }
         let process = LuaProcess(pid: table.makePID(host: host), entryID: entry.description, program: program,
-                                 arguments: arguments, context: luaContext)
+                                 arguments: arguments, context: luaContext, thread: hostService.scheduler.place())
         process.onFirstWait = onFirstWait
         let logger = self.logger
         let pid = process.pid

@@ -181,7 +181,7 @@ enum BareLua {
         let code = "local co = coroutine.wrap(function() while true do coroutine.yield() end end) for i = 1, \(rounds) do co() end"
         _ = wippy_loadbuffer(L, code, code.utf8.count, "=bench")
         let switchStart = ContinuousClock.now
-        _ = wippy_pcall(L, 0, 0)
+        _ = lua_pcallk(L, 0, 0, 0, 0, nil)
         figures["round_trip_ns"] = (ContinuousClock.now - switchStart).seconds * 1e9 / Double(rounds)
         for state in states { lua_close(state) }
         return figures

@@ -1,0 +1,93 @@
+import CLua
+import Foundation
+import WippyProcess
+
+/// What the prelude's channels need from the runtime: reading the runtime-filled sources (inbox,
+/// events, listened topics, timers), waiting, and listening to a topic.
+extension Builtins {
+    static let channels: [(String, Builtin)] = [("poll", poll), ("wait", wait), ("listen", listen)]
+
+    /// Sources of runtime-filled channels, as numbered in the prelude.
+    enum Source: Int {
+        case inbox = 1, events = 2, listen = 3, timer = 4
+    }
+
+    /// Pushes a message taken from the mailbox; one that cannot fit in the process's memory is an
+    /// error (checked before anything is built in the state).
+    static func pushMessage(_ message: Message, _ L: OpaquePointer, _ process: LuaProcess) -> Int32 {
+        if message.size > remainingBytes(L, process) {
+            return raise(L, "not enough memory for a message of \(message.size >> 10) KiB on topic \"\(message.topic)\" (the process's limit is \(process.context.memoryLimit >> 20) MiB)")
+        }
+        lua_pushboolean(L, 1)
+        LuaBridge.pushString(message.topic, L)
+        if let from = message.from { LuaBridge.pushString(from.description, L) } else { lua_pushnil(L) }
+        LuaBridge.push(message.payload, L)
+        return 4
+    }
+
+    static func pushEvent(_ event: ProcessEvent, _ L: OpaquePointer) {
+        var fields: [(String, Payload)] = [("kind", .string(event.kind.rawValue))]
+        if let from = event.from { fields.append(("from", .string(from.description))) }
+        if let reason = event.reason { fields.append(("reason", .string(reason))) }
+        switch event.outcome {
+        case let .result(value)?: fields.append(("result", .object([("value", value)])))
+        case let .failure(message)?: fields.append(("result", .object([("error", .string(message))])))
+        case nil: break
+        }
+        fields.append(("at", .int(Int64(Date().timeIntervalSince1970))))
+        LuaBridge.push(.object(fields), L)
+    }
+
+    /// `poll(source, key)` → `true, ...` with what the source holds next, or `false`.
+    static let poll: Builtin = { L in
+        let L = L!, process = owner(L)
+        let source = Source(rawValue: Int(lua_tointegerx(L, 1, nil)))
+        switch source {
+        case .inbox:
+            if let message = process.takeMessage(listened: nil) { return pushMessage(message, L, process) }
+        case .listen:
+            let topic = string(L, 2) ?? ""
+            if let message = process.takeMessage(listened: topic) { return pushMessage(message, L, process) }
+        case .events:
+            if let event = process.mailbox.withLock({ $0.events.popFirst() }) {
+                lua_pushboolean(L, 1)
+                pushEvent(event, L)
+                return 2
+            }
+        case .timer:
+            let id = Int(lua_tointegerx(L, 2, nil))
+            if let fired = process.mailbox.withLock({ $0.timerFires[id]?.popFirst() }) {
+                lua_pushboolean(L, 1)
+                lua_pushinteger(L, lua_Integer(fired))
+                return 2
+            }
+        case nil:
+            return raise(L, "internal: unknown channel source")
+        }
+        lua_pushboolean(L, 0)
+        return 1
+    }
+
+    /// `wait([nanoseconds])`: yields until something arrives (or the time is up).
+    static let wait: Builtin = { L in
+        let L = L!
+        return suspend(L, for: .wait(lua_type(L, 1) == LUA_TNUMBER ? .atMost(.nanoseconds(nanoseconds(L, 1))) : .untilWoken))
+    }
+
+    /// `listen(topic, on)`: messages on `topic` go to its own queue (on) or back to the inbox (off;
+    /// what waited there is dropped).
+    static let listen: Builtin = { L in
+        let L = L!, process = owner(L)
+        guard let topic = string(L, 1) else { return raise(L, "process.listen expects a topic") }
+        let on = lua_toboolean(L, 2) != 0
+        process.mailbox.withLock { mailbox in
+            if on {
+                if mailbox.listened[topic] == nil { mailbox.listened[topic] = [] }
+            } else if let dropped = mailbox.listened.removeValue(forKey: topic) {
+                mailbox.bytes -= dropped.reduce(0) { $0 + $1.size }
+                for message in dropped { message.consumed() }
+            }
+        }
+        return 0
+    }
+}

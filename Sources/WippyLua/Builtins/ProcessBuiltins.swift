@@ -1,0 +1,148 @@
+import CLua
+import WippyProcess
+
+/// `process.*`: identity, sending, names, spawning, monitors and links; and the process's record.
+extension Builtins {
+    static let process: [(String, Builtin)] = [
+        ("pid", pid), ("proc", record), ("send", send), ("register", register), ("lookup", lookup),
+        ("unregister", unregister), ("spawn", spawn), ("monitor", monitor), ("unmonitor", unmonitor),
+        ("link", link), ("unlink", unlink), ("cancel", cancel), ("terminate", terminate), ("trap_links", trapLinks),
+    ]
+
+    /// A PID string or registered name at `index`, resolved to a live PID.
+    static func destination(_ L: OpaquePointer, _ index: Int32, _ process: LuaProcess) -> Result<PID, ProcessError> {
+        guard let text = string(L, index) else { return .failure(.invalid("expected a PID or a registered name")) }
+        guard let pid = process.context.table.resolve(text) else { return .failure(.notFound(text)) }
+        return .success(pid)
+    }
+
+    static let pid: Builtin = { L in
+        let L = L!
+        LuaBridge.pushString(owner(L).pid.description, L)
+        return 1
+    }
+
+    /// `proc()` → the running process's record (P in the prelude).
+    static let record: Builtin = { L in
+        let L = L!
+        _ = wippy_getref(L, owner(L).recordRef)
+        return 1
+    }
+
+    static let send: Builtin = { L in
+        let L = L!, process = owner(L)
+        guard let destination = string(L, 1), let topic = string(L, 2) else {
+            return failure(L, "process.send expects a destination and a topic")
+        }
+        let payload: Payload, size: Int
+        do {
+            (payload, size) = try LuaBridge.payloadAndSize(at: 3, L, limit: process.context.limits.message)
+        } catch {
+            return failure(L, "process.send: \(error)")
+        }
+        let message = Message(from: process.pid, topic: topic, payload: payload, size: size)
+        do {
+            if let last = process.lastDestination, last.text == destination {
+                try process.context.table.send(to: last.pid, message)
+            } else if let pid = PID(destination) {
+                process.lastDestination = (destination, pid)
+                try process.context.table.send(to: pid, message)
+            } else {
+                try process.context.table.send(to: destination, message)  // a registered name
+            }
+        } catch {
+            return failure(L, "\(error)")
+        }
+        return ok(L)
+    }
+
+    static let register: Builtin = { L in
+        let L = L!, process = owner(L)
+        guard let name = string(L, 1), !name.isEmpty else { return failure(L, "process.registry.register expects a name") }
+        do { try process.context.table.register(name, for: process.pid) } catch { return failure(L, "\(error)") }
+        return ok(L)
+    }
+
+    static let lookup: Builtin = { L in
+        let L = L!, process = owner(L)
+        guard let name = string(L, 1) else { return failure(L, "process.registry.lookup expects a name") }
+        guard let pid = process.context.table.lookup(name) else { return failure(L, "name \"\(name)\" is not registered") }
+        LuaBridge.pushString(pid.description, L)
+        return 1
+    }
+
+    static let unregister: Builtin = { L in
+        let L = L!, process = owner(L)
+        guard let name = string(L, 1) else { return failure(L, "process.registry.unregister expects a name") }
+        lua_pushboolean(L, process.context.table.unregister(name) ? 1 : 0)
+        return 1
+    }
+
+    static let spawn: Builtin = { L in
+        let L = L!, process = owner(L)
+        guard let entry = string(L, 1), let host = string(L, 2) else {
+            return failure(L, "process.spawn expects an entry ID and a host ID")
+        }
+        let mode = Int(lua_tointegerx(L, 3, nil))
+        let arguments: [Payload]
+        switch payloads(L, from: 4) {
+        case let .success(values): arguments = values
+        case let .failure(error): return failure(L, "process.spawn: \(error)")
+        }
+        do {
+            let child = try process.context.services.spawn(entry: entry, host: host, arguments: arguments,
+                                                           parent: process.pid, monitor: mode & 1 != 0, link: mode & 2 != 0)
+            LuaBridge.pushString(child.description, L)
+            return 1
+        } catch {
+            return failure(L, "\(error)")
+        }
+    }
+
+    /// monitor / unmonitor / link / unlink / cancel / terminate share this shape.
+    private static func withTarget(_ L: OpaquePointer, _ action: (LuaProcess, PID) throws(ProcessError) -> Void) -> Int32 {
+        let process = owner(L)
+        switch destination(L, 1, process) {
+        case let .failure(error): return failure(L, "\(error)")
+        case let .success(target):
+            do { try action(process, target) } catch { return failure(L, "\(error)") }
+            return ok(L)
+        }
+    }
+
+    static let monitor: Builtin = { L in
+        withTarget(L!) { (process, target) throws(ProcessError) in try process.context.table.monitor(target, by: process.pid) }
+    }
+
+    static let unmonitor: Builtin = { L in
+        withTarget(L!) { process, target in process.context.table.demonitor(target, by: process.pid) }
+    }
+
+    static let link: Builtin = { L in
+        withTarget(L!) { (process, target) throws(ProcessError) in try process.context.table.link(process.pid, target) }
+    }
+
+    static let unlink: Builtin = { L in
+        withTarget(L!) { process, target in process.context.table.unlink(process.pid, target) }
+    }
+
+    static let cancel: Builtin = { L in
+        let L = L!
+        let reason = string(L, 2) ?? "cancelled"
+        return withTarget(L) { (process, target) throws(ProcessError) in
+            try process.context.table.cancel(target, from: process.pid, reason: reason)
+        }
+    }
+
+    static let terminate: Builtin = { L in
+        withTarget(L!) { (process, target) throws(ProcessError) in
+            try process.context.table.terminate(target, reason: "terminated by \(process.pid)")
+        }
+    }
+
+    static let trapLinks: Builtin = { L in
+        let L = L!, process = owner(L)
+        process.context.table.setTrapLinks(process.pid, lua_toboolean(L, 1) != 0)
+        return 0
+    }
+}

@@ -1,0 +1,49 @@
+-- The `http` module: the request and response of the handler running now (B.http_get/set).
+local B, helpers = ...
+local setmetatable, type = setmetatable, type
+local Request = { __name = "http.request", __metatable = false }
+Request.__index = Request
+for _, name in ipairs({ "method", "path", "param", "params", "query", "query_params", "header",
+                        "headers", "body", "content_type", "host", "remote_addr" }) do
+  Request[name] = function(self, key) return B.http_get(name, key) end
+end
+function Request:body_json()
+  local body = B.http_get("body")
+  if body == nil or body == "" then return nil, "the request has no body" end
+  return B.json_decode(body)
+end
+
+local Response = { __name = "http.response", __metatable = false }
+Response.__index = Response
+function Response:set_status(code) return B.http_set("status", code) end
+function Response:set_header(name, value) return B.http_set("header", name, value) end
+function Response:set_content_type(value) return B.http_set("header", "Content-Type", value) end
+function Response:write(text) return B.http_set("write", text) end
+function Response:write_json(value)
+  local text, err = B.json_encode(value)
+  if not text then return nil, err end
+  B.http_set("header", "Content-Type", "application/json")
+  return B.http_set("write", text)
+end
+
+-- The objects of one call, kept in its record: what a handler stores in them stays its own.
+local function object(key, mt, name)
+  if not B.http_get("active") then return nil, "http." .. name .. "() is only available in an HTTP handler" end
+  local P = helpers.proc()
+  local o = P[key]
+  if not o then
+    o = setmetatable({}, mt)
+    P[key] = o
+  end
+  return o
+end
+return {
+  request = function() return object("http_request", Request, "request") end,
+  response = function() return object("http_response", Response, "response") end,
+  STATUS = {
+    OK = 200, CREATED = 201, ACCEPTED = 202, NO_CONTENT = 204, MOVED_PERMANENTLY = 301, FOUND = 302,
+    NOT_MODIFIED = 304, BAD_REQUEST = 400, UNAUTHORIZED = 401, FORBIDDEN = 403, NOT_FOUND = 404,
+    METHOD_NOT_ALLOWED = 405, CONFLICT = 409, TOO_MANY_REQUESTS = 429, INTERNAL_SERVER_ERROR = 500,
+    SERVICE_UNAVAILABLE = 503,
+  },
+}

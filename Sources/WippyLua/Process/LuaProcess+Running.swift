@@ -1,0 +1,251 @@
+import CLua
+import Glibc
+import WippyManifest
+import WippyProcess
+
+/// Running a process on its thread: preparing its coroutine, resuming it, and ending it.
+extension LuaProcess {
+    /// What the thread does with the process after one resume.
+    enum Step {
+        /// Ready again at once (preempted, or it yielded without waiting).
+        case again
+        /// Waits until woken, or until `deadline` (monotonic nanoseconds) ends wait `sequence`.
+        case wait(deadline: UInt64, sequence: Int)
+        /// Waits until woken (a message, an event, a call's results, termination).
+        case parked
+        case ended
+    }
+
+    /// Resumes the process once, on its thread.
+    func step(_ shared: SharedState) -> Step {
+        let (terminated, results) = mailbox.withLock { mailbox -> (String?, [Payload]?) in
+            mailbox.run = .running
+            mailbox.wakePending = false
+            defer { mailbox.callResults = nil }
+            return (mailbox.terminated, mailbox.callResults)
+        }
+        if let reason = terminated {
+            finish(shared, .failure(reason))
+            return .ended
+        }
+        let lua = shared.lua, control = lua.control
+        if coroutine == nil, let failure = prepare(shared) {
+            finish(shared, failure)
+            return .ended
+        }
+        guard let co = coroutine else { return .ended }
+        if let results {
+            for value in results { LuaBridge.push(value, co) }
+            resumeArguments = Int32(results.count)
+            if lua.remainingBytes(account) < 0 {
+                wippy_pop(co, resumeArguments)
+                lua_pushnil(co)
+                LuaBridge.pushString("the result does not fit in the process's memory limit (\(context.memoryLimit >> 20) MiB)", co)
+                resumeArguments = 2
+            }
+        }
+
+        control.pointee.owner = Unmanaged.passUnretained(self).toOpaque()
+        control.pointee.current = account
+        control.pointee.doomed = 0
+        control.pointee.sorting = sorting
+        let slot = PreemptionWatchdog.shared.enter(self, control: control, thread: co)
+        if doomed.load(ordering: .sequentiallyConsistent) { wippy_doom(control) }
+        var nresults: Int32 = 0
+        let status = wippy_resume(co, shared.L, resumeArguments, &nresults)
+        PreemptionWatchdog.shared.leave(slot)
+        sorting = control.pointee.sorting
+        control.pointee.sorting = 0
+        control.pointee.current = 0
+        control.pointee.owner = nil
+        resumeArguments = 0
+
+        switch status {
+        case LUA_OK:
+            finish(shared, result(co, count: nresults))
+            return .ended
+        case LUA_YIELD:
+            wippy_pop(co, nresults)
+            if control.pointee.preempted != 0 {
+                // A request left by a built-in that then raised instead of yielding is stale.
+                (pendingOperation, waitRequest) = (nil, nil)
+                return requeue()
+            }
+            if let operation = pendingOperation {
+                pendingOperation = nil
+                mailbox.withLock { $0.run = .waitingForCall }
+                Task { [self] in
+                    let values = await operation()
+                    wake { $0.callResults = values }
+                }
+                return .parked
+            }
+            if let request = waitRequest {
+                waitRequest = nil
+                if let ready = onFirstWait {
+                    onFirstWait = nil
+                    ready()
+                }
+                waitSequence += 1
+                let woken = mailbox.withLock { mailbox -> Bool in
+                    if mailbox.wakePending || mailbox.terminated != nil {
+                        mailbox.wakePending = false
+                        mailbox.run = .queued
+                        return true
+                    }
+                    mailbox.run = .waiting
+                    return false
+                }
+                if woken { return .again }
+                if case let .atMost(duration) = request {
+                    let nanoseconds = UInt64(max(0, duration.components.seconds)) * 1_000_000_000
+                        + UInt64(max(0, duration.components.attoseconds / 1_000_000_000))
+                    return .wait(deadline: TimerQueue.now &+ nanoseconds, sequence: waitSequence)
+                }
+                return .parked
+            }
+            return requeue()
+        default:
+            let reason = mailbox.withLock { $0.terminated }
+            finish(shared, .failure(reason ?? errorMessage(co, status: status)))
+            return .ended
+        }
+    }
+
+    private func requeue() -> Step {
+        mailbox.withLock { $0.run = .queued }
+        return .again
+    }
+
+    /// Makes the coroutine: the process's record, private globals (or its function instance's),
+    /// and the runner with the code's factory and the arguments. nil, or how the process failed.
+    private func prepare(_ shared: SharedState) -> ProcessOutcome? {
+        let L = shared.L, lua = shared.lua
+        // The code is compiled on the state's own account: it serves every process of the program.
+        lua.control.pointee.current = 0
+        defer { lua.control.pointee.current = 0 }
+        if let error = shared.pushProgram(program, id: entryID, onto: L) {
+            return .failure("\(entryID): cannot load the code: \(error)")
+        }
+        let base = lua_gettop(L)  // factory at base - 1, require information at base
+        if instance == nil, let pool {
+            guard let made = pool.makeInstance(on: thread, shared, limit: context.memoryLimit) else {
+                lua_settop(L, base - 2)
+                return .failure("out of memory: cannot open a memory account")
+            }
+            instance = made
+        }
+        account = instance?.account ?? lua.openAccount(limit: context.memoryLimit)
+        guard account != 0 else {
+            lua_settop(L, base - 2)
+            return .failure("out of memory: cannot open a memory account")
+        }
+        lua.control.pointee.current = account
+        lua_createtable(L, 0, 4)  // the record, base + 1
+        lua_pushvalue(L, base)
+        lua_setfield(L, base + 1, "info")
+        guard let co = lua_newthread(L) else { return .failure("out of memory") }
+        lua_setfield(L, base + 1, "co")  // the record anchors the coroutine
+        coroutine = co
+        if let instance { _ = wippy_getref(L, instance.ref) } else { lua_pushnil(L) }  // base + 2
+        _ = wippy_getref(L, shared.runnerRef)
+        lua_pushvalue(L, base + 1)
+        if instance != nil { _ = lua_getfield(L, base + 2, "env") } else { wippy_new_env(L) }
+        lua_pushvalue(L, base - 1)
+        LuaBridge.pushString(program.method ?? "main", L)
+        lua_pushvalue(L, base + 2)
+        lua_xmove(L, co, 6)  // run(P, env, factory, method, instance, ...)
+        lua_pushvalue(L, base + 1)
+        recordRef = wippy_ref(L)
+        lua_settop(L, base - 2)
+        // Pushed lenient (see the shim), then measured: what does not fit is refused here.
+        for argument in arguments { LuaBridge.push(argument, co) }
+        guard lua.remainingBytes(account) >= 0 else {
+            return .failure("out of memory: the arguments do not fit in the process's memory limit (\(context.memoryLimit >> 20) MiB)")
+        }
+        resumeArguments = Int32(5 + arguments.count)
+        return nil
+    }
+
+    /// Ends the process: releases what it holds in the Lua state (its memory goes to the
+    /// collector), drops its unread messages, and leaves the process table. `shared` is nil
+    /// when its thread has no Lua state (it could not be made, or the thread stopped).
+    func finish(_ shared: SharedState?, _ outcome: ProcessOutcome) {
+        if let shared {
+            let lua = shared.lua
+            if chargedBytes > 0 { wippy_account_charge(lua.control, account, Int64(-chargedBytes)) }
+            chargedBytes = 0
+            if recordRef != 0 { wippy_unref(shared.L, recordRef) }
+            recordRef = 0
+            coroutine = nil
+            if let instance {
+                self.instance = nil
+                let kept: Bool
+                if case .result = outcome, let pool {
+                    kept = pool.give(instance, used: lua.usedBytes(account), memoryLimit: context.memoryLimit)
+                } else {
+                    kept = false
+                }
+                if !kept { instance.release(shared) }
+            } else if account != 0 {
+                lua.closeAccount(account)
+            }
+            account = 0
+        }
+        timers.removeAll()
+        // Messages never read: their senders stop counting them as in flight.
+        let unread = mailbox.withLock { mailbox -> [Message] in
+            defer {
+                mailbox.inbox.removeAll()
+                mailbox.listened.removeAll()
+                mailbox.bytes = 0
+                mailbox.closed = true
+                mailbox.run = .finished
+            }
+            return Array(mailbox.inbox) + mailbox.listened.values.flatMap { $0 }
+        }
+        for message in unread { message.consumed() }
+        context.table.exited(pid, outcome: outcome)
+        let ended = onEnd
+        onEnd = nil
+        ended?(outcome)
+    }
+
+    /// Timer `id` fired: its channel gets the time (a ticker keeps at most one undelivered tick,
+    /// like a channel of capacity 1).
+    func timerFired(_ id: Int, repeating: Bool) {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        let now = Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+        wake { mailbox in
+            if !repeating || (mailbox.timerFires[id]?.isEmpty ?? true) {
+                mailbox.timerFires[id, default: []].append(now)
+            }
+        }
+    }
+
+    /// The method's return values: `value` is a result; `nil, "message"` is a failure.
+    private func result(_ co: OpaquePointer, count: Int32) -> ProcessOutcome {
+        guard count > 0 else { return .result(.null) }
+        let first = lua_gettop(co) - count + 1
+        if count >= 2, lua_type(co, first + 1) == LUA_TSTRING, let message = LuaState.string(co, first + 1) {
+            return .failure(message)
+        }
+        do {
+            return .result(try LuaBridge.payload(at: first, co, limit: context.limits.message))
+        } catch {
+            return .failure("\(entryID): the result cannot leave the process: \(error.message)")
+        }
+    }
+
+    private func errorMessage(_ thread: OpaquePointer, status: Int32) -> String {
+        if status == LUA_ERRMEM {
+            return "out of memory (the process may use at most \(context.memoryLimit / (1 << 20)) MiB)"
+        }
+        switch lua_type(thread, -1) {
+        case LUA_TSTRING, LUA_TNUMBER: return LuaState.string(thread, -1) ?? "error"
+        case LUA_TNIL: return "error (nil)"
+        default: return "error (a \(String(cString: lua_typename(thread, lua_type(thread, -1)))) value)"
+        }
+    }
+}

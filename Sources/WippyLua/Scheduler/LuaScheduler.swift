@@ -1,0 +1,27 @@
+import Foundation
+import Synchronization
+
+/// The threads Lua processes run on: one ``SchedulerThread`` (one shared Lua state) per worker.
+/// A process is placed round-robin when it is made and stays on its thread.
+public final class LuaScheduler: Sendable {
+    public let threads: [SchedulerThread]
+    private let next = Atomic<Int>(0)
+
+    /// - Parameters:
+    ///   - workers: threads (default: one per CPU core).
+    ///   - name: thread name prefix, for debuggers and `top -H`.
+    ///   - spin: how long an idle thread looks for new work before it parks.
+    public init(workers: Int = ProcessInfo.processInfo.activeProcessorCount, name: String, spin: Duration = .microseconds(20)) {
+        threads = (0..<max(1, workers)).map { SchedulerThread(name: "\(name)-\($0)", spin: spin) }
+    }
+
+    /// The thread for a new process.
+    public func place() -> SchedulerThread {
+        threads[next.add(1, ordering: .relaxed).oldValue % threads.count]
+    }
+
+    /// Lets every thread exit once its queue is empty (their Lua states are closed then).
+    public func shutdown() {
+        for thread in threads { thread.stop() }
+    }
+}

@@ -1,0 +1,163 @@
+import DequeModule
+import Foundation
+import Synchronization
+
+/// One OS thread with one shared Lua state and a run queue of the processes placed on it.
+///
+/// The thread takes every ready process off the queue and resumes it directly; a process that
+/// yields (it waits, or was preempted) is put back when it is ready again: by a message, event or
+/// result from any thread (``enqueue(_:)``), or by one of the thread's own timers. With nothing to
+/// do the thread spins a few microseconds (the reply to the message it just sent often comes back
+/// at once), then parks until work or its next timer is due.
+public final class SchedulerThread: @unchecked Sendable {
+    public let name: String
+    private let spin: UInt64
+
+    // Guarded by `condition`.
+    private let condition = NSCondition()
+    private var incoming = Deque<LuaProcess>()
+    private var jobs: [(SharedState?) -> Void] = []
+    private var parked = false
+    private var stopping = false
+    private var exited = false
+    /// Enqueued work not yet taken, readable without the lock (spinning polls this).
+    private let waiting = Atomic<Int>(0)
+
+    // Confined to the thread.
+    /// The thread's Lua state (nil if it could not be made).
+    private(set) var shared: SharedState?
+    private var setupError = ""
+    /// Wait timeouts and `time` ticks of the thread's processes.
+    var timers = TimerQueue()
+
+    /// - Parameters:
+    ///   - name: the OS thread's name, for debuggers and `top -H`.
+    ///   - spin: how long an idle thread looks for new work before it parks.
+    init(name: String, spin: Duration) {
+        self.name = name
+        self.spin = UInt64(spin.components.seconds) * 1_000_000_000 + UInt64(spin.components.attoseconds / 1_000_000_000)
+        let thread = Thread { [self] in main() }  // the thread keeps this object alive until it exits
+        thread.name = name
+        thread.start()
+    }
+
+    /// Puts a ready process on the run queue (from any thread). On a thread that stopped, the
+    /// process ends at once with a failure.
+    func enqueue(_ process: LuaProcess) {
+        condition.lock()
+        guard !exited else {
+            condition.unlock()
+            process.finish(nil, .failure("the scheduler thread \(name) has stopped"))
+            return
+        }
+        incoming.append(process)
+        let wake = parked
+        condition.unlock()
+        waiting.add(1, ordering: .releasing)
+        if wake { condition.signal() }
+    }
+
+    /// Runs `job` on the thread with its Lua state (nil if the state could not be made), e.g. to
+    /// release what a dropped function instance holds. Dropped when the thread has stopped.
+    func perform(_ job: @escaping (SharedState?) -> Void) {
+        condition.lock()
+        guard !exited else {
+            condition.unlock()
+            return
+        }
+        jobs.append(job)
+        let wake = parked
+        condition.unlock()
+        waiting.add(1, ordering: .releasing)
+        if wake { condition.signal() }
+    }
+
+    /// Lets the thread exit once its queue is empty; its Lua state is closed then.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.unlock()
+        condition.signal()
+    }
+
+    private func main() {
+        do {
+            shared = try SharedState()
+        } catch {
+            setupError = error.message
+        }
+        var batch = Deque<LuaProcess>()
+        var batchJobs: [(SharedState?) -> Void] = []
+        while true {
+            if spin > 0, waiting.load(ordering: .acquiring) == 0 {
+                let until = TimerQueue.now + spin
+                while waiting.load(ordering: .acquiring) == 0, TimerQueue.now < until {}
+            }
+            condition.lock()
+            while incoming.isEmpty, jobs.isEmpty {
+                let now = TimerQueue.now
+                if let next = timers.nextDeadline, next <= now { break }
+                if stopping {
+                    exited = true
+                    condition.unlock()
+                    shared = nil
+                    return
+                }
+                parked = true
+                if let next = timers.nextDeadline {
+                    _ = condition.wait(until: Date(timeIntervalSinceNow: Double(next - now) / 1e9))
+                } else {
+                    condition.wait()
+                }
+                parked = false
+            }
+            swap(&batch, &incoming)
+            swap(&batchJobs, &jobs)
+            condition.unlock()
+            waiting.subtract(batch.count + batchJobs.count, ordering: .relaxed)
+            for job in batchJobs { job(shared) }
+            batchJobs.removeAll(keepingCapacity: true)
+            fireTimers()
+            // A preempted process goes behind what arrived meanwhile.
+            while let process = batch.popFirst() {
+                if run(process) { enqueue(process) }
+            }
+        }
+    }
+
+    /// Resumes `process` once; true when it should run again at once (it was preempted).
+    private func run(_ process: LuaProcess) -> Bool {
+        guard let shared else {
+            process.finish(nil, .failure(setupError))
+            return false
+        }
+        switch process.step(shared) {
+        case .again: return true
+        case let .wait(deadline, sequence):
+            timers.add(at: deadline, .wakeup(process, sequence: sequence))
+            return false
+        case .parked, .ended:
+            return false
+        }
+    }
+
+    private func fireTimers() {
+        let now = TimerQueue.now
+        while let entry = timers.popDue(now) {
+            switch entry.kind {
+            case let .wakeup(process, sequence):
+                if process.waitSequence == sequence { process.wake { _ in } }
+            case let .tick(process, id, generation, interval, repeating):
+                guard process.timers[id] == generation else { continue }
+                process.timerFired(id, repeating: repeating)
+                if repeating {
+                    var next = entry.deadline + interval
+                    if next <= now { next = now + interval }
+                    timers.add(at: next, entry.kind)
+                } else {
+                    process.timers[id] = nil
+                }
+            }
+        }
+    }
+}

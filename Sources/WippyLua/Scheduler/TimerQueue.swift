@@ -1,0 +1,67 @@
+import Glibc
+
+/// A scheduler thread's timers: wait timeouts and the ticks of `time` channels, ordered by
+/// deadline (a binary heap). Confined to its thread. Entries are never removed early: one whose
+/// process moved on (it was woken otherwise, stopped the timer, or ended) is skipped when due.
+struct TimerQueue {
+    enum Kind {
+        /// Ends the process's wait number `sequence`, if it still waits in it.
+        case wakeup(LuaProcess, sequence: Int)
+        /// Fires timer `id` of the process, if it still has that timer at that generation.
+        case tick(LuaProcess, id: Int, generation: Int, interval: UInt64, repeating: Bool)
+    }
+
+    struct Entry {
+        var deadline: UInt64
+        var order: UInt64
+        var kind: Kind
+
+        func precedes(_ other: Entry) -> Bool {
+            deadline != other.deadline ? deadline < other.deadline : order < other.order
+        }
+    }
+
+    private var heap: [Entry] = []
+    private var added: UInt64 = 0
+
+    /// The monotonic clock the deadlines use, in nanoseconds.
+    static var now: UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+    }
+
+    var nextDeadline: UInt64? { heap.first?.deadline }
+    var isEmpty: Bool { heap.isEmpty }
+
+    mutating func add(at deadline: UInt64, _ kind: Kind) {
+        added += 1
+        heap.append(Entry(deadline: deadline, order: added, kind: kind))
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard heap[child].precedes(heap[parent]) else { break }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    /// The earliest entry due at `now`, removed; nil when none is due.
+    mutating func popDue(_ now: UInt64) -> Entry? {
+        guard let first = heap.first, first.deadline <= now else { return nil }
+        let last = heap.removeLast()
+        guard !heap.isEmpty else { return first }
+        heap[0] = last
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < heap.count, heap[left].precedes(heap[smallest]) { smallest = left }
+            if right < heap.count, heap[right].precedes(heap[smallest]) { smallest = right }
+            guard smallest != parent else { break }
+            heap.swapAt(parent, smallest)
+            parent = smallest
+        }
+        return first
+    }
+}
