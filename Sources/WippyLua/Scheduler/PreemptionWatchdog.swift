@@ -5,16 +5,17 @@ import Synchronization
 /// Keeps a Lua process that loops without yielding from starving the others.
 ///
 /// Every thread that runs Lua has a ``Slot`` saying which state runs there and since when; a
-/// dedicated thread (not a task: busy processes may hold every pool thread) looks every few
-/// milliseconds and arms a count hook on the innermost coroutine of a process that has run longer
+/// dedicated thread (not a task: busy processes may hold every pool thread) looks every
+/// millisecond and arms a count hook on the innermost coroutine of a process that has run longer
 /// than its time slice (the shim tracks which coroutine runs). The hook yields at the next safe
 /// point, the process goes to the back of the queue. The fast path (entering and leaving Lua, on
 /// every message) is a few atomic operations on the thread's own slot; no hook is armed normally.
 final class PreemptionWatchdog: Sendable {
     static let shared = PreemptionWatchdog()
 
-    /// How long a process may run before it is asked to yield.
-    static let timeSlice: Duration = .milliseconds(10)
+    /// How long a process may run before it is asked to yield. Short, because the processes of a
+    /// thread share it: a busy one delays each neighbour by up to a slice (plus a check period).
+    static let timeSlice: Duration = .milliseconds(2)
 
     /// One thread's running Lua state. Its `state` is a tiny lock between the thread and the
     /// watchdog, so that the watchdog never touches a state after `leave` returned.
@@ -101,7 +102,7 @@ final class PreemptionWatchdog: Sendable {
     private func watch() {
         let slice = UInt64(Self.timeSlice.components.attoseconds / 1_000_000_000) + UInt64(Self.timeSlice.components.seconds) * 1_000_000_000
         while true {
-            Thread.sleep(forTimeInterval: 0.005)
+            Thread.sleep(forTimeInterval: 0.001)
             let now = DispatchTime.now().uptimeNanoseconds
             for slot in slots.withLock({ $0 }) {
                 inspect(slot) { slot in now > slot.since && now - slot.since > slice }
