@@ -513,24 +513,16 @@ static inline int wippy_luaopen_os(lua_State *L) {
     return 1;
 }
 
-/* Libraries a process's globals keep once read (as if opened into them on first use). */
-static const char *const wippy_cached_libraries[] = { "table", "math", "utf8", "coroutine", "os", NULL };
-
-/* __index of a private globals table: (env, key) -> G0[key] (upvalue 1). */
+/* __index of a private globals table: (env, key) -> G0[key] (upvalue 1), kept in env once read
+ * (G0 is frozen: its values never change), so the next read is a plain hit and the libraries a
+ * process used show in its globals, as if opened there on first use. */
 static inline int wippy_env_index(lua_State *L) {
     lua_settop(L, 2);
     lua_pushvalue(L, 2);
-    lua_rawget(L, lua_upvalueindex(1));
-    if (lua_type(L, 2) == LUA_TSTRING && !lua_isnil(L, -1)) {
-        const char *key = lua_tostring(L, 2);
-        for (const char *const *name = wippy_cached_libraries; *name; name++) {
-            if (strcmp(*name, key) == 0) {
-                lua_pushvalue(L, 2);
-                lua_pushvalue(L, -2);
-                lua_rawset(L, 1);
-                break;
-            }
-        }
+    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) {
+        lua_pushvalue(L, 2);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, 1);
     }
     return 1;
 }
@@ -749,6 +741,13 @@ static inline void wippy_open_shared_libraries(lua_State *L) {
 static inline int wippy_freeze_function(lua_State *L) {
     lua_settop(L, 1);
     wippy_freeze(L, 1);
+    return 1;
+}
+
+/* setmetatable without the sandbox's checks (for the prelude's own objects). */
+static inline int wippy_raw_setmetatable(lua_State *L) {
+    lua_settop(L, 2);
+    lua_setmetatable(L, 1);
     return 1;
 }
 

@@ -55,17 +55,17 @@ struct IsolationTests {
     }
 
     @Test func theMemoryCapKillsOnlyTheProcessThatAllocates() async throws {
-        let result = try await Self.run("test:memory_neighbours", memoryLimit: 16 << 20).value()
+        let result = try await Self.run("test:memory_neighbours", memoryLimit: 8 << 20).value()
         #expect(result["bomb_error"]?.stringValue?.contains("memory") == true, "\(result)")
         #expect(result["neighbour_exit"] == nil, "\(result)")
         #expect(result["after_death"] == .int(20))
-        // The neighbour's count is its own 6 MiB and its garbage, never the bomb's 16 MiB.
+        // The neighbour's count is its own 2 MiB and its garbage, never the bomb's 8 MiB.
         let neighbourKiB = result["neighbour_max_kb"]?.number ?? 0
-        #expect(neighbourKiB >= 6 * 1024 && neighbourKiB < 16 * 1024, "\(result)")
+        #expect(neighbourKiB >= 2 * 1024 && neighbourKiB < 8 * 1024, "\(result)")
     }
 
     @Test func neighboursKeepAnsweringBesideABusyLoopACrashAndABomb() async throws {
-        let result = try await Self.run("test:neighbours", arguments: [.int(100), .int(5)], memoryLimit: 16 << 20).value()
+        let result = try await Self.run("test:neighbours", arguments: [.int(100), .int(5)], memoryLimit: 8 << 20).value()
         #expect(result["answered"] == .int(500))
         guard case let .array(exits)? = result["exits"] else {
             Issue.record("no exits in \(result)")

@@ -13,7 +13,7 @@ enum Builtins {
     /// Pushes the table `B` onto `L`.
     static func push(_ L: OpaquePointer) {
         let all = process + channels + time + json + logger + funcs + registry + http + loader
-        lua_createtable(L, 0, Int32(all.count + 2))
+        lua_createtable(L, 0, Int32(all.count + 3))
         for (name, function) in all {
             wippy_push_swift_function(L, function)
             lua_setfield(L, -2, name)
@@ -22,6 +22,8 @@ enum Builtins {
         lua_setfield(L, -2, "freeze")
         lua_pushcclosure(L, wippy_raw_getmetatable, 0)
         lua_setfield(L, -2, "raw_getmetatable")
+        lua_pushcclosure(L, wippy_raw_setmetatable, 0)
+        lua_setfield(L, -2, "raw_setmetatable")
     }
 
     // MARK: - Helpers

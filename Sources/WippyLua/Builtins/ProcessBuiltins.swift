@@ -1,4 +1,5 @@
 import CLua
+import Glibc
 import WippyProcess
 
 /// `process.*`: identity, sending, names, spawning, monitors and links; and the process's record.
@@ -31,9 +32,11 @@ extension Builtins {
 
     static let send: Builtin = { L in
         let L = L!, process = owner(L)
-        guard let destination = string(L, 1), let topic = string(L, 2) else {
+        guard lua_type(L, 1) == LUA_TSTRING, let topic = string(L, 2) else {
             return failure(L, "process.send expects a destination and a topic")
         }
+        var length = 0
+        let destination = UnsafeRawBufferPointer(start: lua_tolstring(L, 1, &length), count: length)
         let payload: Payload, size: Int
         do {
             (payload, size) = try LuaBridge.payloadAndSize(at: 3, L, limit: process.context.limits.message)
@@ -42,13 +45,17 @@ extension Builtins {
         }
         let message = Message(from: process.pid, topic: topic, payload: payload, size: size)
         do {
-            if let last = process.lastDestination, last.text == destination {
+            if let last = process.lastDestination, last.bytes.count == length,
+               last.bytes.withUnsafeBytes({ memcmp($0.baseAddress!, destination.baseAddress!, length) == 0 }) {
                 try process.context.table.send(to: last.pid, message)
-            } else if let pid = PID(destination) {
-                process.lastDestination = (destination, pid)
-                try process.context.table.send(to: pid, message)
             } else {
-                try process.context.table.send(to: destination, message)  // a registered name
+                let text = String(decoding: destination, as: UTF8.self)
+                if let pid = PID(text) {
+                    process.lastDestination = (Array(destination), pid)
+                    try process.context.table.send(to: pid, message)
+                } else {
+                    try process.context.table.send(to: text, message)  // a registered name
+                }
             }
         } catch {
             return failure(L, "\(error)")

@@ -1,6 +1,7 @@
 -- The `http` module: the request and response of the handler running now (B.http_get/set).
 local B, helpers = ...
-local setmetatable, type = setmetatable, type
+local type = type
+local setmetatable = helpers.raw_setmetatable
 local Request = { __name = "http.request", __metatable = false }
 Request.__index = Request
 for _, name in ipairs({ "method", "path", "param", "params", "query", "query_params", "header",

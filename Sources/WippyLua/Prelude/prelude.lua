@@ -9,8 +9,9 @@
 -- here, since every process of the state shares these functions. Swift built-ins never raise or
 -- yield through Swift frames; blocking happens in B.wait, which yields to the scheduler.
 local B = ...
-local type, error, setmetatable, tostring, select, pairs = type, error, setmetatable, tostring, select, pairs
+local type, error, tostring, select, pairs = type, error, tostring, select, pairs
 local metatable = B.raw_getmetatable  -- sees through __metatable: the prelude's own type checks
+local setmetatable = B.raw_setmetatable  -- the prelude's own objects, with metatables it made
 local format = string.format
 local proc = B.proc
 local INBOX, EVENTS, LISTEN, TIMER = 1, 2, 3, 4
@@ -21,9 +22,10 @@ local INBOX, EVENTS, LISTEN, TIMER = 1, 2, 3, 4
 local Channel = { __name = "channel", __wippy_nocopy = true, __metatable = false }
 Channel.__index = Channel
 
+-- A runtime channel holds only its source and key: its values wait in the mailbox, not here.
 local function new_channel(capacity, source, key)
-  return setmetatable({ cap = capacity or 0, buf = {}, head = 1, tail = 0, closed = false,
-                        source = source, key = key }, Channel)
+  if source then return setmetatable({ source = source, key = key }, Channel) end
+  return setmetatable({ cap = capacity or 0, buf = {}, head = 1, tail = 0, closed = false }, Channel)
 end
 
 local Message = { __name = "message", __metatable = false }
@@ -49,15 +51,17 @@ local function poll(ch)
 end
 
 local function try_receive(ch)
+  if ch.source then
+    if ch.closed then return true, nil, false end
+    local got, v = poll(ch)
+    if got then return true, v, true end
+    return false
+  end
   if ch.tail >= ch.head then
     local v = ch.buf[ch.head]
     ch.buf[ch.head] = nil
     ch.head = ch.head + 1
     return true, v, true
-  end
-  if ch.source and not ch.closed then
-    local got, v = poll(ch)
-    if got then return true, v, true end
   end
   if ch.closed then return true, nil, false end
   return false
@@ -215,7 +219,8 @@ end
 -- modules ---------------------------------------------------------------------------------------
 -- Built-in modules are made once per state, on first require, and frozen: every process of the
 -- state shares them. Larger ones are separate chunks (the runtime's other .lua files).
-local helpers = { new_channel = new_channel, timer_source = TIMER, proc = proc, raw_getmetatable = metatable }
+local helpers = { new_channel = new_channel, timer_source = TIMER, proc = proc, raw_getmetatable = metatable,
+                  raw_setmetatable = setmetatable }
 local function chunk_module(name)
   return function() return B.module_chunk(name)(B, helpers) end
 end

@@ -1,6 +1,7 @@
 -- The `time` module: made once per scheduler state and shared (frozen) by its processes.
 local B, helpers = ...
-local setmetatable, type, error = setmetatable, type, error
+local type, error = type, error
+local setmetatable = helpers.raw_setmetatable
 local getmetatable = helpers.raw_getmetatable
 local new_channel, TIMER = helpers.new_channel, helpers.timer_source
 local Time, Duration

@@ -160,10 +160,11 @@ extension LuaProcess {
         lua_settop(L, base - 2)
         // Pushed lenient (see the shim), then measured: what does not fit is refused here.
         for argument in arguments { LuaBridge.push(argument, co) }
+        resumeArguments = Int32(5 + arguments.count)
+        arguments = []
         guard lua.remainingBytes(account) >= 0 else {
             return .failure("out of memory: the arguments do not fit in the process's memory limit (\(context.memoryLimit >> 20) MiB)")
         }
-        resumeArguments = Int32(5 + arguments.count)
         return nil
     }
 

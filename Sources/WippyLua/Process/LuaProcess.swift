@@ -18,7 +18,8 @@ public final class LuaProcess: StartableProcess, @unchecked Sendable {
     /// The entry whose code runs (`app:worker`), for logs and errors.
     public let entryID: String
     let program: LuaProgram
-    let arguments: [Payload]
+    /// The method's arguments, until they are pushed (then dropped: a process may live long).
+    var arguments: [Payload]
     let context: LuaContext
     /// The thread the process runs on, for its whole life.
     let thread: SchedulerThread
@@ -88,9 +89,10 @@ public final class LuaProcess: StartableProcess, @unchecked Sendable {
     public var onFirstWait: (@Sendable () -> Void)?
     /// Called once, on the process's thread, after it ended and left the process table.
     var onEnd: (@Sendable (ProcessOutcome) -> Void)?
-    /// The last PID string `process.send` was given and its parsed form (a process usually
-    /// talks to the same few peers; parsing each time cost a visible share of a send).
-    var lastDestination: (text: String, pid: PID)?
+    /// The last PID string `process.send` was given (its bytes) and its parsed form: a process
+    /// usually talks to the same few peers, and making and parsing the text each time cost a
+    /// visible share of a send.
+    var lastDestination: (bytes: [UInt8], pid: PID)?
 
     enum WaitRequest {
         case untilWoken

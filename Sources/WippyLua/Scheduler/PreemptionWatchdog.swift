@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// Every thread that runs Lua has a ``Slot`` saying which state runs there and since when; a
 /// dedicated thread (not a task: busy processes may hold every pool thread) looks every
-/// millisecond and arms a count hook on the innermost coroutine of a process that has run longer
+/// millisecond (every 4 ms while nothing runs) and arms a count hook on the innermost coroutine of a process that has run longer
 /// than its time slice (the shim tracks which coroutine runs). The hook yields at the next safe
 /// point, the process goes to the back of the queue. The fast path (entering and leaving Lua, on
 /// every message) is a few atomic operations on the thread's own slot; no hook is armed normally.
@@ -56,7 +56,7 @@ final class PreemptionWatchdog: Sendable {
         wippy_enter(control, thread)
         slot.control = control
         slot.owner = ObjectIdentifier(owner)
-        slot.since = DispatchTime.now().uptimeNanoseconds
+        slot.since = TimerQueue.now
         slot.state.store(Slot.running, ordering: .sequentiallyConsistent)
         return slot
     }
@@ -101,11 +101,18 @@ final class PreemptionWatchdog: Sendable {
 
     private func watch() {
         let slice = UInt64(Self.timeSlice.components.attoseconds / 1_000_000_000) + UInt64(Self.timeSlice.components.seconds) * 1_000_000_000
+        var running = false
         while true {
-            Thread.sleep(forTimeInterval: 0.001)
-            let now = DispatchTime.now().uptimeNanoseconds
+            // Every millisecond while Lua runs somewhere; less often when all was idle at the last
+            // look, so that an idle runtime does not wake a core a thousand times a second.
+            Thread.sleep(forTimeInterval: running ? 0.001 : 0.004)
+            let now = TimerQueue.now
+            running = false
             for slot in slots.withLock({ $0 }) {
-                inspect(slot) { slot in now > slot.since && now - slot.since > slice }
+                inspect(slot) { slot in
+                    running = true
+                    return now > slot.since && now - slot.since > slice
+                }
             }
         }
     }

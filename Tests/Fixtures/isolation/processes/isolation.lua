@@ -80,15 +80,15 @@ local function shared_tables()
 end
 
 -- Memory ----------------------------------------------------------------------------------------
--- A healthy process holds 6 MiB and allocates 1 MiB more for each ping (within its 16 MiB)
+-- A healthy process holds 2 MiB and allocates 256 KiB more for each ping (within its 8 MiB)
 -- while a bomb beside it on the same state allocates until its own limit kills it.
 local function healthy(parent)
   local inbox = process.inbox()
-  local ballast = string.rep("h", 6 << 20)
+  local ballast = string.rep("h", 2 << 20)
   while true do
     local m = inbox:receive()
     if m:topic() == "stop" then return #ballast end
-    local garbage = string.rep("p", 1 << 20) .. m:payload():data()
+    local garbage = string.rep("p", 256 << 10) .. m:payload():data()
     process.send(parent, "pong", { n = m:payload():data(), kb = collectgarbage("count") })
   end
 end
