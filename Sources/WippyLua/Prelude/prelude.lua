@@ -99,7 +99,16 @@ function Channel:close()
   self.closed = true
 end
 
-function Channel:case_receive() return { channel = self, receive = true } end
+-- A channel's receive case is made once and kept: loops that select over the same channels build
+-- no new case tables each time round.
+function Channel:case_receive()
+  local case = self.receive_case
+  if not case then
+    case = { channel = self, receive = true }
+    self.receive_case = case
+  end
+  return case
+end
 function Channel:case_send(v) return { channel = self, send = true, value = v } end
 
 local rotation = 0

@@ -59,6 +59,7 @@ extension LuaProcess {
         control.pointee.current = 0
         control.pointee.owner = nil
         resumeArguments = 0
+        collectIfNearLimit(lua)
 
         switch status {
         case LUA_OK:
@@ -110,6 +111,17 @@ extension LuaProcess {
             finish(shared, .failure(reason ?? errorMessage(co, status: status)))
             return .ended
         }
+    }
+
+    /// The collector is shared and paced by the whole state, so a process's garbage can wait
+    /// while others allocate. When the process's own count nears its limit (and grew by an eighth
+    /// of it since the last such collection), a full collection runs now, before the process
+    /// fails for memory it no longer uses.
+    private func collectIfNearLimit(_ lua: LuaState) {
+        let used = lua.usedBytes(account), limit = context.memoryLimit
+        guard used > limit / 4 * 3, used > collectedAt + limit / 8 else { return }
+        _ = wippy_gc_collect(lua.L)
+        collectedAt = lua.usedBytes(account)
     }
 
     private func requeue() -> Step {

@@ -67,6 +67,8 @@ public final class LuaProcess: StartableProcess, @unchecked Sendable {
     var recordRef: Int32 = 0
     /// The memory account its allocations are charged to.
     var account: UInt32 = 0
+    /// What the account held after the last collection the process's size triggered.
+    var collectedAt = 0
     /// Set by `B.wait` before it yields: how long to sleep at most (nil: until something arrives).
     var waitRequest: WaitRequest?
     /// Counts waits, so that a timeout set for an earlier wait does not end a later one.
@@ -131,7 +133,7 @@ public final class LuaProcess: StartableProcess, @unchecked Sendable {
                 return
             }
             mailbox.bytes += message.size
-            if mailbox.listened[message.topic] != nil {
+            if !mailbox.listened.isEmpty, mailbox.listened[message.topic] != nil {
                 mailbox.listened[message.topic]!.append(message)
             } else {
                 mailbox.inbox.append(message)

@@ -10,8 +10,8 @@ public final class LuaScheduler: Sendable {
     /// - Parameters:
     ///   - workers: threads (default: one per CPU core).
     ///   - name: thread name prefix, for debuggers and `top -H`.
-    ///   - spin: how long an idle thread looks for new work before it parks.
-    public init(workers: Int = ProcessInfo.processInfo.activeProcessorCount, name: String, spin: Duration = .microseconds(20)) {
+    ///   - spin: the longest an idle thread looks for new work before it parks (see ``SchedulerThread``).
+    public init(workers: Int = ProcessInfo.processInfo.activeProcessorCount, name: String, spin: Duration = .microseconds(200)) {
         threads = (0..<max(1, workers)).map { SchedulerThread(name: "\(name)-\($0)", spin: spin) }
     }
 

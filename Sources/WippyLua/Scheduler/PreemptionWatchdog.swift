@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// Every thread that runs Lua has a ``Slot`` saying which state runs there and since when; a
 /// dedicated thread (not a task: busy processes may hold every pool thread) looks every
-/// millisecond (every 4 ms while nothing runs) and arms a count hook on the innermost coroutine of a process that has run longer
+/// millisecond (every 4 ms while nothing runs long) and arms a count hook on the innermost coroutine of a process that has run longer
 /// than its time slice (the shim tracks which coroutine runs). The hook yields at the next safe
 /// point, the process goes to the back of the queue. The fast path (entering and leaving Lua, on
 /// every message) is a few atomic operations on the thread's own slot; no hook is armed normally.
@@ -101,17 +101,18 @@ final class PreemptionWatchdog: Sendable {
 
     private func watch() {
         let slice = UInt64(Self.timeSlice.components.attoseconds / 1_000_000_000) + UInt64(Self.timeSlice.components.seconds) * 1_000_000_000
-        var running = false
+        var busy = false
         while true {
-            // Every millisecond while Lua runs somewhere; less often when all was idle at the last
-            // look, so that an idle runtime does not wake a core a thousand times a second.
-            Thread.sleep(forTimeInterval: running ? 0.001 : 0.004)
+            // Every millisecond while some Lua code runs long; less often otherwise, so that a
+            // runtime of short-lived runs does not wake a core a thousand times a second.
+            Thread.sleep(forTimeInterval: busy ? 0.001 : 0.004)
             let now = TimerQueue.now
-            running = false
+            busy = false
             for slot in slots.withLock({ $0 }) {
                 inspect(slot) { slot in
-                    running = true
-                    return now > slot.since && now - slot.since > slice
+                    let ran = now > slot.since ? now - slot.since : 0
+                    if ran > slice / 4 { busy = true }
+                    return ran > slice
                 }
             }
         }

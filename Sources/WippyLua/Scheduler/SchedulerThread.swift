@@ -7,8 +7,9 @@ import Synchronization
 /// The thread takes every ready process off the queue and resumes it directly; a process that
 /// yields (it waits, or was preempted) is put back when it is ready again: by a message, event or
 /// result from any thread (``enqueue(_:)``), or by one of the thread's own timers. With nothing to
-/// do the thread spins a few microseconds (the reply to the message it just sent often comes back
-/// at once), then parks until work or its next timer is due.
+/// do the thread parks until work or its next timer is due; but when work has lately come back
+/// within microseconds of running out (processes talking to each other across threads), it first
+/// spins for about twice that gap, at most `spin`: waking a parked thread costs far more.
 public final class SchedulerThread: @unchecked Sendable {
     public let name: String
     private let spin: UInt64
@@ -20,6 +21,8 @@ public final class SchedulerThread: @unchecked Sendable {
     private var parked = false
     private var stopping = false
     private var exited = false
+    /// Timers are fired late by at most this much (nanoseconds), so that due ones fire together.
+    static let timerSlack: UInt64 = 1_000_000
     /// Enqueued work not yet taken, readable without the lock (spinning polls this).
     private let waiting = Atomic<Int>(0)
 
@@ -32,7 +35,7 @@ public final class SchedulerThread: @unchecked Sendable {
 
     /// - Parameters:
     ///   - name: the OS thread's name, for debuggers and `top -H`.
-    ///   - spin: how long an idle thread looks for new work before it parks.
+    ///   - spin: the longest an idle thread looks for new work before it parks.
     init(name: String, spin: Duration) {
         self.name = name
         self.spin = UInt64(spin.components.seconds) * 1_000_000_000 + UInt64(spin.components.attoseconds / 1_000_000_000)
@@ -88,10 +91,15 @@ public final class SchedulerThread: @unchecked Sendable {
         }
         var batch = Deque<LuaProcess>()
         var batchJobs: [(SharedState?) -> Void] = []
+        // How long the thread was out of work before more came, on average (nanoseconds).
+        var averageGap = UInt64.max / 16
         while true {
-            if spin > 0, waiting.load(ordering: .acquiring) == 0 {
-                let until = TimerQueue.now + spin
-                while waiting.load(ordering: .acquiring) == 0, TimerQueue.now < until {}
+            var idleSince: UInt64?
+            if waiting.load(ordering: .acquiring) == 0 {
+                let now = TimerQueue.now
+                idleSince = now
+                let budget = averageGap < spin / 2 ? 2 * averageGap : 0
+                while waiting.load(ordering: .acquiring) == 0, TimerQueue.now < now + budget {}
             }
             condition.lock()
             while incoming.isEmpty, jobs.isEmpty {
@@ -105,7 +113,10 @@ public final class SchedulerThread: @unchecked Sendable {
                 }
                 parked = true
                 if let next = timers.nextDeadline {
-                    _ = condition.wait(until: Date(timeIntervalSinceNow: Double(next - now) / 1e9))
+                    // Timers due within the same millisecond share one wake-up: a thread woken
+                    // for each of thousands of tickers would spend its core waking.
+                    let wake = (next / Self.timerSlack + 1) * Self.timerSlack
+                    _ = condition.wait(until: Date(timeIntervalSinceNow: Double(wake - now) / 1e9))
                 } else {
                     condition.wait()
                 }
@@ -114,6 +125,10 @@ public final class SchedulerThread: @unchecked Sendable {
             swap(&batch, &incoming)
             swap(&batchJobs, &jobs)
             condition.unlock()
+            if let idleSince {
+                let gap = TimerQueue.now - idleSince
+                averageGap = (averageGap * 7 + min(gap, UInt64.max / 16)) / 8
+            }
             waiting.subtract(batch.count + batchJobs.count, ordering: .relaxed)
             for job in batchJobs { job(shared) }
             batchJobs.removeAll(keepingCapacity: true)

@@ -30,7 +30,7 @@ final class LuaState {
         wippy_install_bounded_patterns(L, -1)  // no pattern may backtrack for hours inside C
         wippy_pop(L, 1)
         // Incremental: the generational mode walks every coroutine (every process) on each minor cycle.
-        _ = wippy_gc_incremental(L, 150, 200)
+        _ = wippy_gc_incremental(L, 200, 100)
     }
 
     deinit {
