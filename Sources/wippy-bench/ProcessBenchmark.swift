@@ -61,9 +61,9 @@ struct ProcessBenchmark {
         print()
         let spawn = ours["spawn_per_sec"] ?? 0, memory = ours["bytes_per_idle_process"] ?? .infinity
         let roundTrip = ours["round_trip_ns"] ?? .infinity, fanOut = ours["fanout_ns_per_recipient"] ?? .infinity
-        print(verdict("≥ 50,000 spawns/s", met: spawn >= 50_000, String(format: "%.0f/s", spawn)))
-        print(verdict("≤ 16 KB per idle process", met: memory <= 16 * 1024, String(format: "%.1f KB", memory / 1024)))
-        print(verdict("≤ 5 µs round trip", met: roundTrip <= 5_000, String(format: "%.2f µs", roundTrip / 1000)))
+        print(verdict("≥ 100,000 spawns/s", met: spawn >= 100_000, String(format: "%.0f/s", spawn)))
+        print(verdict("≤ 3 KB per idle process", met: memory <= 3 * 1024, String(format: "%.2f KB", memory / 1024)))
+        print(verdict("≤ 2 µs round trip", met: roundTrip <= 2_000, String(format: "%.2f µs", roundTrip / 1000)))
         print(verdict("≤ 1 µs per fan-out recipient", met: fanOut <= 1_000, String(format: "%.2f µs", fanOut / 1000)))
     }
 
