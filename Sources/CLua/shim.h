@@ -591,16 +591,14 @@ static inline void wippy_freeze(lua_State *L, int index) {
             lua_pop(L, 1);
         }
     }
+    static const luaL_Reg proxy_methods[] = {
+        {"__newindex", wippy_frozen_newindex}, {"__pairs", wippy_frozen_pairs}, {"__len", wippy_frozen_len}, {NULL, NULL}
+    };
     lua_newtable(L);  /* the proxy */
     lua_createtable(L, 0, 5);
+    luaL_setfuncs(L, proxy_methods, 0);
     lua_pushvalue(L, index);
     lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, wippy_frozen_newindex);
-    lua_setfield(L, -2, "__newindex");
-    lua_pushcfunction(L, wippy_frozen_pairs);
-    lua_setfield(L, -2, "__pairs");
-    lua_pushcfunction(L, wippy_frozen_len);
-    lua_setfield(L, -2, "__len");
     lua_pushboolean(L, 0);
     lua_setfield(L, -2, "__metatable");
     lua_setmetatable(L, -2);
@@ -715,15 +713,12 @@ static inline void wippy_open_shared_libraries(lua_State *L) {
         luaL_requiref(L, library->name, library->func, 1);
         lua_pop(L, 1);
     }
+    static const luaL_Reg replaced[] = {
+        {"getmetatable", wippy_getmetatable}, {"setmetatable", wippy_setmetatable}, {"rawset", wippy_rawset},
+        {"collectgarbage", wippy_collectgarbage}, {NULL, NULL}
+    };
     lua_pushglobaltable(L);
-    lua_pushcfunction(L, wippy_getmetatable);
-    lua_setfield(L, -2, "getmetatable");
-    lua_pushcfunction(L, wippy_setmetatable);
-    lua_setfield(L, -2, "setmetatable");
-    lua_pushcfunction(L, wippy_rawset);
-    lua_setfield(L, -2, "rawset");
-    lua_pushcfunction(L, wippy_collectgarbage);
-    lua_setfield(L, -2, "collectgarbage");
+    luaL_setfuncs(L, replaced, 0);
     static const char *const removed[] = { "dofile", "loadfile", "load", "loadstring", "require", "_G", NULL };
     for (const char *const *name = removed; *name; name++) {
         lua_pushnil(L);

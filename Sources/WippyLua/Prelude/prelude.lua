@@ -155,6 +155,17 @@ local function spawner(mode)
   return function(id, host, ...) return B.spawn(id, host, mode, ...) end
 end
 
+-- What a process keeps in its record P under `field`, made by make(...) on first use.
+local function own(P, field, make, ...)
+  local value = P[field]
+  if value == nil then
+    value = make(...)
+    P[field] = value
+  end
+  return value
+end
+local function new_table() return {} end
+
 process = {
   pid = B.pid,
   send = function(destination, topic, payload)
@@ -162,32 +173,11 @@ process = {
     if type(topic) ~= "string" or topic == "" then return nil, "process.send: topic must be a non-empty string" end
     return B.send(destination, topic, payload)
   end,
-  inbox = function()
-    local P = proc()
-    local inbox = P.inbox
-    if not inbox then
-      inbox = new_channel(0, INBOX)
-      P.inbox = inbox
-    end
-    return inbox
-  end,
-  events = function()
-    local P = proc()
-    local events = P.events
-    if not events then
-      events = new_channel(0, EVENTS)
-      P.events = events
-    end
-    return events
-  end,
+  inbox = function() return own(proc(), "inbox", new_channel, 0, INBOX) end,
+  events = function() return own(proc(), "events", new_channel, 0, EVENTS) end,
   listen = function(topic, options)
     if type(topic) ~= "string" or topic == "" then error("process.listen expects a topic", 2) end
-    local P = proc()
-    local listeners = P.listeners
-    if not listeners then
-      listeners = {}
-      P.listeners = listeners
-    end
+    local listeners = own(proc(), "listeners", new_table)
     local ch = listeners[topic]
     if not ch then
       B.listen(topic, true)
@@ -283,13 +273,8 @@ end
 
 require = function(name)
   local P = proc()
-  local loaded = P.loaded
-  if not loaded then
-    loaded = {}
-    P.loaded = loaded
-  end
   local info = P.info
-  return require_from(name, loaded, info.allowed, info.imports, info.id, P.env)
+  return require_from(name, own(P, "loaded", new_table), info.allowed, info.imports, info.id, P.env)
 end
 
 -- The runner: one call per process or function call. `env` is the code's private globals and

@@ -47,32 +47,30 @@ public final class SchedulerThread: @unchecked Sendable {
     /// Puts a ready process on the run queue (from any thread). On a thread that stopped, the
     /// process ends at once with a failure.
     func enqueue(_ process: LuaProcess) {
-        condition.lock()
-        guard !exited else {
-            condition.unlock()
+        if !submit({ incoming.append(process) }) {
             process.finish(nil, .failure("the scheduler thread \(name) has stopped"))
-            return
         }
-        incoming.append(process)
-        let wake = parked
-        condition.unlock()
-        waiting.add(1, ordering: .releasing)
-        if wake { condition.signal() }
     }
 
     /// Runs `job` on the thread with its Lua state (nil if the state could not be made), e.g. to
     /// release what a dropped function instance holds. Dropped when the thread has stopped.
     func perform(_ job: @escaping (SharedState?) -> Void) {
+        _ = submit { jobs.append(job) }
+    }
+
+    /// Adds work under the lock and wakes the thread if it is parked; false when it has stopped.
+    private func submit(_ add: () -> Void) -> Bool {
         condition.lock()
         guard !exited else {
             condition.unlock()
-            return
+            return false
         }
-        jobs.append(job)
+        add()
         let wake = parked
         condition.unlock()
         waiting.add(1, ordering: .releasing)
         if wake { condition.signal() }
+        return true
     }
 
     /// Lets the thread exit once its queue is empty; its Lua state is closed then.
