@@ -103,7 +103,7 @@ public final class LuaProcess: StartableProcess, @unchecked Sendable {
 
     /// A process of `program`, placed on `thread` (see ``LuaScheduler/place()``). A function call
     /// passes the pool of its function: it then runs on a warm instance taken from it, and
-    /// `thread` must be that instance's (see ``FunctionInstances/take(scheduler:)``).
+    /// `thread` must be that instance's (see ``FunctionInstances/take()``).
     public init(pid: PID, entryID: String, program: LuaProgram, arguments: [Payload], context: LuaContext,
                 thread: SchedulerThread, pool: FunctionInstances? = nil, instance: FunctionInstances.Instance? = nil) {
         self.pid = pid
