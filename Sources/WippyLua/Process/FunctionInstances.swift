@@ -80,7 +80,4 @@ public final class FunctionInstances: Sendable {
             return true
         }
     }
-
-    /// Idle instances right now (for tests and metrics).
-    public var idleCount: Int { idle.withLock { $0.count } }
 }
