@@ -206,6 +206,7 @@ extension LuaProcess {
             account = 0
         }
         timers.removeAll()
+        waitSequence += 1  // its queued timers and timeouts are stale now
         // Messages never read: their senders stop counting them as in flight.
         let unread = mailbox.withLock { mailbox -> [Message] in
             defer {

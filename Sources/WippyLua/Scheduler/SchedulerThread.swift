@@ -157,11 +157,11 @@ public final class SchedulerThread: @unchecked Sendable {
     private func fireTimers() {
         let now = TimerQueue.now
         while let entry = timers.popDue(now) {
+            guard TimerQueue.isLive(entry.kind) else { continue }
             switch entry.kind {
-            case let .wakeup(process, sequence):
-                if process.waitSequence == sequence { process.wake { _ in } }
-            case let .tick(process, id, generation, interval, repeating):
-                guard process.timers[id] == generation else { continue }
+            case let .wakeup(process, _):
+                process.wake { _ in }
+            case let .tick(process, id, _, interval, repeating):
                 process.timerFired(id, repeating: repeating)
                 if repeating {
                     var next = entry.deadline + interval

@@ -1,8 +1,10 @@
 import Glibc
 
 /// A scheduler thread's timers: wait timeouts and the ticks of `time` channels, ordered by
-/// deadline (a binary heap). Confined to its thread. Entries are never removed early: one whose
-/// process moved on (it was woken otherwise, stopped the timer, or ended) is skipped when due.
+/// deadline (a binary heap). Confined to its thread. An entry whose process moved on (it was woken
+/// otherwise, stopped the timer, or ended) is skipped when due; when the heap has doubled since it
+/// was last cleaned, such stale entries are dropped at once, so code that starts and stops
+/// long timers in a loop cannot grow it without bound.
 struct TimerQueue {
     enum Kind {
         /// Ends the process's wait number `sequence`, if it still waits in it.
@@ -23,6 +25,8 @@ struct TimerQueue {
 
     private var heap: [Entry] = []
     private var added: UInt64 = 0
+    /// Entries left after the last clean-up (at least 1,024, so small heaps are never cleaned).
+    private var cleanedAt = 1024
 
     /// The monotonic clock the deadlines use, in nanoseconds.
     static var now: UInt64 {
@@ -35,6 +39,7 @@ struct TimerQueue {
     var isEmpty: Bool { heap.isEmpty }
 
     mutating func add(at deadline: UInt64, _ kind: Kind) {
+        if heap.count >= 2 * cleanedAt { dropStale() }
         added += 1
         heap.append(Entry(deadline: deadline, order: added, kind: kind))
         var child = heap.count - 1
@@ -44,6 +49,20 @@ struct TimerQueue {
             heap.swapAt(child, parent)
             child = parent
         }
+    }
+
+    /// Whether the entry still means something to its process.
+    static func isLive(_ kind: Kind) -> Bool {
+        switch kind {
+        case let .wakeup(process, sequence): return process.waitSequence == sequence
+        case let .tick(process, id, generation, _, _): return process.timers[id] == generation
+        }
+    }
+
+    private mutating func dropStale() {
+        heap.removeAll { !Self.isLive($0.kind) }
+        heap.sort { $0.precedes($1) }  // a sorted array is a valid heap
+        cleanedAt = max(1024, heap.count)
     }
 
     /// The earliest entry due at `now`, removed; nil when none is due.
