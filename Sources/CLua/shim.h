@@ -44,6 +44,7 @@ typedef struct {
     int sorting;         /* table.sort comparators running (blocking calls are refused there) */
     void *owner;         /* the Swift process running now (built-ins find it here) */
     unsigned current;    /* the account charged now */
+    int message_metatable; /* registry reference of the prelude's message metatable */
     unsigned account_count, account_capacity, free_account;
     wippy_account *accounts;
 } wippy_control;

@@ -1,13 +1,16 @@
 /// A message between processes: who sent it, a topic, and a payload.
-public struct Message: Sendable {
-    public var from: PID?
-    public var topic: String
-    public var payload: Payload
+///
+/// A reference: a message is queued, taken out and pushed once, and moving one reference through
+/// mailboxes costs less than copying (and retaining) its fields at each step.
+public final class Message: Sendable {
+    public let from: PID?
+    public let topic: String
+    public let payload: Payload
     /// Estimated bytes (topic and payload): what the message counts against the receiver's mailbox.
-    public var size: Int
+    public let size: Int
     /// The sender's count of its bytes waiting in mailboxes, released when the receiver takes the
     /// message out (or drops it); nil when the sender does not keep one.
-    public var inFlight: InFlightBytes?
+    public let inFlight: InFlightBytes?
 
     /// - Parameter size: the payload's estimated size when the caller measured it already (the Lua
     ///   bridge does while copying); otherwise it is measured here.

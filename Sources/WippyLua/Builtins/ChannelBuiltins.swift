@@ -5,7 +5,9 @@ import WippyProcess
 /// What the prelude's channels need from the runtime: reading the runtime-filled sources (inbox,
 /// events, listened topics, timers), waiting, and listening to a topic.
 extension Builtins {
-    static let channels: [(String, Builtin)] = [("poll", poll), ("wait", wait), ("listen", listen)]
+    static let channels: [(String, Builtin)] = [
+        ("poll", poll), ("receive", receive), ("wait", wait), ("listen", listen), ("message_metatable", messageMetatable),
+    ]
 
     /// Sources of runtime-filled channels, as numbered in the prelude.
     enum Source: Int {
@@ -23,6 +25,26 @@ extension Builtins {
         if let from = message.from { LuaBridge.pushString(from.description, L) } else { lua_pushnil(L) }
         LuaBridge.push(message.payload, L)
         return 4
+    }
+
+    /// Pushes a message taken from the mailbox as the prelude's message object `{topic, from,
+    /// payload}`; errors as ``pushMessage(_:_:_:)``.
+    static func pushMessageObject(_ message: Message, _ L: OpaquePointer, _ process: LuaProcess) -> Int32 {
+        if message.size > remainingBytes(L, process) {
+            return raise(L, "not enough memory for a message of \(message.size >> 10) KiB on topic \"\(message.topic)\" (the process's limit is \(process.context.memoryLimit >> 20) MiB)")
+        }
+        lua_createtable(L, 3, 0)
+        LuaBridge.pushString(message.topic, L)
+        lua_rawseti(L, -2, 1)
+        if let from = message.from {
+            LuaBridge.pushString(from.description, L)
+            lua_rawseti(L, -2, 2)
+        }
+        LuaBridge.push(message.payload, L)
+        lua_rawseti(L, -2, 3)
+        _ = wippy_getref(L, wippy_control_of(L).pointee.message_metatable)
+        lua_setmetatable(L, -2)
+        return 1
     }
 
     static func pushEvent(_ event: ProcessEvent, _ L: OpaquePointer) {
@@ -66,6 +88,25 @@ extension Builtins {
         }
         lua_pushboolean(L, 0)
         return 1
+    }
+
+    /// `receive(source, key)` → the next message of the inbox (source 1) or of the listened topic
+    /// `key` (source 3) as a message object, or nothing: the receive loop of the prelude's
+    /// channels in one call.
+    static let receive: Builtin = { L in
+        let L = L!, process = owner(L)
+        let topic = Int(lua_tointegerx(L, 1, nil)) == Source.listen.rawValue ? string(L, 2) : nil
+        guard let message = process.takeMessage(listened: topic) else { return 0 }
+        return pushMessageObject(message, L, process)
+    }
+
+    /// `message_metatable(mt)`: the metatable of message objects made by ``receive``, given once
+    /// by the prelude.
+    static let messageMetatable: Builtin = { L in
+        let L = L!
+        lua_settop(L, 1)
+        wippy_control_of(L).pointee.message_metatable = wippy_ref(L)
+        return 0
     }
 
     /// `wait([nanoseconds])`: yields until something arrives (or the time is up).

@@ -32,8 +32,11 @@ extension Builtins {
 
     static let send: Builtin = { L in
         let L = L!, process = owner(L)
-        guard lua_type(L, 1) == LUA_TSTRING, let topic = string(L, 2) else {
-            return failure(L, "process.send expects a destination and a topic")
+        guard lua_type(L, 1) == LUA_TSTRING else {
+            return failure(L, "process.send: destination must be a PID or a registered name")
+        }
+        guard let topic = string(L, 2), !topic.isEmpty else {
+            return failure(L, "process.send: topic must be a non-empty string")
         }
         var length = 0
         let destination = UnsafeRawBufferPointer(start: lua_tolstring(L, 1, &length), count: length)
@@ -45,13 +48,15 @@ extension Builtins {
         }
         let message = Message(from: process.pid, topic: topic, payload: payload, size: size)
         do {
-            if let last = process.lastDestination, last.bytes.count == length,
-               last.bytes.withUnsafeBytes({ memcmp($0.baseAddress!, destination.baseAddress!, length) == 0 }) {
-                try process.context.table.send(to: last.pid, message)
+            if let last = process.lastDestination, last.description.utf8.count == length,
+               last.description.utf8.withContiguousStorageIfAvailable({
+                   memcmp($0.baseAddress!, destination.baseAddress!, length) == 0
+               }) == true {
+                try process.context.table.send(to: last, message)
             } else {
                 let text = String(decoding: destination, as: UTF8.self)
                 if let pid = PID(text) {
-                    process.lastDestination = (Array(destination), pid)
+                    process.lastDestination = pid
                     try process.context.table.send(to: pid, message)
                 } else {
                     try process.context.table.send(to: text, message)  // a registered name

@@ -1,8 +1,8 @@
 -- The Lua half of the runtime's built-ins, run once in every scheduler state before any process.
 --
 -- It receives the Swift built-ins (B) and installs the shared globals (process, channel, print,
--- require); the runtime then freezes them (read-only to Lua code). It returns the runner that
--- starts each process or function call: run(P, env, factory, method, instance, ...).
+-- require); the runtime then freezes them (read-only to Lua code). Processes and function calls
+-- are started by the runtime itself: nothing of the prelude sits beneath their code.
 --
 -- Everything a process owns lives in its record P (inbox, listeners, loaded modules, its globals),
 -- which B.proc() returns for the process running now; nothing per process is kept in an upvalue
@@ -37,12 +37,19 @@ PayloadMT.__index = PayloadMT
 function PayloadMT:data() return self[1] end
 function Message:payload() return setmetatable({ self[3] }, PayloadMT) end
 
+-- Message objects are made by B.receive, which takes the next message of the inbox or of a topic.
+local receive_message, wait = B.receive, B.wait
+B.message_metatable(Message)
+
 local function poll(ch)
+  if ch.source == INBOX or ch.messages then
+    local m = receive_message(ch.source, ch.key)
+    if m == nil then return false end
+    return true, m
+  end
   local got, a, b, c = B.poll(ch.source, ch.key)
   if not got then return false end
-  if ch.source == INBOX or (ch.source == LISTEN and ch.messages) then
-    return true, setmetatable({ a, b, c }, Message)
-  elseif ch.source == LISTEN then
+  if ch.source == LISTEN then
     return true, c
   elseif ch.wrap then
     return true, ch.wrap(a)
@@ -86,6 +93,16 @@ function Channel:send(v)
 end
 
 function Channel:receive()
+  local source = self.source
+  if source == INBOX or self.messages then
+    -- The common case in one call per message, and few stack slots beneath the wait.
+    while not self.closed do
+      local m = receive_message(source, self.key)
+      if m ~= nil then return m, true end
+      wait()
+    end
+    return nil, false
+  end
   while true do
     local ready, v, ok = try_receive(self)
     if ready then return v, ok end
@@ -168,12 +185,16 @@ local function new_table() return {} end
 
 process = {
   pid = B.pid,
-  send = function(destination, topic, payload)
-    if type(destination) ~= "string" then return nil, "process.send: destination must be a PID or a registered name" end
-    if type(topic) ~= "string" or topic == "" then return nil, "process.send: topic must be a non-empty string" end
-    return B.send(destination, topic, payload)
+  send = B.send,
+  inbox = function()
+    local P = proc()
+    local ch = P.inbox
+    if ch == nil then
+      ch = new_channel(0, INBOX)
+      P.inbox = ch
+    end
+    return ch
   end,
-  inbox = function() return own(proc(), "inbox", new_channel, 0, INBOX) end,
   events = function() return own(proc(), "events", new_channel, 0, EVENTS) end,
   listen = function(topic, options)
     if type(topic) ~= "string" or topic == "" then error("process.listen expects a topic", 2) end
@@ -275,23 +296,4 @@ require = function(name)
   local P = proc()
   local info = P.info
   return require_from(name, own(P, "loaded", new_table), info.allowed, info.imports, info.id, P.env)
-end
-
--- The runner: one call per process or function call. `env` is the code's private globals and
--- `factory` its compiled code (a function of _ENV); a function call passes its warm `instance`,
--- whose module is evaluated on its first call only.
-return function(P, env, factory, method, instance, ...)
-  P.env = env
-  local module = instance and instance.module
-  if module == nil then
-    module = factory(env)
-    if instance then instance.module = module end
-  end
-  local fn = module
-  if type(module) == "table" then fn = module[method] end
-  if type(fn) ~= "function" then
-    error(format("%s: the code returns no function %q (end the file with: return { %s = %s })",
-      P.info.id, method, method, method), 0)
-  end
-  return fn(...)
 end

@@ -45,21 +45,17 @@ extension LuaProcess {
             }
         }
 
-        control.pointee.owner = Unmanaged.passUnretained(self).toOpaque()
-        control.pointee.current = account
-        control.pointee.doomed = 0
-        control.pointee.sorting = sorting
-        let slot = PreemptionWatchdog.shared.enter(self, control: control, thread: co)
-        if doomed.load(ordering: .sequentiallyConsistent) { wippy_doom(control) }
-        var nresults: Int32 = 0
-        let status = wippy_resume(co, shared.L, resumeArguments, &nresults)
-        PreemptionWatchdog.shared.leave(slot)
-        sorting = control.pointee.sorting
-        control.pointee.sorting = 0
-        control.pointee.current = 0
-        control.pointee.owner = nil
-        resumeArguments = 0
-        collectIfNearLimit(lua)
+        var (status, nresults) = resume(co, shared)
+        if status == LUA_OK, evaluatingModule {
+            // The code's top level ran; the method runs next on the same coroutine.
+            evaluatingModule = false
+            if nresults == 0 { lua_pushnil(co) } else { wippy_pop(co, nresults - 1) }
+            if let failure = callMethod(co, shared) {
+                finish(shared, failure)
+                return .ended
+            }
+            (status, nresults) = resume(co, shared)
+        }
 
         switch status {
         case LUA_OK:
@@ -113,6 +109,28 @@ extension LuaProcess {
         }
     }
 
+    /// One `lua_resume` of the process's coroutine, charged to its account and watched by the
+    /// preemption watchdog.
+    private func resume(_ co: OpaquePointer, _ shared: SharedState) -> (status: Int32, results: Int32) {
+        let lua = shared.lua, control = lua.control
+        control.pointee.owner = Unmanaged.passUnretained(self).toOpaque()
+        control.pointee.current = account
+        control.pointee.doomed = 0
+        control.pointee.sorting = sorting
+        let slot = PreemptionWatchdog.shared.enter(self, control: control, thread: co)
+        if doomed.load(ordering: .sequentiallyConsistent) { wippy_doom(control) }
+        var nresults: Int32 = 0
+        let status = wippy_resume(co, shared.L, resumeArguments, &nresults)
+        PreemptionWatchdog.shared.leave(slot)
+        sorting = control.pointee.sorting
+        control.pointee.sorting = 0
+        control.pointee.current = 0
+        control.pointee.owner = nil
+        resumeArguments = 0
+        collectIfNearLimit(lua)
+        return (status, nresults)
+    }
+
     /// The collector is shared and paced by the whole state, so a process's garbage can wait
     /// while others allocate. When the process's own count nears its limit (and grew by an eighth
     /// of it since the last such collection), a full collection runs now, before the process
@@ -160,19 +178,54 @@ extension LuaProcess {
         lua_setfield(L, base + 1, "co")  // the record anchors the coroutine
         coroutine = co
         if let instance { _ = wippy_getref(L, instance.ref) } else { lua_pushnil(L) }  // base + 2
-        _ = wippy_getref(L, shared.runnerRef)
-        lua_pushvalue(L, base + 1)
-        if instance != nil { _ = lua_getfield(L, base + 2, "env") } else { wippy_new_env(L) }
-        lua_pushvalue(L, base - 1)
-        LuaBridge.pushString(program.method ?? "main", L)
-        lua_pushvalue(L, base + 2)
-        lua_xmove(L, co, 6)  // run(P, env, factory, method, instance, ...)
+        if instance != nil { _ = lua_getfield(L, base + 2, "env") } else { wippy_new_env(L) }  // base + 3
+        lua_pushvalue(L, base + 3)
+        lua_setfield(L, base + 1, "env")  // for `require` of libraries
         lua_pushvalue(L, base + 1)
         recordRef = wippy_ref(L)
+        // A warm instance evaluated its code on its first call; otherwise the coroutine runs the
+        // code's top level first (`factory(env)`), then the method (see `step`). Nothing else sits
+        // beneath the method on the coroutine: an idle process's stack stays at Lua's initial size.
+        if instance != nil, lua_getfield(L, base + 2, "module") != LUA_TNIL {
+            lua_xmove(L, co, 1)
+            lua_settop(L, base - 2)
+            return callMethod(co, shared)
+        }
+        lua_pushvalue(L, base - 1)
+        lua_pushvalue(L, base + 3)
+        lua_xmove(L, co, 2)
         lua_settop(L, base - 2)
+        resumeArguments = 1
+        evaluatingModule = true
+        return nil
+    }
+
+    /// With the value of the code's top level (its module) alone on `co`: keeps it in the warm
+    /// instance, if any, and readies the coroutine to call the method with the arguments. nil, or
+    /// how the process failed.
+    private func callMethod(_ co: OpaquePointer, _ shared: SharedState) -> ProcessOutcome? {
+        let lua = shared.lua
+        lua.control.pointee.current = account
+        defer { lua.control.pointee.current = 0 }
+        if let instance {
+            _ = wippy_getref(co, instance.ref)
+            lua_pushvalue(co, 1)
+            lua_setfield(co, -2, "module")
+            wippy_pop(co, 1)
+        }
+        let method = program.method ?? "main"
+        if lua_type(co, 1) == LUA_TTABLE {
+            LuaBridge.pushString(method, co)
+            _ = lua_rawget(co, 1)  // raw: no metamethod runs outside the coroutine's protection
+            wippy_replace(co, 1)
+        }
+        guard lua_type(co, 1) == LUA_TFUNCTION else {
+            lua_settop(co, 0)
+            return .failure("\(entryID): the code returns no function \"\(method)\" (end the file with: return { \(method) = \(method) })")
+        }
         // Pushed lenient (see the shim), then measured: what does not fit is refused here.
         for argument in arguments { LuaBridge.push(argument, co) }
-        resumeArguments = Int32(5 + arguments.count)
+        resumeArguments = Int32(arguments.count)
         arguments = []
         guard lua.remainingBytes(account) >= 0 else {
             return .failure("out of memory: the arguments do not fit in the process's memory limit (\(context.memoryLimit >> 20) MiB)")

@@ -26,13 +26,14 @@ public final class LuaProcess: StartableProcess, @unchecked Sendable {
     /// A function call's warm instance and the pool it came from; nil for a process.
     let pool: FunctionInstances?
     var instance: FunctionInstances.Instance?
-    /// The runtime's logger tagged with this process (made on first use: most calls never log).
-    lazy var logger: Logger = {
+    /// The runtime's logger tagged with this process (made at each use: most processes never
+    /// log, and a kept one would cost each of them its size).
+    var logger: Logger {
         var logger = context.logger
         logger[metadataKey: "pid"] = "\(pid)"
         logger[metadataKey: "entry"] = "\(entryID)"
         return logger
-    }()
+    }
 
     /// Everything other threads hand to this process. Lua never runs under this lock.
     struct Mailbox {
@@ -77,6 +78,8 @@ public final class LuaProcess: StartableProcess, @unchecked Sendable {
     var pendingOperation: (@Sendable () async -> [Payload])?
     /// Values to resume the coroutine with.
     var resumeArguments: Int32 = 0
+    /// The coroutine runs the code's top level; the method is called when it returned.
+    var evaluatingModule = false
     /// Timers by ID, with the generation their queued firing must carry.
     var timers: [Int: Int] = [:]
     var timerGeneration = 0
@@ -91,10 +94,9 @@ public final class LuaProcess: StartableProcess, @unchecked Sendable {
     public var onFirstWait: (@Sendable () -> Void)?
     /// Called once, on the process's thread, after it ended and left the process table.
     var onEnd: (@Sendable (ProcessOutcome) -> Void)?
-    /// The last PID string `process.send` was given (its bytes) and its parsed form: a process
-    /// usually talks to the same few peers, and making and parsing the text each time cost a
-    /// visible share of a send.
-    var lastDestination: (bytes: [UInt8], pid: PID)?
+    /// The last PID `process.send` was given as text: a process usually talks to the same few
+    /// peers, and making and parsing the text each time cost a visible share of a send.
+    var lastDestination: PID?
 
     enum WaitRequest {
         case untilWoken

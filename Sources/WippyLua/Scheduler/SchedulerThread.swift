@@ -9,7 +9,7 @@ import Synchronization
 /// result from any thread (``enqueue(_:)``), or by one of the thread's own timers. With nothing to
 /// do the thread parks until work or its next timer is due; but when work has lately come back
 /// within microseconds of running out (processes talking to each other across threads), it first
-/// spins for about twice that gap, at most `spin`: waking a parked thread costs far more.
+/// spins for up to `spin`: waking a parked thread costs far more.
 public final class SchedulerThread: @unchecked Sendable {
     public let name: String
     private let spin: UInt64
@@ -96,7 +96,11 @@ public final class SchedulerThread: @unchecked Sendable {
             if waiting.load(ordering: .acquiring) == 0 {
                 let now = TimerQueue.now
                 idleSince = now
-                let budget = averageGap < spin / 2 ? 2 * averageGap : 0
+                // Spinning for only about the recent gap does not pay: when the partner on the
+                // other thread was itself parked, its wake-up alone outlasts such a spin, and both
+                // threads then park on every message (measured: a cross-thread round trip twice
+                // the same-thread one). So while work comes back quickly, spin the whole budget.
+                let budget = averageGap < spin / 2 ? spin : 0
                 while waiting.load(ordering: .acquiring) == 0, TimerQueue.now < now + budget {}
             }
             condition.lock()

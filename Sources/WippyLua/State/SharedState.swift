@@ -7,8 +7,6 @@ import WippyManifest
 final class SharedState {
     let lua: LuaState
     var L: OpaquePointer { lua.L }
-    /// The prelude's runner: `run(P, env, factory, method, instance, ...)`.
-    let runnerRef: Int32
     private var programs: [ObjectIdentifier: CompiledProgram] = [:]
 
     /// One program as compiled in this state.
@@ -31,10 +29,9 @@ final class SharedState {
         let L = lua.L
         if let error = PreludeCode.load(PreludeCode.prelude, L) { throw SetupError(message: "internal: prelude: \(error)") }
         Builtins.push(L)
-        guard wippy_pcall(L, 1, 1) == LUA_OK else {
+        guard wippy_pcall(L, 1, 0) == LUA_OK else {
             throw SetupError(message: "internal: prelude: \(LuaState.string(L, -1) ?? "error")")
         }
-        runnerRef = wippy_ref(L)
         lua.freezeGlobals()
     }
 
