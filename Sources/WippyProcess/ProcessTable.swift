@@ -12,13 +12,44 @@ public final class ProcessTable: Sendable {
         var monitors: Set<PID> = []
         var links: Set<PID> = []
         var trapLinks = false
-        var onExit: [@Sendable (ProcessOutcome) -> Void] = []
+        var onExit: (@Sendable (ProcessOutcome) -> Void)?
     }
 
     private struct State {
-        var slots: [PID: Slot] = [:]
+        var slots = Slots()
         var names: [String: PID] = [:]
         var lastNumber: UInt64 = 0
+    }
+
+    /// The slots by PID, kept by the PID's number (unique in the runtime; a PID key would keep
+    /// its texts a second time). A slot is found when the number and the host match.
+    private struct Slots {
+        var byNumber: [UInt64: Slot] = [:]
+
+        /// The process of `pid`, if live (the lookup of every message).
+        func process(_ pid: PID) -> (any Process)? {
+            guard let process = byNumber[pid.number]?.process, process.pid.host == pid.host else { return nil }
+            return process
+        }
+
+        subscript(pid: PID) -> Slot? {
+            get { process(pid) != nil ? byNumber[pid.number] : nil }
+            _modify {
+                if process(pid) == nil, byNumber[pid.number] != nil {
+                    var none: Slot?
+                    yield &none
+                } else {
+                    yield &byNumber[pid.number]
+                }
+            }
+        }
+
+        var count: Int { byNumber.count }
+
+        mutating func removeValue(forKey pid: PID) -> Slot? {
+            guard self[pid] != nil else { return nil }
+            return byNumber.removeValue(forKey: pid.number)
+        }
     }
 
     private let state = Mutex(State())
@@ -38,21 +69,19 @@ public final class ProcessTable: Sendable {
     /// Adds a process; `onExit` runs once when it ends (from the thread that ends it).
     public func add(_ process: any Process, onExit: (@Sendable (ProcessOutcome) -> Void)? = nil) {
         state.withLock { state in
-            var slot = Slot(process: process)
-            if let onExit { slot.onExit.append(onExit) }
-            state.slots[process.pid] = slot
+            state.slots[process.pid] = Slot(process: process, onExit: onExit)
         }
     }
 
     /// Number of live processes.
     public var count: Int { state.withLock { $0.slots.count } }
 
-    public func contains(_ pid: PID) -> Bool { state.withLock { $0.slots[pid] != nil } }
+    public func contains(_ pid: PID) -> Bool { state.withLock { $0.slots.process(pid) != nil } }
 
     /// A PID string or a registered name → a live process's PID.
     public func resolve(_ destination: String) -> PID? {
         state.withLock { state in
-            if let pid = PID(destination) { return state.slots[pid] != nil ? pid : nil }
+            if let pid = PID(destination) { return state.slots.process(pid) != nil ? pid : nil }
             return state.names[destination]
         }
     }
@@ -63,7 +92,7 @@ public final class ProcessTable: Sendable {
     public func send(to destination: String, _ message: Message) throws(ProcessError) {
         let target = state.withLock { state -> (any Process)? in
             let pid = PID(destination) ?? state.names[destination]
-            return pid.flatMap { state.slots[$0]?.process }
+            return pid.flatMap { state.slots.process($0) }
         }
         guard let target else {
             message.consumed()
@@ -72,13 +101,16 @@ public final class ProcessTable: Sendable {
         try deliver(message, to: target)
     }
 
-    /// Delivers `message` to `pid`.
-    public func send(to pid: PID, _ message: Message) throws(ProcessError) {
-        guard let target = state.withLock({ $0.slots[pid]?.process }) else {
+    /// Delivers `message` to `pid`. Returns the receiver's own PID (equal to `pid`; a sender that
+    /// keeps it shares the receiver's copy of its texts instead of keeping one more).
+    @discardableResult
+    public func send(to pid: PID, _ message: Message) throws(ProcessError) -> PID {
+        guard let target = state.withLock({ $0.slots.process(pid) }) else {
             message.consumed()
             throw .notFound(pid.description)
         }
         try deliver(message, to: target)
+        return target.pid
     }
 
     /// Hands `message` over; one that is not delivered is released (see ``Message/consumed()``).
@@ -91,13 +123,13 @@ public final class ProcessTable: Sendable {
 
     /// Asks a process to stop: a CANCEL event it handles itself.
     public func cancel(_ pid: PID, from: PID?, reason: String) throws(ProcessError) {
-        guard let target = state.withLock({ $0.slots[pid]?.process }) else { throw .notFound(pid.description) }
+        guard let target = state.withLock({ $0.slots.process(pid) }) else { throw .notFound(pid.description) }
         target.deliver(ProcessEvent(kind: .cancel, from: from, reason: reason))
     }
 
     /// Stops a process at once; it exits with a failure.
     public func terminate(_ pid: PID, reason: String = "terminated") throws(ProcessError) {
-        guard let target = state.withLock({ $0.slots[pid]?.process }) else { throw .notFound(pid.description) }
+        guard let target = state.withLock({ $0.slots.process(pid) }) else { throw .notFound(pid.description) }
         target.terminate(reason: reason)
     }
 
@@ -190,11 +222,11 @@ public final class ProcessTable: Sendable {
                 }
             }
         }
-        for handler in slot.onExit { handler(outcome) }
+        slot.onExit?(outcome)
     }
 
     private func send(event: ProcessEvent, to pid: PID) throws(ProcessError) {
-        guard let target = state.withLock({ $0.slots[pid]?.process }) else { throw .notFound(pid.description) }
+        guard let target = state.withLock({ $0.slots.process(pid) }) else { throw .notFound(pid.description) }
         target.deliver(event)
     }
 }

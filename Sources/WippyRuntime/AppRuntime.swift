@@ -29,6 +29,8 @@ public final class AppRuntime: LuaServices, Sendable {
     let logger: Logger
     /// Byte limits of processes, messages and mailboxes.
     public let limits: RuntimeLimits
+    /// What its Lua processes and function calls share.
+    let luaContext: LuaContext
     /// Warm instances per function.lua, for HTTP handlers and `funcs.call`.
     let pools: Mutex<[EntryID: FunctionInstances]>
     /// The threads function calls run on.
@@ -49,6 +51,7 @@ public final class AppRuntime: LuaServices, Sendable {
         self.logger = logger
         self.limits = limits
         let table = self.table
+        self.luaContext = LuaContext(table: table, logger: logger, limits: limits)
         var hosts: [String: ProcessHostService] = [:]
         for entry in app.manifest.sortedEntries where entry.kind == .processHost {
             guard case let .processHost(settings) = entry.body else { continue }
@@ -70,6 +73,7 @@ public final class AppRuntime: LuaServices, Sendable {
         // Runners need `self` to launch processes; build them now that every stored property is set.
         supervisor.runners = Self.servicesToStart(app).compactMap(makeRunner)
         handle.runtime = self
+        luaContext.attach(self)
         for entry in app.manifest.sortedEntries {
             if let server = makeServer(entry, in: app.manifest) { serverSet.add(server, critical: true) }
         }
@@ -201,9 +205,6 @@ public final class AppRuntime: LuaServices, Sendable {
         return app.graph.startOrder.filter(wanted.contains).compactMap { app.manifest[$0] }
     }
 
-    var luaContext: LuaContext {
-        LuaContext(table: table, services: self, logger: logger, limits: limits)
-    }
 
     /// Creates a process for the process.lua `entry` and starts it on `host`.
     @discardableResult
@@ -218,11 +219,11 @@ public final class AppRuntime: LuaServices, Sendable {
         let process = LuaProcess(pid: table.makePID(host: host), entryID: entry.description, program: program,
                                  arguments: arguments, context: luaContext, thread: hostService.scheduler.place())
         process.onFirstWait = onFirstWait
-        let logger = self.logger
-        let pid = process.pid
+        // Captures little (references only): this closure lives as long as the process.
+        let context = luaContext
         table.add(process) { outcome in
             if case let .failure(message) = outcome, onExit == nil {
-                logger.warning("process \(pid) (\(entry)) failed: \(message)")
+                context.logger.warning("process \(process.pid) (\(process.entryID)) failed: \(message)")
             }
             onExit?(outcome)
         }

@@ -18,7 +18,9 @@ public final class ProcessHostService: Service, Sendable {
     private let state = Mutex(State())
 
     private struct State {
-        var live = Set<PID>()
+        /// The numbers of the PIDs of processes running here (all carry this host's ID, see
+        /// ``start(_:)``): a set of whole PIDs would keep their texts a second time.
+        var live = Set<UInt64>()
         var stopping = false
     }
 
@@ -32,29 +34,31 @@ public final class ProcessHostService: Service, Sendable {
 
     /// Starts `process`. False when the host is shutting down (the process is not started).
     @discardableResult
+    /// The process's PID must name this host.
     public func start(_ process: any StartableProcess) -> Bool {
-        let pid = process.pid
+        let number = process.pid.number
+        precondition(process.pid.host == id, "a process of host \(process.pid.host) started on host \(id)")
         let accepted = state.withLock { state -> Bool in
             guard !state.stopping else { return false }
-            state.live.insert(pid)
+            state.live.insert(number)
             return true
         }
         guard accepted else { return false }
         process.start { [weak self] _ in
-            _ = self?.state.withLock { $0.live.remove(pid) }
+            _ = self?.state.withLock { $0.live.remove(number) }
         }
         return true
     }
 
     /// Processes running now.
-    private var live: [PID] { state.withLock { Array($0.live) } }
+    private var live: [PID] { state.withLock { $0.live.map { PID(host: id, number: $0) } } }
 
     public func run() async throws {
         defer { scheduler.shutdown() }
         try? await gracefulShutdown()
         let running = state.withLock { state -> [PID] in
             state.stopping = true
-            return Array(state.live)
+            return state.live.map { PID(host: id, number: $0) }
         }
         for pid in running {
             try? table.cancel(pid, from: nil, reason: "host \(id) stopping")

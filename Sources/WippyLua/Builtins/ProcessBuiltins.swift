@@ -56,8 +56,7 @@ extension Builtins {
             } else {
                 let text = String(decoding: destination, as: UTF8.self)
                 if let pid = PID(text) {
-                    process.lastDestination = pid
-                    try process.context.table.send(to: pid, message)
+                    process.lastDestination = try process.context.table.send(to: pid, message)
                 } else {
                     try process.context.table.send(to: text, message)  // a registered name
                 }

@@ -4,7 +4,7 @@ import WippyProcess
 
 /// What Lua code may ask of the runtime beyond the process table: spawning entries, calling
 /// functions, reading the registry, loading libraries. Implemented by the runtime layer.
-public protocol LuaServices: Sendable {
+public protocol LuaServices: AnyObject, Sendable {
     /// Starts the process.lua `entry` on `host` with `arguments`; monitored by / linked to `parent`
     /// as asked, before it runs.
     func spawn(entry: String, host: String, arguments: [Payload], parent: PID, monitor: Bool, link: Bool) throws(ProcessError) -> PID
@@ -25,19 +25,45 @@ public struct CallError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// Everything a Lua process needs from the runtime.
-public struct LuaContext: Sendable {
-    public var table: ProcessTable
-    public var services: any LuaServices
-    public var logger: Logger
-    public var limits: RuntimeLimits
+/// Everything a Lua process needs from the runtime: one per runtime, shared by all its processes.
+public final class LuaContext: @unchecked Sendable {  // `runtime` is set once, before any process runs
+    public let table: ProcessTable
+    public let logger: Logger
+    public let limits: RuntimeLimits
     /// Most bytes one process's Lua state may allocate.
     public var memoryLimit: Int { limits.processMemory }
+    /// Weak: the runtime keeps its context, and the context must not keep the runtime.
+    private weak var runtime: (any LuaServices)?
 
-    public init(table: ProcessTable, services: any LuaServices, logger: Logger, limits: RuntimeLimits = RuntimeLimits()) {
+    public init(table: ProcessTable, logger: Logger, limits: RuntimeLimits = RuntimeLimits()) {
         self.table = table
-        self.services = services
         self.logger = logger
         self.limits = limits
     }
+
+    /// Connects the runtime whose services Lua code asks for; called once, before any process runs.
+    public func attach(_ services: any LuaServices) {
+        runtime = services
+    }
+
+    /// The runtime's services; once the runtime is gone, each request fails with an error value.
+    public var services: any LuaServices { runtime ?? StoppedRuntime.shared }
+}
+
+/// The services a process sees after its runtime was released: every request fails.
+private final class StoppedRuntime: LuaServices {
+    static let shared = StoppedRuntime()
+    private static let message = "the runtime has stopped"
+
+    func spawn(entry: String, host: String, arguments: [Payload], parent: PID, monitor: Bool, link: Bool) throws(ProcessError) -> PID {
+        throw .invalid(Self.message)
+    }
+
+    func call(function: String, arguments: [Payload], caller: PID) async -> Result<Payload, CallError> {
+        .failure(CallError(Self.message))
+    }
+
+    func registryEntry(_ id: String) -> Payload? { nil }
+    func registryFind(_ criteria: [String: Payload]) -> [Payload] { [] }
+    func library(_ id: String) -> (id: String, program: LuaProgram)? { nil }
 }
