@@ -124,7 +124,7 @@ public final class AppRuntime: LuaServices, Sendable {
         var pools: [EntryID: FunctionInstances] = [:]
         for entry in entries {
             guard case let .functionLua(program, pool, _) = entry.body else { continue }
-            let capacity = pool.workers ?? pool.maxSize ?? 2 * ProcessInfo.processInfo.activeProcessorCount
+            let capacity = pool.workers ?? pool.maxSize ?? 2 * AvailableCores.count
             pools[entry.id] = FunctionInstances(program: program, capacity: capacity)
         }
         return pools

@@ -26,7 +26,7 @@ public final class ProcessHostService: Service, Sendable {
 
     public init(id: String, table: ProcessTable, stopTimeout: Duration, workers: Int? = nil, logger: Logger) {
         self.id = id
-        self.scheduler = LuaScheduler(workers: workers ?? ProcessInfo.processInfo.activeProcessorCount, name: id)
+        self.scheduler = LuaScheduler(workers: workers ?? AvailableCores.count, name: id)
         self.table = table
         self.stopTimeout = stopTimeout
         self.logger = logger

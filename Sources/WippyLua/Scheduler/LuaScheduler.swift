@@ -8,10 +8,10 @@ public final class LuaScheduler: Sendable {
     private let next = Atomic<Int>(0)
 
     /// - Parameters:
-    ///   - workers: threads (default: one per CPU core).
+    ///   - workers: threads (default: one per core the OS process may run on).
     ///   - name: thread name prefix, for debuggers and `top -H`.
     ///   - spin: the longest an idle thread looks for new work before it parks (see ``SchedulerThread``).
-    public init(workers: Int = ProcessInfo.processInfo.activeProcessorCount, name: String, spin: Duration = .microseconds(200)) {
+    public init(workers: Int = AvailableCores.count, name: String, spin: Duration = .microseconds(200)) {
         threads = (0..<max(1, workers)).map { SchedulerThread(name: "\(name)-\($0)", spin: spin) }
     }
 
