@@ -58,6 +58,16 @@ struct LuaProcessTests {
         #expect(outcome == .failure("it went wrong"))
     }
 
+    @Test func theCodesTopLevelRunsFirstAndMayWait() async throws {
+        let result = try await RuntimeHarness.run("test:top_level_waits", arguments: [.string("x"), .int(7)]).value()
+        #expect(result == Payload.object([("a", .string("x")), ("b", .int(7)), ("early", .string("kept")),
+                                          ("loaded", .string("top level ran"))]))
+        #expect(try await RuntimeHarness.run("test:returns_function", arguments: [.int(21)]).value() == Payload.int(42))
+        // The method is a plain field: a metatable's __index is not asked for it.
+        let outcome = try await RuntimeHarness.run("test:no_method")
+        #expect(outcome == .failure(#"test:no_method: the code returns no function "run" (end the file with: return { run = run })"#))
+    }
+
     @Test func builtInModules() async throws {
         let logs = LogCapture()
         let result = try await RuntimeHarness.run("test:modules", logs: logs).value()
