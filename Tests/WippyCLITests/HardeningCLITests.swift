@@ -39,6 +39,26 @@ struct HardeningCLITests {
         try await Self.stop(wippy)
     }
 
+    /// A client that never reads while the relay fixture's hub sends it 80 MiB: its connection is
+    /// closed (1008) once its bounded queue is full, and the server does not keep the flood.
+    /// (Measured: ~16 MiB growth whether 20 or 80 MiB are sent: the first connection's buffers and
+    /// allocator arenas.)
+    @Test func aClientThatNeverReadsDoesNotGrowTheServer() async throws {
+        let (wippy, port) = try await Self.start(["run", TestApp.fixtures + "/http/relay"])
+        #expect(try await wippy.wait(for: "started 1 service(s)", timeout: .seconds(120)))
+        let pid = wippy.process.processIdentifier
+        let before = ResidentMemory.bytes(of: pid)
+        let script = CLITests.repository.appending(path: "Tests/Hardening/never_reads.py").path
+        let client = try Process.run(URL(filePath: "/usr/bin/env"), arguments: ["python3", script, "\(port)"])
+        #expect(try await wippy.wait(for: "websocket client too slow", timeout: .seconds(120)))
+        #expect(wippy.stderr.contains("closing (1008)"))
+        let grown = ResidentMemory.bytes(of: pid) - before
+        #expect(grown < 40 << 20, "resident memory grew by \(grown >> 20) MiB")
+        kill(client.processIdentifier, SIGKILL)  // it may have inherited a blocked SIGTERM
+        client.waitUntilExit()
+        try await Self.stop(wippy)
+    }
+
     /// Before: a 16 MB `[1,1,…]` body to a handler calling `req:body_json()` leaked ~230 MB per
     /// request (the out-of-memory error jumped over the Swift frames holding the decoded values):
     /// six requests, 1.4 GB. Now the decoder stops at the handler's free memory and nothing leaks.

@@ -45,7 +45,10 @@ struct RelayScenarioTests {
                 socket.send("ping")
                 try await socket.wait("echo") { !socket.messages("echo").isEmpty }
                 #expect(socket.messages("echo").first?["data"] as? [String: String] == ["text": "ping"])
-                try await socket.wait("two heartbeats") { socket.messages("hb").count >= 2 }
+                // Heartbeats after the echo were made after the relay counted the "ping" (on a busy
+                // machine, two may have come before it).
+                let early = socket.messages("hb").count
+                try await socket.wait("two heartbeats") { socket.messages("hb").count >= early + 2 }
                 let beat = try #require(socket.messages("hb").last?["data"] as? [String: Any])
                 #expect((beat["count"] as? Int ?? 0) >= 1)
                 #expect((beat["uptime"] as? Double ?? 0) > 0)
@@ -138,40 +141,21 @@ struct RelayScenarioTests {
 }
 
 extension RelayScenarioTests {
-    /// A client that never reads: the hub floods it with 80,000 frames of 1 KiB (80 MiB); the
-    /// connection must be closed (1008) once its bounded queue is full, and memory must stay bounded.
-    /// (Measured: ~16 MiB growth whether 20 or 80 MiB are sent — the first connection's buffers and
-    /// allocator arenas, not the flood.)
-    @Test func clientThatNeverReadsIsClosedAndMemoryStaysBounded() async throws {
+    /// A client that never reads (Tests/Hardening/never_reads.py): the hub floods it with 80,000
+    /// frames of 1 KiB; the connection must be closed (1008) once its bounded queue is full. The
+    /// server's memory meanwhile is measured on the built binary, apart from the other tests
+    /// (HardeningCLITests.aClientThatNeverReadsDoesNotGrowTheServer).
+    @Test func clientThatNeverReadsIsClosed() async throws {
         try await Self.withRelayApp { base, logs in
-            let before = ResidentMemory.bytes()  // the app is up; only the flood counts
-            let port = base.split(separator: ":").last!
-            // A raw socket: WebSocket handshake, one masked text frame "flood", then no reading.
-            let script = """
-            import socket, time
-            s = socket.create_connection(("127.0.0.1", \(port)))
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            s.sendall(b"GET /ws/connect HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n"
-                      b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\\r\\nSec-WebSocket-Version: 13\\r\\n\\r\\n")
-            time.sleep(0.3)
-            mask = b"\\x01\\x02\\x03\\x04"
-            payload = bytes(b ^ mask[i % 4] for i, b in enumerate(b"flood"))
-            s.sendall(b"\\x81\\x85" + mask + payload)
-            time.sleep(6)
-            """
-            let python = Process()
-            python.executableURL = URL(filePath: "/usr/bin/env")
-            python.arguments = ["python3", "-c", script]
-            try python.run()
-            let deadline = ContinuousClock.now + .seconds(6)
+            let port = String(base.split(separator: ":").last!)
+            let script = TestApp.fixtures + "/../Hardening/never_reads.py"
+            let python = try Process.run(URL(filePath: "/usr/bin/env"), arguments: ["python3", script, port])
+            let deadline = ContinuousClock.now + .seconds(120)
             while !logs.all.contains(where: { $0.contains("too slow") }), ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
             }
             #expect(logs.all.contains { $0.contains("websocket client too slow") && $0.contains("closing (1008)") })
-            // 80 MiB were sent at a client that read nothing; a fraction of it may stay resident.
-            let grown = ResidentMemory.bytes() - before
-            #expect(grown < 24 << 20, "resident memory grew by \(grown) bytes")
-            python.terminate()
+            kill(python.processIdentifier, SIGKILL)  // it may have inherited a blocked SIGTERM
             python.waitUntilExit()
         }
     }

@@ -55,8 +55,10 @@ struct HardeningTests {
             #expect(result["err"]?.stringValue?.contains("larger than the limit") == true, "\(String(describing: result["err"]))")
             grown.append(ResidentMemory.bytes() - before)
         }
-        // Four leaking attempts grew by ~1 GB; what remains now is allocator slack, not four leaks.
-        #expect(grown.last! < 400 << 20, "resident memory grew by \(grown.map { $0 >> 20 }) MiB")
+        // A leaking attempt grew the runtime by ~250 MB, so the last two of four grew it by ~500 MB.
+        // The first attempt's growth is allocator slack that later attempts reuse. (Growth since
+        // the start is no measure: tests of other suites run in this OS process at the same time.)
+        #expect(grown[3] - grown[1] < 200 << 20, "resident memory grew by \(grown.map { $0 >> 20 }) MiB")
         try await Self.expectStillRunning()
     }
 

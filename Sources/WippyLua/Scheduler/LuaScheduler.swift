@@ -10,8 +10,11 @@ public final class LuaScheduler: Sendable {
     /// - Parameters:
     ///   - workers: threads (default: one per core the OS process may run on).
     ///   - name: thread name prefix, for debuggers and `top -H`.
-    ///   - spin: the longest an idle thread looks for new work before it parks (see ``SchedulerThread``).
+    ///   - spin: the longest an idle thread looks for new work before it parks (see
+    ///     ``SchedulerThread``); none when the runtime may use one core only, where spinning would
+    ///     only keep the thread that sends the work (another scheduler, an event loop) off the core.
     public init(workers: Int = AvailableCores.count, name: String, spin: Duration = .microseconds(200)) {
+        let spin = AvailableCores.count > 1 ? spin : .zero
         threads = (0..<max(1, workers)).map { SchedulerThread(name: "\(name)-\($0)", spin: spin) }
     }
 
