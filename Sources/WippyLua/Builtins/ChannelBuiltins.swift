@@ -14,21 +14,9 @@ extension Builtins {
         case inbox = 1, events = 2, listen = 3, timer = 4
     }
 
-    /// Pushes a message taken from the mailbox; one that cannot fit in the process's memory is an
-    /// error (checked before anything is built in the state).
-    static func pushMessage(_ message: Message, _ L: OpaquePointer, _ process: LuaProcess) -> Int32 {
-        if message.size > remainingBytes(L, process) {
-            return raise(L, "not enough memory for a message of \(message.size >> 10) KiB on topic \"\(message.topic)\" (the process's limit is \(process.context.memoryLimit >> 20) MiB)")
-        }
-        lua_pushboolean(L, 1)
-        LuaBridge.pushString(message.topic, L)
-        if let from = message.from { LuaBridge.pushString(from.description, L) } else { lua_pushnil(L) }
-        LuaBridge.push(message.payload, L)
-        return 4
-    }
-
     /// Pushes a message taken from the mailbox as the prelude's message object `{topic, from,
-    /// payload}`; errors as ``pushMessage(_:_:_:)``.
+    /// payload}`; one that cannot fit in the process's memory is an error (checked before
+    /// anything is built in the state).
     static func pushMessageObject(_ message: Message, _ L: OpaquePointer, _ process: LuaProcess) -> Int32 {
         if message.size > remainingBytes(L, process) {
             return raise(L, "not enough memory for a message of \(message.size >> 10) KiB on topic \"\(message.topic)\" (the process's limit is \(process.context.memoryLimit >> 20) MiB)")
@@ -60,16 +48,12 @@ extension Builtins {
         LuaBridge.push(.object(fields), L)
     }
 
-    /// `poll(source, key)` → `true, ...` with what the source holds next, or `false`.
+    /// `poll(source, key)` → `true, value` with what an event or timer source holds next, or
+    /// `false`. Messages (inbox, listened topics) are read with ``receive``.
     static let poll: Builtin = { L in
         let L = L!, process = owner(L)
         let source = Source(rawValue: Int(lua_tointegerx(L, 1, nil)))
         switch source {
-        case .inbox:
-            if let message = process.takeMessage(listened: nil) { return pushMessage(message, L, process) }
-        case .listen:
-            let topic = string(L, 2) ?? ""
-            if let message = process.takeMessage(listened: topic) { return pushMessage(message, L, process) }
         case .events:
             if let event = process.mailbox.withLock({ $0.events.popFirst() }) {
                 lua_pushboolean(L, 1)
@@ -83,8 +67,8 @@ extension Builtins {
                 lua_pushinteger(L, lua_Integer(fired))
                 return 2
             }
-        case nil:
-            return raise(L, "internal: unknown channel source")
+        case .inbox, .listen, nil:
+            return raise(L, "internal: not a source of B.poll")
         }
         lua_pushboolean(L, 0)
         return 1

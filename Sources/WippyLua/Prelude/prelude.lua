@@ -18,7 +18,8 @@ local INBOX, EVENTS, LISTEN, TIMER = 1, 2, 3, 4
 
 -- Channels -------------------------------------------------------------------------------------
 -- A channel lives in one process. Internal sources (inbox, events, listen, timers) are filled by
--- the runtime and read with B.poll; channels made with channel.new buffer Lua values here.
+-- the runtime and read with B.receive (messages) or B.poll (events, timers); channels made with
+-- channel.new buffer Lua values here.
 local Channel = { __name = "channel", __wippy_nocopy = true, __metatable = false }
 Channel.__index = Channel
 
@@ -42,19 +43,17 @@ local receive_message, wait = B.receive, B.wait
 B.message_metatable(Message)
 
 local function poll(ch)
-  if ch.source == INBOX or ch.messages then
-    local m = receive_message(ch.source, ch.key)
+  local source = ch.source
+  if source == INBOX or source == LISTEN then
+    local m = receive_message(source, ch.key)
     if m == nil then return false end
+    if source == LISTEN and not ch.messages then return true, m[3] end
     return true, m
   end
-  local got, a, b, c = B.poll(ch.source, ch.key)
+  local got, v = B.poll(source, ch.key)
   if not got then return false end
-  if ch.source == LISTEN then
-    return true, c
-  elseif ch.wrap then
-    return true, ch.wrap(a)
-  end
-  return true, a
+  if ch.wrap then return true, ch.wrap(v) end
+  return true, v
 end
 
 local function try_receive(ch)
@@ -182,20 +181,23 @@ local function own(P, field, make, ...)
   return value
 end
 local function new_table() return {} end
+-- The process's inbox or events channel. Called in tail position: no frame of its caller stays
+-- beneath it (a deeper stack at this call grows the coroutine's stack for its whole life).
+local function own_channel(field, source)
+  local P = proc()
+  local ch = P[field]
+  if ch == nil then
+    ch = new_channel(0, source)
+    P[field] = ch
+  end
+  return ch
+end
 
 process = {
   pid = B.pid,
   send = B.send,
-  inbox = function()
-    local P = proc()
-    local ch = P.inbox
-    if ch == nil then
-      ch = new_channel(0, INBOX)
-      P.inbox = ch
-    end
-    return ch
-  end,
-  events = function() return own(proc(), "events", new_channel, 0, EVENTS) end,
+  inbox = function() return own_channel("inbox", INBOX) end,
+  events = function() return own_channel("events", EVENTS) end,
   listen = function(topic, options)
     if type(topic) ~= "string" or topic == "" then error("process.listen expects a topic", 2) end
     local listeners = own(proc(), "listeners", new_table)
