@@ -45,11 +45,7 @@ extension AppRuntime {
         let functions = new.manifest.sortedEntries.filter {
             $0.kind == .functionLua && (diff.added.contains($0.id) || diff.changed.contains($0.id) || diff.codeChanged.contains($0.id))
         }
-        let fresh = Self.makePools(functions)
-        pools.withLock { pools in
-            for id in diff.removed { pools[id] = nil }
-            pools.merge(fresh) { _, new in new }
-        }
+        calls.replacePools(removed: diff.removed, changed: functions)
         // Listeners: each keeps listening with its new route table (swapped at once), unless its
         // http.service was removed (stops), added (starts) or got a new address (rebinds).
         var listeners: [EntryID: HTTPServerService] = [:]

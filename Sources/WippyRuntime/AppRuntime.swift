@@ -17,7 +17,9 @@ public final class AppRuntime: LuaServices, Sendable {
     public var app: CheckedApp { current.withLock { $0 } }
     let current: Mutex<CheckedApp>
     public let table = ProcessTable()
-    public let hosts: [String: ProcessHostService]
+    public var hosts: [String: ProcessHostService] { spawner.hosts }
+    /// Starts process.lua entries on their hosts.
+    let spawner: ProcessSpawner
     public let supervisor: Supervisor
     /// One server per `http.service` that has routes (or is auto-start).
     public var servers: [HTTPServerService] { serverSet.servers }
@@ -31,12 +33,8 @@ public final class AppRuntime: LuaServices, Sendable {
     public let limits: RuntimeLimits
     /// What its Lua processes and function calls share.
     let luaContext: LuaContext
-    /// Warm instances per function.lua, for HTTP handlers and `funcs.call`.
-    let pools: Mutex<[EntryID: FunctionInstances]>
-    /// The threads function calls run on.
-    let functions = LuaScheduler(name: "functions")
-    /// Function calls (HTTP handlers, `funcs.call`) running now.
-    private let calls = Mutex<[PID: LuaProcess]>([:])
+    /// HTTP handlers and `funcs.call`: warm function instances and the calls running now.
+    let calls: FunctionCalls
     private let clock: any ServiceClock
 
     /// - Parameters:
@@ -59,13 +57,13 @@ public final class AppRuntime: LuaServices, Sendable {
                                                              stopTimeout: settings.lifecycle.stopTimeout,
                                                              workers: settings.workers, logger: logger)
         }
-        self.hosts = hosts
-        self.pools = Mutex(Self.makePools(app.manifest.sortedEntries))
+        self.spawner = ProcessSpawner(hosts: hosts, table: table, context: luaContext)
+        self.calls = FunctionCalls(entries: app.manifest.sortedEntries, table: table, context: luaContext)
         let handle = Handler()
         self.supervisor = Supervisor(logger: logger) {
             handle.runtime?.servers.forEach { $0.markStopping() }
             // Handlers get what a service gets to return (the default stop_timeout), then end.
-            Task { [weak runtime = handle.runtime] in await runtime?.stopCalls(after: Lifecycle().stopTimeout) }
+            Task { [weak runtime = handle.runtime] in await runtime?.calls.stopAll(after: Lifecycle().stopTimeout) }
         }
         self.systemAddress = address
         self.systemTLS = tls
@@ -114,73 +112,9 @@ public final class AppRuntime: LuaServices, Sendable {
         weak var runtime: AppRuntime?
     }
 
-    deinit {
-        functions.shutdown()
-    }
-
-    /// One pool per function.lua: `pool.workers` (or `max_size`) idle instances at most, else two
-    /// per core.
-    static func makePools(_ entries: [Entry]) -> [EntryID: FunctionInstances] {
-        var pools: [EntryID: FunctionInstances] = [:]
-        for entry in entries {
-            guard case let .functionLua(program, pool, _) = entry.body else { continue }
-            let capacity = pool.workers ?? pool.maxSize ?? 2 * AvailableCores.count
-            pools[entry.id] = FunctionInstances(program: program, capacity: capacity)
-        }
-        return pools
-    }
-
-    /// Runs a function.lua once, as a short-lived process of its own (own PID, inbox) on a warm
-    /// instance of the function's pool, on the instance's thread (a new instance goes to the next
-    /// function thread). A call that started before a reload changed the code (its route was
-    /// matched earlier) runs the code it started with.
-    ///
-    /// A call that runs longer than `timeout`, or whose HTTP client went away, is terminated; so
-    /// are the calls still running `stop_timeout` after a graceful stop began (``stopCalls(after:)``).
-    private func runFunction(_ id: EntryID, program: LuaProgram, timeout: Duration, arguments: [Payload],
-                             exchange: HTTPExchange? = nil) async -> ProcessOutcome {
-        let pool = pools.withLock { $0[id] }.flatMap { $0.program.hasSameCode(as: program) ? $0 : nil }
-        let instance = pool?.take()
-        let process = LuaProcess(pid: table.makePID(host: id.description), entryID: id.description, program: program,
-                                 arguments: arguments, context: luaContext, thread: instance?.thread ?? functions.place(),
-                                 pool: pool, instance: instance)
-        process.exchange = exchange
-        table.add(process)
-        calls.withLock { $0[process.pid] = process }
-        let guardian = Task { [weak process] in await Self.watch(process, id: id, timeout: timeout, exchange: exchange) }
-        defer {
-            guardian.cancel()
-            _ = calls.withLock { $0.removeValue(forKey: process.pid) }
-        }
-        return await withCheckedContinuation { continuation in
-            process.start { continuation.resume(returning: $0) }
-        }
-    }
-
-    /// Terminates `process` when its time is up or its client left (checked every second).
-    private static func watch(_ process: LuaProcess?, id: EntryID, timeout: Duration, exchange: HTTPExchange?) async {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            do { try await Task.sleep(for: min(.seconds(1), deadline - ContinuousClock.now)) } catch { return }
-            if let exchange, await !exchange.clientConnected() {
-                process?.terminate(reason: "terminated: the client went away")
-                return
-            }
-        }
-        process?.terminate(reason: "terminated: \(id) ran longer than its time limit of \(timeout) (meta.options.timeout)")
-    }
-
-    /// Terminates every function call still running after `grace` (a graceful stop began).
-    func stopCalls(after grace: Duration) async {
-        try? await Task.sleep(for: grace)
-        for process in calls.withLock({ Array($0.values) }) {
-            process.terminate(reason: "terminated: the server is stopping")
-        }
-    }
-
     /// Runs the route's function.lua for one request.
     func handle(_ route: RouteTable.Route, _ exchange: HTTPExchange) async -> Result<Void, HTTPServerService.HandlerFailure> {
-        if case let .failure(message) = await runFunction(route.function, program: route.program, timeout: route.timeout,
+        if case let .failure(message) = await calls.run(route.function, program: route.program, timeout: route.timeout,
                                                           arguments: [], exchange: exchange) {
             return .failure(.init(message))
         }
@@ -206,36 +140,13 @@ public final class AppRuntime: LuaServices, Sendable {
     }
 
 
-    /// Creates a process for the process.lua `entry` and starts it on `host`.
+    /// Creates a process for the process.lua `entry` of the current app and starts it on `host`.
     @discardableResult
     public func launch(_ entry: EntryID, host: String, arguments: [Payload], parent: PID?, monitor: Bool, link: Bool,
                        onFirstWait: (@Sendable () -> Void)? = nil,
                        onExit: (@Sendable (ProcessOutcome) -> Void)? = nil) throws(ProcessError) -> LuaProcess {
-        guard let code = app.manifest[entry] else { throw .notFound("entry \(entry)") }
-        guard case let .processLua(program) = code.body else {
-            throw .invalid("\(entry) is a \(code.kind.rawValue), not a process.lua")
-        }
-        guard let hostService = hosts[host] else { throw .notFound("host \(host)") }
-        let process = LuaProcess(pid: table.makePID(host: host), entryID: entry.description, program: program,
-                                 arguments: arguments, context: luaContext, thread: hostService.scheduler.place())
-        process.onFirstWait = onFirstWait
-        // Captures little (references only): this closure lives as long as the process.
-        let context = luaContext
-        table.add(process) { outcome in
-            if case let .failure(message) = outcome, onExit == nil {
-                context.logger.warning("process \(process.pid) (\(process.entryID)) failed: \(message)")
-            }
-            onExit?(outcome)
-        }
-        if let parent {
-            if monitor { try table.monitor(process.pid, by: parent) }
-            if link { try table.link(process.pid, parent) }
-        }
-        guard hostService.start(process) else {
-            table.exited(process.pid, outcome: .failure("host \(host) is stopping"))
-            throw .invalid("host \(host) is stopping")
-        }
-        return process
+        try spawner.launch(entry, in: app.manifest, host: host, arguments: arguments, parent: parent, monitor: monitor,
+                           link: link, onFirstWait: onFirstWait, onExit: onExit)
     }
 
     // MARK: - LuaServices
@@ -252,43 +163,23 @@ public final class AppRuntime: LuaServices, Sendable {
         guard case let .functionLua(program, _, timeout) = entry.body else {
             return .failure(CallError("\(function) is a \(entry.kind.rawValue), not a function.lua"))
         }
-        switch await runFunction(id, program: program, timeout: timeout, arguments: arguments) {
+        switch await calls.run(id, program: program, timeout: timeout, arguments: arguments) {
         case let .result(value): return .success(value)
         case let .failure(message): return .failure(CallError(message))
         }
     }
 
     public func registryEntry(_ id: String) -> Payload? {
-        guard let entryID = EntryID(id), let entry = app.manifest[entryID] else { return nil }
-        return Self.describe(entry)
+        AppRegistry.entry(id, in: app.manifest)
     }
 
     public func registryFind(_ criteria: [String: Payload]) -> [Payload] {
-        app.manifest.sortedEntries.map(Self.describe).filter { entry in
-            criteria.allSatisfy { key, wanted in Self.value(at: key, in: entry) == wanted }
-        }
+        AppRegistry.find(criteria, in: app.manifest)
     }
 
     public func library(_ id: String) -> (id: String, program: LuaProgram)? {
         guard let entryID = EntryID(id), let entry = app.manifest[entryID],
               case let .libraryLua(program) = entry.body else { return nil }
         return (id, program)
-    }
-
-    /// `{id=, namespace=, name=, kind=, meta=, data=}`; data = the entry's own fields.
-    static func describe(_ entry: Entry) -> Payload {
-        let data = (entry.node.members ?? []).filter { !["name", "kind", "meta"].contains($0.key) }
-        return .object([
-            ("id", .string(entry.id.description)), ("namespace", .string(entry.id.namespace)),
-            ("name", .string(entry.id.name)), ("kind", .string(entry.kind.rawValue)),
-            ("meta", Payload(entry.meta)), ("data", Payload(Node(.object(data)))),
-        ])
-    }
-
-    /// The value at a dotted path (`meta.type`) of a described entry.
-    static func value(at path: String, in payload: Payload) -> Payload? {
-        var current: Payload? = payload
-        for part in path.split(separator: ".") { current = current?[String(part)] }
-        return current
     }
 }

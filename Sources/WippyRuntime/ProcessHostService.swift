@@ -32,9 +32,9 @@ public final class ProcessHostService: Service, Sendable {
         self.logger = logger
     }
 
-    /// Starts `process`. False when the host is shutting down (the process is not started).
+    /// Starts `process`, whose PID must name this host. False when the host is shutting down
+    /// (the process is not started).
     @discardableResult
-    /// The process's PID must name this host.
     public func start(_ process: any StartableProcess) -> Bool {
         let number = process.pid.number
         precondition(process.pid.host == id, "a process of host \(process.pid.host) started on host \(id)")
