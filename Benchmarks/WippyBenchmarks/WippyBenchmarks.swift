@@ -94,11 +94,12 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("handler: function.lua call on a warm state") { benchmark in
         let fixture = Fixture.shared
         // Warm the pool, and make sure the loop times the handler, not an error path.
-        guard case .success = await fixture.runtime.call(function: "bench:handler", arguments: [request],
-                                                          caller: fixture.replies.pid) else { fatalError("bench:handler failed") }
+        guard case .success = await fixture.runtime.call(function: "bench:handler", arguments: [request]) else {
+            fatalError("bench:handler failed")
+        }
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
-            blackHole(await fixture.runtime.call(function: "bench:handler", arguments: [request], caller: fixture.replies.pid))
+            blackHole(await fixture.runtime.call(function: "bench:handler", arguments: [request]))
         }
     }
 }

@@ -58,7 +58,7 @@ public final class AppRuntime: LuaServices, Sendable {
                                                              workers: settings.workers, logger: logger)
         }
         self.spawner = ProcessSpawner(hosts: hosts, table: table, context: luaContext)
-        self.calls = FunctionCalls(entries: app.manifest.sortedEntries, table: table, context: luaContext)
+        self.calls = FunctionCalls(entries: app.manifest.sortedEntries, context: luaContext)
         let handle = Handler()
         self.supervisor = Supervisor(logger: logger) {
             handle.runtime?.servers.forEach { $0.markStopping() }
@@ -156,7 +156,7 @@ public final class AppRuntime: LuaServices, Sendable {
         return try launch(id, host: host, arguments: arguments, parent: parent, monitor: monitor, link: link).pid
     }
 
-    public func call(function: String, arguments: [Payload], caller: PID) async -> Result<Payload, CallError> {
+    public func call(function: String, arguments: [Payload]) async -> Result<Payload, CallError> {
         guard let id = EntryID(function), let entry = app.manifest[id] else {
             return .failure(CallError("no function \"\(function)\""))
         }

@@ -12,17 +12,30 @@ final class FunctionCalls: Sendable {
     /// The threads function calls run on.
     private let threads = LuaScheduler(name: "functions")
     /// Calls running now.
-    private let running = Mutex<[PID: LuaProcess]>([:])
-    private let table: ProcessTable
+    private let running = Mutex<[ObjectIdentifier: Running]>([:])
+    private struct Running {
+        let process: LuaProcess
+        let exchange: HTTPExchange?
+    }
+    /// Runs ``checkClients()`` once a second while the calls exist.
+    private let clientWatch = Mutex<Task<Void, Never>?>(nil)
     private let context: LuaContext
 
-    init(entries: [Entry], table: ProcessTable, context: LuaContext) {
+    init(entries: [Entry], context: LuaContext) {
         self.pools = Mutex(Self.makePools(entries))
-        self.table = table
         self.context = context
+        let watch = Task { [weak self] in
+            while true {
+                do { try await Task.sleep(for: .seconds(1)) } catch { return }
+                guard let self else { return }
+                await checkClients()
+            }
+        }
+        clientWatch.withLock { $0 = watch }
     }
 
     deinit {
+        clientWatch.withLock { $0?.cancel() }
         threads.shutdown()
     }
 
@@ -48,51 +61,44 @@ final class FunctionCalls: Sendable {
         }
     }
 
-    /// Runs a function.lua once, as a short-lived process of its own (own PID, inbox) on a warm
-    /// instance of the function's pool, on the instance's thread (a new instance goes to the next
-    /// function thread). A call that started before a reload changed the code (its route was
-    /// matched earlier) runs the code it started with.
+    /// Runs a function.lua once, as a coroutine on a warm instance of the function's pool, on the
+    /// instance's thread (a new instance goes to the next function thread). The call gets a PID
+    /// only if its code uses one (see ``FunctionCall``). A call that started before a reload
+    /// changed the code (its route was matched earlier) runs the code it started with.
     ///
-    /// A call that runs longer than `timeout`, or whose HTTP client went away, is terminated; so
-    /// are the calls still running `stop_timeout` after a graceful stop began (``stopAll(after:)``).
+    /// A call that runs longer than `timeout` is terminated by its thread; one whose HTTP client
+    /// went away, by the once-a-second ``checkClients()``; and so are the calls still
+    /// running `stop_timeout` after a graceful stop began (``stopAll(after:)``).
     func run(_ id: EntryID, program: LuaProgram, timeout: Duration, arguments: [Payload],
              exchange: HTTPExchange? = nil) async -> ProcessOutcome {
         let pool = pools.withLock { $0[id] }.flatMap { $0.program.hasSameCode(as: program) ? $0 : nil }
         let instance = pool?.take()
-        let process = LuaProcess(pid: table.makePID(host: id.description), entryID: id.description, program: program,
-                                 arguments: arguments, context: context, thread: instance?.thread ?? threads.place(),
-                                 pool: pool, instance: instance)
-        process.exchange = exchange
-        table.add(process)
-        running.withLock { $0[process.pid] = process }
-        let guardian = Task { [weak process] in await Self.watch(process, id: id, timeout: timeout, exchange: exchange) }
-        defer {
-            guardian.cancel()
-            _ = running.withLock { $0.removeValue(forKey: process.pid) }
-        }
+        let call = FunctionCall(pool: pool, instance: instance, exchange: exchange, timeLimit: timeout,
+                                limitReason: "terminated: \(id) ran longer than its time limit of \(timeout) (meta.options.timeout)")
+        let process = LuaProcess(call: call, entryID: id.description, program: program, arguments: arguments,
+                                 context: context, thread: instance?.thread ?? threads.place())
+        let key = ObjectIdentifier(process)
+        running.withLock { $0[key] = Running(process: process, exchange: exchange) }
+        defer { _ = running.withLock { $0.removeValue(forKey: key) } }
         return await withCheckedContinuation { continuation in
             process.start { continuation.resume(returning: $0) }
         }
     }
 
-    /// Terminates `process` when its time is up or its client left (checked every second).
-    private static func watch(_ process: LuaProcess?, id: EntryID, timeout: Duration, exchange: HTTPExchange?) async {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            do { try await Task.sleep(for: min(.seconds(1), deadline - ContinuousClock.now)) } catch { return }
-            if let exchange, await !exchange.clientConnected() {
-                process?.terminate(reason: "terminated: the client went away")
-                return
+    /// Terminates the running HTTP handlers whose client went away.
+    private func checkClients() async {
+        for call in running.withLock({ Array($0.values) }) {
+            if let exchange = call.exchange, await !exchange.clientConnected() {
+                call.process.terminate(reason: "terminated: the client went away")
             }
         }
-        process?.terminate(reason: "terminated: \(id) ran longer than its time limit of \(timeout) (meta.options.timeout)")
     }
 
     /// Terminates every call still running after `grace` (a graceful stop began).
     func stopAll(after grace: Duration) async {
         try? await Task.sleep(for: grace)
-        for process in running.withLock({ Array($0.values) }) {
-            process.terminate(reason: "terminated: the server is stopping")
+        for call in running.withLock({ Array($0.values) }) {
+            call.process.terminate(reason: "terminated: the server is stopping")
         }
     }
 }

@@ -51,6 +51,18 @@ struct LuaProcessTests {
         #expect(message.contains("takes me down"))
     }
 
+    /// A function call that never uses `process.*` takes no PID (the PID numbers of the calls
+    /// around five such calls are consecutive); one that sends gets a PID its peer can answer.
+    @Test func functionCallsTakeAPIDOnlyWhenTheyUseOne() async throws {
+        let result = try await RuntimeHarness.run("test:calls").value()
+        let first = try #require(PID(result["first"]?.stringValue ?? ""))
+        let second = try #require(PID(result["second"]?.stringValue ?? ""))
+        #expect(first.host == "test:whoami")
+        #expect(second.number == first.number + 1)
+        let reply = try #require(result["reply"]?.stringValue, "\(result)")
+        #expect(reply.hasPrefix("hello from {test:ask|"))
+    }
+
     @Test func returnValuesAndArguments() async throws {
         let echoed = try await RuntimeHarness.run("test:echo_args", arguments: [.string("a"), .int(2), .bool(true)]).value()
         #expect(echoed == Payload.array([.string("a"), .int(2), .bool(true)]))

@@ -13,9 +13,9 @@ extension Builtins {
         case let .success(values): arguments = values
         case let .failure(error): return failure(L, "funcs.call: \(error)")
         }
-        let services = process.context.services, caller = process.pid
+        let services = process.context.services
         return suspend(L, for: .operation {
-            switch await services.call(function: function, arguments: arguments, caller: caller) {
+            switch await services.call(function: function, arguments: arguments) {
             case let .success(value): return [value]
             case let .failure(error): return [.null, .string(error.message)]
             }

@@ -9,7 +9,7 @@ extension Builtins {
     static let httpGet: Builtin = { L in
         let L = L!, process = owner(L)
         let field = string(L, 1) ?? ""
-        guard let exchange = process.exchange else {
+        guard let exchange = process.call?.exchange else {
             lua_pushnil(L)
             return 1
         }
@@ -51,7 +51,7 @@ extension Builtins {
     /// `http_set(op, ...)`: status, header, write.
     static let httpSet: Builtin = { L in
         let L = L!, process = owner(L)
-        guard let exchange = process.exchange else { return failure(L, "not in an HTTP handler") }
+        guard let handler = process.call, let exchange = handler.exchange else { return failure(L, "not in an HTTP handler") }
         switch string(L, 1) {
         case "status":
             guard lua_type(L, 2) == LUA_TNUMBER, case let code = Int(lua_tointegerx(L, 2, nil)), (100...599).contains(code) else {
@@ -74,7 +74,7 @@ extension Builtins {
                 return raise(L, "write: the response body would pass the handler's memory limit (\(limit >> 20) MiB)")
             }
             wippy_account_charge(wippy_control_of(L), process.account, Int64(length))
-            process.chargedBytes += length
+            handler.chargedBytes += length
             exchange.responseBody.append(contentsOf: UnsafeRawBufferPointer(start: pointer, count: length))
         default:
             return raise(L, "internal: unknown response operation")

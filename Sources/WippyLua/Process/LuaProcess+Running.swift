@@ -117,7 +117,7 @@ extension LuaProcess {
         control.pointee.current = account
         control.pointee.doomed = 0
         control.pointee.sorting = sorting
-        let slot = PreemptionWatchdog.shared.enter(self, control: control, thread: co)
+        let slot = PreemptionWatchdog.shared.enter(self, control: control, thread: co, deadline: call?.deadline ?? .max)
         if doomed.load(ordering: .sequentiallyConsistent) { wippy_doom(control) }
         var nresults: Int32 = 0
         let status = wippy_resume(co, shared.L, resumeArguments, &nresults)
@@ -160,13 +160,19 @@ extension LuaProcess {
             return .failure("\(entryID): cannot load the code: \(error)")
         }
         let base = lua_gettop(L)  // factory at base - 1, require information at base
-        if instance == nil, let pool {
-            guard let made = pool.makeInstance(on: thread, shared, limit: context.memoryLimit) else {
-                lua_settop(L, base - 2)
-                return .failure("out of memory: cannot open a memory account")
+        if let call {
+            let (deadline, overflow) = TimerQueue.now.addingReportingOverflow(UInt64(max(0, call.timeLimit.wholeNanoseconds)))
+            call.deadline = overflow ? .max : deadline
+            thread.timers.add(at: call.deadline, .timeLimit(self))
+            if call.instance == nil, let pool = call.pool {
+                guard let made = pool.makeInstance(on: thread, shared, limit: context.memoryLimit) else {
+                    lua_settop(L, base - 2)
+                    return .failure("out of memory: cannot open a memory account")
+                }
+                call.instance = made
             }
-            instance = made
         }
+        let instance = call?.instance
         account = instance?.account ?? lua.openAccount(limit: context.memoryLimit)
         guard account != 0 else {
             lua_settop(L, base - 2)
@@ -209,7 +215,7 @@ extension LuaProcess {
         let lua = shared.lua
         lua.control.pointee.current = account
         defer { lua.control.pointee.current = 0 }
-        if let instance {
+        if let instance = call?.instance {
             _ = wippy_getref(co, instance.ref)
             lua_pushvalue(co, 1)
             lua_setfield(co, -2, "module")
@@ -241,15 +247,17 @@ extension LuaProcess {
     func finish(_ shared: SharedState?, _ outcome: ProcessOutcome) {
         if let shared {
             let lua = shared.lua
-            if chargedBytes > 0 { wippy_account_charge(lua.control, account, Int64(-chargedBytes)) }
-            chargedBytes = 0
+            if let call, call.chargedBytes > 0 {
+                wippy_account_charge(lua.control, account, Int64(-call.chargedBytes))
+                call.chargedBytes = 0
+            }
             if recordRef != 0 { wippy_unref(shared.L, recordRef) }
             recordRef = 0
             coroutine = nil
-            if let instance {
-                self.instance = nil
+            if let call, let instance = call.instance {
+                call.instance = nil
                 let kept: Bool
-                if case .result = outcome, let pool {
+                if case .result = outcome, let pool = call.pool {
                     kept = pool.give(instance, used: lua.usedBytes(account), memoryLimit: context.memoryLimit)
                 } else {
                     kept = false
@@ -274,7 +282,8 @@ extension LuaProcess {
             return Array(mailbox.inbox) + mailbox.listened.values.flatMap { $0 }
         }
         for message in unread { message.consumed() }
-        context.table.exited(pid, outcome: outcome)
+        call?.ended()
+        if let identity { context.table.exited(identity, outcome: outcome) }
         let ended = onEnd
         onEnd = nil
         ended?(outcome)

@@ -14,7 +14,12 @@ import WippyProcess
 /// back on the thread's run queue. A process that runs too long without blocking is preempted by
 /// the ``PreemptionWatchdog``.
 public final class LuaProcess: StartableProcess, @unchecked Sendable {
-    public let pid: PID
+    /// The process's PID. A function call gets one (and its slot in the process table) only when
+    /// its code first asks for it (see ``FunctionCall``); until then only the call's own thread
+    /// may read it.
+    public var pid: PID { identity ?? register() }
+    /// The PID, once assigned.
+    private(set) var identity: PID?
     /// The entry whose code runs (`app:worker`), for logs and errors.
     public let entryID: String
     let program: LuaProgram
@@ -23,14 +28,13 @@ public final class LuaProcess: StartableProcess, @unchecked Sendable {
     let context: LuaContext
     /// The thread the process runs on, for its whole life.
     let thread: SchedulerThread
-    /// A function call's warm instance and the pool it came from; nil for a process.
-    let pool: FunctionInstances?
-    var instance: FunctionInstances.Instance?
+    /// What a function call carries (its warm instance, HTTP exchange, time limit); nil for a process.
+    public let call: FunctionCall?
     /// The runtime's logger tagged with this process (made at each use: most processes never
     /// log, and a kept one would cost each of them its size).
     var logger: Logger {
         var logger = context.logger
-        logger[metadataKey: "pid"] = "\(pid)"
+        if let identity { logger[metadataKey: "pid"] = "\(identity)" }
         logger[metadataKey: "entry"] = "\(entryID)"
         return logger
     }
@@ -85,10 +89,6 @@ public final class LuaProcess: StartableProcess, @unchecked Sendable {
     var timerGeneration = 0
     /// `table.sort` comparators of this process that were running when it was preempted.
     var sorting: Int32 = 0
-    /// The HTTP request this process answers, when it runs a handler (for the `http` module).
-    public var exchange: HTTPExchange?
-    /// Bytes outside Lua (the response body) charged to its account; given back at the end.
-    var chargedBytes = 0
     /// Called once, when the process first waits (receive, select, sleep): its start-up code has
     /// run. Set before the process starts.
     public var onFirstWait: (@Sendable () -> Void)?
@@ -103,19 +103,38 @@ public final class LuaProcess: StartableProcess, @unchecked Sendable {
         case atMost(Duration)
     }
 
-    /// A process of `program`, placed on `thread` (see ``LuaScheduler/place()``). A function call
-    /// passes the pool of its function: it then runs on a warm instance taken from it, and
-    /// `thread` must be that instance's (see ``FunctionInstances/take()``).
+    /// A process of `program` with `pid` (already in the process table, or added before it
+    /// starts), placed on `thread` (see ``LuaScheduler/place()``).
     public init(pid: PID, entryID: String, program: LuaProgram, arguments: [Payload], context: LuaContext,
-                thread: SchedulerThread, pool: FunctionInstances? = nil, instance: FunctionInstances.Instance? = nil) {
-        self.pid = pid
+                thread: SchedulerThread) {
+        self.identity = pid
         self.entryID = entryID
         self.program = program
         self.arguments = arguments
         self.context = context
         self.thread = thread
-        self.pool = pool
-        self.instance = instance
+        self.call = nil
+    }
+
+    /// A function call of `program` (entry `entryID`), without a PID until its code uses one. It
+    /// runs on the call's warm instance, if it has one, whose thread `thread` must be (see
+    /// ``FunctionInstances/take()``).
+    public init(call: FunctionCall, entryID: String, program: LuaProgram, arguments: [Payload], context: LuaContext,
+                thread: SchedulerThread) {
+        self.entryID = entryID
+        self.program = program
+        self.arguments = arguments
+        self.context = context
+        self.thread = thread
+        self.call = call
+    }
+
+    /// Gives a function call its PID (hosted by its entry's ID) and its slot in the process table.
+    private func register() -> PID {
+        let pid = context.table.makePID(host: entryID)
+        identity = pid
+        context.table.add(self)
+        return pid
     }
 
     // MARK: - Process
@@ -168,6 +187,11 @@ public final class LuaProcess: StartableProcess, @unchecked Sendable {
         }
         doomed.store(true, ordering: .sequentiallyConsistent)
         PreemptionWatchdog.shared.interrupt(self)
+    }
+
+    /// Terminates a function call whose time limit passed.
+    func outOfTime() {
+        if let call { terminate(reason: call.limitReason) }
     }
 
     /// Set by ``terminate(reason:)`` before it looks for the process in the watchdog's slots;

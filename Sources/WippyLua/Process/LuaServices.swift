@@ -9,7 +9,7 @@ public protocol LuaServices: AnyObject, Sendable {
     /// as asked, before it runs.
     func spawn(entry: String, host: String, arguments: [Payload], parent: PID, monitor: Bool, link: Bool) throws(ProcessError) -> PID
     /// Runs the function.lua `function` and returns its result, or an error message.
-    func call(function: String, arguments: [Payload], caller: PID) async -> Result<Payload, CallError>
+    func call(function: String, arguments: [Payload]) async -> Result<Payload, CallError>
     /// A registry entry as `{id=, kind=, meta=, data=}`, or nil.
     func registryEntry(_ id: String) -> Payload?
     /// Entries whose fields match `criteria` (e.g. `{["meta.type"] = "setting", kind = "registry.entry"}`).
@@ -59,7 +59,7 @@ private final class StoppedRuntime: LuaServices {
         throw .invalid(Self.message)
     }
 
-    func call(function: String, arguments: [Payload], caller: PID) async -> Result<Payload, CallError> {
+    func call(function: String, arguments: [Payload]) async -> Result<Payload, CallError> {
         .failure(CallError(Self.message))
     }
 

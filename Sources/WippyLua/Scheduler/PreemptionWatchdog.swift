@@ -2,7 +2,9 @@ import CLua
 import Foundation
 import Synchronization
 
-/// Keeps a Lua process that loops without yielding from starving the others.
+/// Keeps a Lua process that loops without yielding from starving the others, and ends a function
+/// call that runs past its time limit where it cannot yield (its thread's own timer cannot fire
+/// then).
 ///
 /// Every thread that runs Lua has a ``Slot`` saying which state runs there and since when; a
 /// dedicated thread (not a task: busy processes may hold every pool thread) looks every
@@ -19,12 +21,15 @@ final class PreemptionWatchdog: Sendable {
 
     /// One thread's running Lua state. Its `state` is a tiny lock between the thread and the
     /// watchdog, so that the watchdog never touches a state after `leave` returned.
-    final class Slot: @unchecked Sendable {  // `control`, `owner` and `since` are guarded by `state`
+    final class Slot: @unchecked Sendable {  // all but `state` are guarded by `state`
         static let idle = 0, running = 1, inspected = 2
         let state = Atomic<Int>(Slot.idle)
         var control: UnsafeMutablePointer<wippy_control>?
-        var owner: ObjectIdentifier?
+        /// The running process (the thread that runs it keeps it alive until `leave`).
+        var owner: Unmanaged<LuaProcess>?
         var since: UInt64 = 0
+        /// When the running function call is out of time (monotonic nanoseconds; `.max`: never).
+        var deadline: UInt64 = .max
     }
 
     private let slots = Mutex<[Slot]>([])
@@ -49,13 +54,16 @@ final class PreemptionWatchdog: Sendable {
     }
 
     /// `thread`, the main coroutine of `owner`, is about to run Lua code on this thread, in the
-    /// state `control` belongs to. The caller checks for termination after this returns (a
-    /// terminate that came before it found no slot to doom).
-    func enter(_ owner: AnyObject, control: UnsafeMutablePointer<wippy_control>, thread: OpaquePointer) -> Slot {
+    /// state `control` belongs to; `owner` is terminated if it still runs at `deadline`. The caller
+    /// checks for termination after this returns (a terminate that came before it found no slot
+    /// to doom).
+    func enter(_ owner: LuaProcess, control: UnsafeMutablePointer<wippy_control>, thread: OpaquePointer,
+               deadline: UInt64) -> Slot {
         let slot = currentSlot
         wippy_enter(control, thread)
         slot.control = control
-        slot.owner = ObjectIdentifier(owner)
+        slot.owner = Unmanaged.passUnretained(owner)
+        slot.deadline = deadline
         slot.since = TimerQueue.now
         slot.state.store(Slot.running, ordering: .sequentiallyConsistent)
         return slot
@@ -74,12 +82,12 @@ final class PreemptionWatchdog: Sendable {
     /// Dooms a running process (terminated): it gets an error at every instruction until it has
     /// unwound, also where it cannot yield. A process not running now is not touched; it checks
     /// for termination before it runs again (see ``LuaProcess``).
-    func interrupt(_ owner: AnyObject) {
-        let id = ObjectIdentifier(owner)
+    func interrupt(_ owner: LuaProcess) {
+        let id = Unmanaged.passUnretained(owner).toOpaque()
         for slot in slots.withLock({ $0 }) {
             // Waits out the watchdog thread if it is looking at the slot: a doom must not be lost.
             inspect(slot, waitingForOthers: true) { slot in
-                guard slot.owner == id else { return false }
+                guard slot.owner?.toOpaque() == id else { return false }
                 if let control = slot.control { wippy_doom(control) }
                 return true
             }
@@ -108,13 +116,19 @@ final class PreemptionWatchdog: Sendable {
             Thread.sleep(forTimeInterval: busy ? 0.001 : 0.004)
             let now = TimerQueue.now
             busy = false
+            var overdue: [LuaProcess] = []
             for slot in slots.withLock({ $0 }) {
                 inspect(slot) { slot in
+                    if now >= slot.deadline, let owner = slot.owner {
+                        overdue.append(owner.takeUnretainedValue())  // retained: it may end once the slot is let go
+                        slot.deadline = .max
+                    }
                     let ran = now > slot.since ? now - slot.since : 0
                     if ran > slice / 4 { busy = true }
                     return ran > slice
                 }
             }
+            for process in overdue { process.outOfTime() }
         }
     }
 }

@@ -174,6 +174,8 @@ public final class SchedulerThread: @unchecked Sendable {
                 } else {
                     process.timers[id] = nil
                 }
+            case let .timeLimit(process):
+                process.outOfTime()
             }
         }
     }

@@ -1,16 +1,19 @@
 import Glibc
 
-/// A scheduler thread's timers: wait timeouts and the ticks of `time` channels, ordered by
-/// deadline (a binary heap). Confined to its thread. An entry whose process moved on (it was woken
-/// otherwise, stopped the timer, or ended) is skipped when due; when the heap has doubled since it
-/// was last cleaned, such stale entries are dropped at once, so code that starts and stops
-/// long timers in a loop cannot grow it without bound.
+/// A scheduler thread's timers: wait timeouts, the ticks of `time` channels and the time limits
+/// of function calls, ordered by deadline (a binary heap). Confined to its thread. An entry whose
+/// process moved on (it was woken otherwise, stopped the timer, or ended) is skipped when due;
+/// when the heap has doubled since it was last cleaned, such stale entries are dropped at once, so
+/// code that starts and stops long timers in a loop (or calls that end long before their time
+/// limit) cannot grow it without bound.
 struct TimerQueue {
     enum Kind {
         /// Ends the process's wait number `sequence`, if it still waits in it.
         case wakeup(LuaProcess, sequence: Int)
         /// Fires timer `id` of the process, if it still has that timer at that generation.
         case tick(LuaProcess, id: Int, generation: Int, interval: UInt64, repeating: Bool)
+        /// Terminates the function call, if it still runs: its time is up.
+        case timeLimit(LuaProcess)
     }
 
     struct Entry {
@@ -67,6 +70,7 @@ struct TimerQueue {
         switch kind {
         case let .wakeup(process, sequence): return process.waitSequence == sequence
         case let .tick(process, id, generation, _, _): return process.timers[id] == generation
+        case let .timeLimit(process): return process.coroutine != nil
         }
     }
 

@@ -1,0 +1,40 @@
+import WippyManifest
+
+/// What a function.lua call (an HTTP handler or a `funcs.call` target) carries beyond a process:
+/// the warm instance it runs on, the HTTP exchange it answers, and its time limit.
+///
+/// A call is a coroutine on a warm instance. It has no PID and no slot in the process table
+/// until its code first needs them (`process.pid()`, `process.send`, `process.spawn`, …), so a
+/// call that only computes or answers a request never formats a PID or takes the table's lock.
+public final class FunctionCall: @unchecked Sendable {  // confined to the call's thread once it started
+    /// The pool its instance came from and goes back to (nil: the call runs on a fresh instance
+    /// that is dropped afterwards, e.g. its code changed since its route was matched).
+    let pool: FunctionInstances?
+    /// The warm instance; taken from `pool`, or made on the call's thread at its first run.
+    var instance: FunctionInstances.Instance?
+    /// The HTTP request it answers, until it ended (the server keeps its own reference).
+    public private(set) var exchange: HTTPExchange?
+    /// How long the call may run before it is terminated with `limitReason`: by its thread's timer
+    /// while it waits, by the ``PreemptionWatchdog`` while it runs.
+    let timeLimit: Duration
+    let limitReason: String
+    /// When its time is up (monotonic nanoseconds), from its first run.
+    var deadline = UInt64.max
+    /// Bytes outside Lua (the response body) charged to the instance's account; given back at the end.
+    var chargedBytes = 0
+
+    public init(pool: FunctionInstances?, instance: FunctionInstances.Instance?, exchange: HTTPExchange?,
+                timeLimit: Duration, limitReason: String) {
+        self.pool = pool
+        self.instance = instance
+        self.exchange = exchange
+        self.timeLimit = timeLimit
+        self.limitReason = limitReason
+    }
+
+    /// Lets go of the exchange once the call ended: a stale timer entry may keep the call alive a
+    /// while, and must not keep a request body with it.
+    func ended() {
+        exchange = nil
+    }
+}
