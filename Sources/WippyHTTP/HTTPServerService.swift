@@ -1,11 +1,12 @@
 import Foundation
 import HTTPTypes
-import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import NIOSSL
 import Logging
 import NIOCore
+import NIOHTTP1
+import NIOPosix
 import HummingbirdWebSocket
 import NIOWebSocket
 import ServiceLifecycle
@@ -14,26 +15,14 @@ import WippyLua
 import WippyManifest
 import WippyProcess
 
-/// What a request context carries: the client's address (formatted only when a handler asks) and
-/// its connection (a handler whose client left is terminated).
-public struct WippyRequestContext: RequestContext {
-    public var coreContext: CoreRequestContextStorage
-    public var remoteAddress: SocketAddress?
-    public let channel: any Channel
-
-    public init(source: ApplicationRequestContextSource) {
-        coreContext = .init(source: source)
-        remoteAddress = source.channel.remoteAddress
-        channel = source.channel
-    }
-}
-
 /// An `http.service`: a listener whose requests are answered from a swappable ``RouteTable``.
 public final class HTTPServerService: Service, Sendable {
     public let id: EntryID
     public let address: String
     private let table: Mutex<RouteTable>
-    private let handler: @Sendable (RouteTable.Route, HTTPExchange) async -> Result<Void, HandlerFailure>
+    private let handler: Handler
+    /// Runs a route's function.lua for one request; the callback gets how it went, on any thread.
+    public typealias Handler = @Sendable (RouteTable.Route, HTTPExchange, @escaping @Sendable (Result<Void, HandlerFailure>) -> Void) -> Void
     /// What `GET /healthz` answers: 200 with the body when healthy, else 503.
     private let health: @Sendable () -> (healthy: Bool, body: String)
     private let logger: Logger
@@ -44,7 +33,7 @@ public final class HTTPServerService: Service, Sendable {
     /// Largest WebSocket message (bytes); larger closes the socket with 1009.
     public static let maxMessageSize = 64 << 10
     /// Largest request body read (bytes); a larger one is answered 413 (`max_body_size`).
-    private let maxBodySize: Int
+    let maxBodySize: Int
     /// HTTPS and WSS with these files; nil: plain HTTP.
     private let tls: TLSFiles?
 
@@ -64,7 +53,7 @@ public final class HTTPServerService: Service, Sendable {
 
     public init(id: EntryID, address: String, maxBodySize: Int = 1 << 20, tls: TLSFiles? = nil, routes: RouteTable, processes: ProcessTable, logger: Logger,
                 health: @escaping @Sendable () -> (healthy: Bool, body: String) = { (true, #"{"status":"running"}"#) },
-                handler: @escaping @Sendable (RouteTable.Route, HTTPExchange) async -> Result<Void, HandlerFailure>) {
+                handler: @escaping Handler) {
         self.id = id
         self.maxBodySize = maxBodySize
         self.tls = tls
@@ -86,27 +75,24 @@ public final class HTTPServerService: Service, Sendable {
 
     public func run() async throws {
         let (host, port) = try Self.split(address)
-        let responder = CallbackResponder<WippyRequestContext> { [self] request, context in
-            try await respond(to: request, context: context)
-        }
         let webSocket = WebSocketServerConfiguration(maxFrameSize: Self.maxMessageSize, autoPing: .enabled(timePeriod: .seconds(30)),
                                                      validateUTF8: true)
-        let secure = tls != nil
-        var server = HTTPServerBuilder { [self] responder in
-            RelayUpgradeChannel(responder: responder, webSocket: webSocket, secure: secure) { [self] head, channel, _ async in
-                await decideUpgrade(head, channel: channel)
-            }
+        let connections = RelayUpgradeChannel(server: self, webSocket: webSocket, secure: tls != nil) { [self] head, channel, _ async in
+            await decideUpgrade(head, channel: channel)
         }
-        if let tls { server = try .tls(server, tlsConfiguration: try Self.tlsConfiguration(tls, server: id)) }
-        let app = Application(
-            responder: responder,
-            server: server,
-            configuration: .init(address: .hostname(host, port: port), serverName: "wippy"),
-            onServerRunning: { [self] channel in bound.withLock { $0 = channel.localAddress?.port } },
-            logger: logger)
+        let configuration = ServerConfiguration(address: .hostname(host, port: port), serverName: "wippy")
+        let onRunning: @Sendable (any Channel) async -> Void = { [self] channel in bound.withLock { $0 = channel.localAddress?.port } }
+        let server = if let tls {
+            try TLSChannel(connections, tlsConfiguration: try Self.tlsConfiguration(tls, server: id))
+                .server(configuration: configuration, onServerRunning: onRunning, eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+                        logger: logger)
+        } else {
+            connections.server(configuration: configuration, onServerRunning: onRunning, eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+                               logger: logger)
+        }
         do {
             try await withGracefulShutdownHandler {
-                try await app.run()
+                try await server.run()
             } onGracefulShutdown: { [self] in
                 closeRelays()
             }
@@ -167,42 +153,55 @@ public final class HTTPServerService: Service, Sendable {
         return originHost == requestHost
     }
 
-    private func respond(to request: Request, context: WippyRequestContext) async throws -> Response {
-        let path = request.uri.path
-        if path == Self.healthPath, request.method == .get || request.method == .head {
+    /// How a request is answered: at once, or by a route's handler.
+    enum Answer {
+        case reply(HTTPReply)
+        case handler(RouteTable.Route, HTTPExchange)
+    }
+
+    /// The answer to a request that is no upgrade (on its connection's event loop).
+    func answer(_ head: HTTPRequestHead, body: ByteBuffer?, channel: any Channel) -> Answer {
+        let uri = URI(head.uri)
+        let path = uri.path
+        if path == Self.healthPath, head.method == .GET || head.method == .HEAD {
             let (healthy, body) = health()
-            return Response(status: healthy ? .ok : .serviceUnavailable,
-                            headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                            body: .init(byteBuffer: ByteBuffer(string: body)))
+            return .reply(HTTPReply(status: healthy ? .ok : .serviceUnavailable,
+                                    headers: [("Content-Type", "application/json"), ("Cache-Control", "no-store")],
+                                    body: ByteBuffer(string: body)))
         }
         let routes = table.withLock { $0 }
-        switch routes.match(method: request.method.rawValue, path: path) {
+        switch routes.match(method: head.method.rawValue, path: path) {
         case .notFound:
             if let (site, rest) = routes.staticSite(for: path) {
-                return StaticFiles.serve(site.site, relativePath: rest, method: request.method)
+                return .reply(StaticFiles.serve(site.site, relativePath: rest, method: head.method))
             }
-            return Self.json(.notFound, ["error": "not found: \(path)"])
+            return .reply(.json(.notFound, ["error": "not found: \(path)"]))
         case let .methodNotAllowed(allowed):
-            var response = Self.json(.methodNotAllowed, ["error": "method \(request.method.rawValue) not allowed on \(path)"])
-            response.headers[.allow] = allowed.joined(separator: ", ")
-            return response
+            var reply = HTTPReply.json(.methodNotAllowed, ["error": "method \(head.method.rawValue) not allowed on \(path)"])
+            reply.headers.append(("Allow", allowed.joined(separator: ", ")))
+            return .reply(reply)
         case let .found(route, parameters):
-            let body: ByteBuffer
-            do { body = try await request.body.collect(upTo: maxBodySize) } catch {
-                return Self.json(.contentTooLarge, ["error": "the request body is larger than \(maxBodySize) bytes (max_body_size)"])
-            }
-            let channel = context.channel
             let exchange = HTTPExchange(
-                method: request.method.rawValue, path: path, parameters: parameters,
-                query: request.uri.queryParameters.map { (String($0.key), String($0.value)) },
-                headers: request.headers.map { ($0.name.canonicalName, $0.value) },
-                body: Array(body.readableBytesView), remoteAddress: Self.describe(context.remoteAddress),
-                host: request.head.authority ?? "", clientConnected: { await ClientPresenceHandler.isPresent(on: channel) })
-            if let failure = await run(route, exchange) { return Self.json(.internalServerError, ["error": failure]) }
-            if route.relay, exchange.header(Self.relayHeader, in: exchange.responseHeaders) != nil {
-                return Self.json(.upgradeRequired, ["error": "this endpoint answers WebSocket upgrade requests only"])
+                method: head.method.rawValue, path: path, parameters: parameters,
+                query: uri.queryParameters.map { (String($0.key), String($0.value)) },
+                headers: head.headers.map { ($0.name, $0.value) },
+                body: body.map { Array($0.readableBytesView) } ?? [], remoteAddress: Self.describe(channel.remoteAddress),
+                host: head.headers.first(name: "host") ?? "", clientConnected: { await ClientPresenceHandler.isPresent(on: channel) })
+            return .handler(route, exchange)
+        }
+    }
+
+    /// Runs a route's handler for a request that is no upgrade; `done` gets the reply, on any thread.
+    func run(_ route: RouteTable.Route, _ exchange: HTTPExchange, done: @escaping @Sendable (HTTPReply) -> Void) {
+        handler(route, exchange) { [self] result in
+            if case let .failure(failure) = result {
+                logger.error("\(route.endpoint) (\(route.function)) failed: \(failure.message)")
+                return done(.json(.internalServerError, ["error": failure.message]))
             }
-            return Self.response(from: exchange)
+            if route.relay, exchange.header(Self.relayHeader, in: exchange.responseHeaders) != nil {
+                return done(.json(.upgradeRequired, ["error": "this endpoint answers WebSocket upgrade requests only"]))
+            }
+            done(HTTPReply(exchange))
         }
     }
 
@@ -213,9 +212,11 @@ public final class HTTPServerService: Service, Sendable {
         { address.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "" }
     }
 
-    /// Runs the handler; when it failed, the message for the client's 500 (already logged).
-    private func run(_ route: RouteTable.Route, _ exchange: HTTPExchange) async -> String? {
-        guard case let .failure(failure) = await handler(route, exchange) else { return nil }
+    /// Runs the handler of an upgrade request; when it failed, the message for the client's 500
+    /// (already logged).
+    private func runUpgradeHandler(_ route: RouteTable.Route, _ exchange: HTTPExchange) async -> String? {
+        let result = await withCheckedContinuation { continuation in handler(route, exchange) { continuation.resume(returning: $0) } }
+        guard case let .failure(failure) = result else { return nil }
         logger.error("\(route.endpoint) (\(route.function)) failed: \(failure.message)")
         return failure.message
     }
@@ -229,30 +230,30 @@ public final class HTTPServerService: Service, Sendable {
         let route: RouteTable.Route, parameters: [String: String]
         switch routes.match(method: head.method.rawValue, path: path) {
         case let .found(found, foundParameters): (route, parameters) = (found, foundParameters)
-        case .notFound: return .decline(.notFound, Self.jsonHeaders, Self.jsonBody(["error": "not found: \(path)"]))
+        case .notFound: return .decline(.json(.notFound, ["error": "not found: \(path)"]))
         case let .methodNotAllowed(allowed):
-            var headers = Self.jsonHeaders
-            headers[.allow] = allowed.joined(separator: ", ")
-            return .decline(.methodNotAllowed, headers, Self.jsonBody(["error": "method \(head.method.rawValue) not allowed on \(path)"]))
+            var reply = HTTPReply.json(.methodNotAllowed, ["error": "method \(head.method.rawValue) not allowed on \(path)"])
+            reply.headers.append(("Allow", allowed.joined(separator: ", ")))
+            return .decline(reply)
         }
         let query = URI(head.path ?? "/").queryParameters.map { (String($0.key), String($0.value)) }
         let remote = Self.describe(channel.remoteAddress)
         let exchange = HTTPExchange(method: head.method.rawValue, path: path, parameters: parameters, query: query,
                                     headers: head.headerFields.map { ($0.name.canonicalName, $0.value) }, body: [],
                                     remoteAddress: remote, host: head.authority ?? "", clientConnected: { await ClientPresenceHandler.isPresent(on: channel) })
-        func decline(_ status: HTTPResponse.Status, _ error: String) -> RelayUpgradeChannel.Decision {
+        func decline(_ status: HTTPResponseStatus, _ error: String) -> RelayUpgradeChannel.Decision {
             logger.debug("upgrade of \(path) declined with \(status.code): \(error)")
-            return .decline(status, Self.jsonHeaders, Self.jsonBody(["error": error]))
+            return .decline(.json(status, ["error": error]))
         }
         if route.relay, !Self.originAllowed(exchange.header("Origin"), host: exchange.host, route: route) {
             return decline(.forbidden, "origin \(exchange.header("Origin") ?? "") is not allowed")
         }
-        if let failure = await run(route, exchange) {
-            return .decline(.internalServerError, Self.jsonHeaders, Self.jsonBody(["error": failure]))
+        if let failure = await runUpgradeHandler(route, exchange) {
+            return .decline(.json(.internalServerError, ["error": failure]))
         }
         guard route.relay, let header = exchange.header(Self.relayHeader, in: exchange.responseHeaders) else {
             logger.debug("upgrade of \(path) declined by its handler with \(exchange.status)")
-            return .decline(.init(code: exchange.status), Self.headers(of: exchange), ByteBuffer(bytes: exchange.responseBody))
+            return .decline(HTTPReply(exchange))
         }
         let config: RelayConfig
         do { config = try RelayConfig(json: header) } catch {
@@ -281,21 +282,6 @@ public final class HTTPServerService: Service, Sendable {
             if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
         }
         return headers
-    }
-
-    static func response(from exchange: HTTPExchange) -> Response {
-        Response(status: .init(code: exchange.status), headers: headers(of: exchange),
-                 body: .init(byteBuffer: ByteBuffer(bytes: exchange.responseBody)))
-    }
-
-    static let jsonHeaders: HTTPFields = [.contentType: "application/json"]
-
-    static func jsonBody(_ object: [String: String]) -> ByteBuffer {
-        ByteBuffer(bytes: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data())
-    }
-
-    static func json(_ status: HTTPResponse.Status, _ object: [String: String]) -> Response {
-        Response(status: status, headers: jsonHeaders, body: .init(byteBuffer: jsonBody(object)))
     }
 
     /// `":8080"` → ("0.0.0.0", 8080); `"127.0.0.1:0"` → ("127.0.0.1", 0).

@@ -14,15 +14,15 @@ import Synchronization
 ///
 /// The relay decides per request whether to upgrade; when it declines, the client gets the
 /// answer the relay chose (the handler's own 401, a 400 for a bad relay config, a 403 for a
-/// foreign origin), then the connection closes. A request that is no upgrade is served by the
-/// HTTP responder as usual.
-struct RelayUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
+/// foreign origin), then the connection closes. Requests that are no upgrade are served on the
+/// event loop by an ``HTTPRequestHandler``.
+struct RelayUpgradeChannel: ServerChildChannel {
     /// What to do with an upgrade request.
     enum Decision: Sendable {
         /// Upgrade, answer 101 with these extra headers, then run the handler on the socket.
         case upgrade(HTTPFields, WebSocketDataHandler<Context>)
         /// Answer this instead (the connection closes after it).
-        case decline(HTTPResponse.Status, HTTPFields, ByteBuffer)
+        case decline(HTTPReply)
     }
 
     typealias Decide = @Sendable (HTTPRequest, any Channel, Logger) async -> Decision
@@ -34,8 +34,8 @@ struct RelayUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
 
     enum UpgradeResult: Sendable {
         case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, WebSocketDataHandler<Context>)
-        case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
-        case declined(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, HTTPResponse.Status, HTTPFields, ByteBuffer)
+        /// Served by an ``HTTPRequestHandler`` until the connection closes.
+        case http
     }
 
     struct Value: ServerChildChannelValue {
@@ -49,34 +49,17 @@ struct RelayUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
         let decision = Mutex<Decision?>(nil)
     }
 
-    let responder: HTTPChannelHandler.Responder
+    private let server: HTTPServerService
     private let decide: Decide
     private let webSocket: WebSocketServerConfiguration
     /// Behind TLS: requests are `https` (and upgrades `wss`).
     private let secure: Bool
 
-    init(responder: @escaping HTTPChannelHandler.Responder, webSocket: WebSocketServerConfiguration, secure: Bool,
-         decide: @escaping Decide) {
-        self.responder = Self.redirectingLateUpgrades(responder)
+    init(server: HTTPServerService, webSocket: WebSocketServerConfiguration, secure: Bool, decide: @escaping Decide) {
+        self.server = server
         self.decide = decide
         self.webSocket = webSocket
         self.secure = secure
-    }
-
-    /// NIO looks for an upgrade on a connection's first request only. A later request asking
-    /// for one is sent back to the same URI with `Connection: close`, so the client retries on
-    /// a fresh connection where the upgrade can happen.
-    private static func redirectingLateUpgrades(_ responder: @escaping HTTPChannelHandler.Responder) -> HTTPChannelHandler.Responder {
-        struct ClosingAfterRedirect: Error {}
-        return { request, writer, channel in
-            guard request.headers[.upgrade]?.lowercased() == "websocket" else {
-                return try await responder(request, writer, channel)
-            }
-            var location = request.uri.path
-            if let query = request.uri.query { location += "?\(query)" }
-            try await writer.writeResponse(HTTPResponse(status: .temporaryRedirect, headerFields: [.connection: "close", .location: location]))
-            throw ClosingAfterRedirect()
-        }
     }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
@@ -106,24 +89,19 @@ struct RelayUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
                         return UpgradeResult.websocket(socket, handler)
                     }
                 })
+            let server = self.server
             let upgrade = NIOTypedHTTPServerUpgradeConfiguration(
                 upgraders: [upgrader],
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: secure))
-                        try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
-                        let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
-                            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
-                        if case let .decline(status, headers, body) = negotiation.decision.withLock({ $0 }) {
-                            return UpgradeResult.declined(http, status, headers, body)
-                        }
-                        return UpgradeResult.http(http)
+                        var declined: HTTPReply?
+                        if case let .decline(reply) = negotiation.decision.withLock({ $0 }) { declined = reply }
+                        try channel.pipeline.syncOperations.addHandler(HTTPRequestHandler(server: server, declined: declined))
+                        return UpgradeResult.http
                     }
                 })
             var configuration = NIOUpgradableHTTPServerPipelineConfiguration<UpgradeResult>(upgradeConfiguration: upgrade)
-            configuration.enablePipelining = false  // NIOAsyncChannel serialises requests
-            configuration.enableErrorHandling = false  // Hummingbird answers malformed requests
-            configuration.enableResponseHeaderValidation = false  // HTTPTypes validated them already
+            configuration.enableResponseHeaderValidation = false  // HTTPReply keeps only fields HTTP can carry
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
             return Value(upgradeResult: result, channel: channel)
         }
@@ -132,15 +110,8 @@ struct RelayUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
     func handle(value: Value, logger: Logger) async {
         do {
             switch try await value.upgradeResult.get() {
-            case let .http(http):
-                await handleHTTP(asyncChannel: http, logger: logger)
-            case let .declined(http, status, headers, body):
-                try await http.executeThenClose { _, outbound in
-                    var fields = headers
-                    fields[.connection] = "close"
-                    fields[.contentLength] = "\(body.readableBytes)"
-                    try await outbound.write(contentsOf: [.head(HTTPResponse(status: status, headerFields: fields)), .body(body), .end(nil)])
-                }
+            case .http:
+                try await value.channel.closeFuture.get()
             case let .websocket(socket, handler):
                 let configuration = WebSocketHandler.Configuration(
                     extensions: [], autoPing: webSocket.autoPing, closeTimeout: webSocket.closeTimeout,

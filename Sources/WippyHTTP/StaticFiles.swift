@@ -1,15 +1,15 @@
 import Foundation
-import HTTPTypes
 import Hummingbird
 import NIOCore
+import NIOHTTP1
 import WippyManifest
 
 /// Serves the files of an `http.static` folder: GET and HEAD, the index file for folders,
 /// the index for unknown paths with `spa`, never a file outside the folder.
 enum StaticFiles {
-    static func serve(_ site: HTTPStatic, relativePath: String, method: HTTPRequest.Method) -> Response {
-        guard method == .get || method == .head else {
-            return HTTPServerService.json(.methodNotAllowed, ["error": "static files answer GET and HEAD"])
+    static func serve(_ site: HTTPStatic, relativePath: String, method: HTTPMethod) -> HTTPReply {
+        guard method == .GET || method == .HEAD else {
+            return .json(.methodNotAllowed, ["error": "static files answer GET and HEAD"])
         }
         let root = site.directory
         let decoded = relativePath.removingPercentEncoding ?? relativePath
@@ -18,18 +18,16 @@ enum StaticFiles {
         // Every path is resolved (symlinks included) and checked inside the root: the one asked
         // for, the folder's index and the SPA fallback alike.
         guard let file = candidates.lazy.compactMap({ resolve($0, in: root, index: site.index) }).first else {
-            return HTTPServerService.json(.notFound, ["error": "not found: \(relativePath)"])
+            return .json(.notFound, ["error": "not found: \(relativePath)"])
         }
         guard let data = FileManager.default.contents(atPath: file) else {
-            return HTTPServerService.json(.notFound, ["error": "not found: \(relativePath)"])
+            return .json(.notFound, ["error": "not found: \(relativePath)"])
         }
-        var headers: HTTPFields = [:]
         let ext = (file as NSString).pathExtension
-        headers[.contentType] = MediaType.getMediaType(forExtension: ext)?.description ?? "application/octet-stream"
-        if let cache = site.cacheControl { headers[.cacheControl] = cache }
-        headers[.contentLength] = String(data.count)
-        return Response(status: .ok, headers: headers,
-                        body: method == .head ? .init() : .init(byteBuffer: ByteBuffer(bytes: data)))
+        var headers = [("Content-Type", MediaType.getMediaType(forExtension: ext)?.description ?? "application/octet-stream")]
+        if let cache = site.cacheControl { headers.append(("Cache-Control", cache)) }
+        // A HEAD answer gets the length of the body it leaves out (see HTTPRequestHandler).
+        return HTTPReply(status: .ok, headers: headers, body: ByteBuffer(bytes: data))
     }
 
     /// The regular file `path` names, or the index file of the folder it names, resolved and inside

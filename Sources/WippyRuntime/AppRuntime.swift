@@ -90,8 +90,9 @@ public final class AppRuntime: LuaServices, Sendable {
             [weak self] in
             let health = self?.supervisor.health ?? .stopping
             return (health.isHealthy, health.json)
-        }) { [weak self] route, exchange in
-            await self?.handle(route, exchange) ?? .failure(.init("the runtime is gone"))
+        }) { [weak self] route, exchange, done in
+            guard let self else { return done(.failure(.init("the runtime is gone"))) }
+            handle(route, exchange, done: done)
         }
     }
 
@@ -112,13 +113,12 @@ public final class AppRuntime: LuaServices, Sendable {
         weak var runtime: AppRuntime?
     }
 
-    /// Runs the route's function.lua for one request.
-    func handle(_ route: RouteTable.Route, _ exchange: HTTPExchange) async -> Result<Void, HTTPServerService.HandlerFailure> {
-        if case let .failure(message) = await calls.run(route.function, program: route.program, timeout: route.timeout,
-                                                          arguments: [], exchange: exchange) {
-            return .failure(.init(message))
+    /// Runs the route's function.lua for one request; `done` gets how it went, on the call's thread.
+    func handle(_ route: RouteTable.Route, _ exchange: HTTPExchange,
+                done: @escaping @Sendable (Result<Void, HTTPServerService.HandlerFailure>) -> Void) {
+        calls.start(route.function, program: route.program, timeout: route.timeout, arguments: [], exchange: exchange) { outcome in
+            if case let .failure(message) = outcome { done(.failure(.init(message))) } else { done(.success(())) }
         }
-        return .success(())
     }
 
     /// Services for a `ServiceGroup`, in start order: hosts, HTTP servers, the supervisor. A graceful

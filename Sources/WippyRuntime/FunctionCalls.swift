@@ -61,16 +61,17 @@ final class FunctionCalls: Sendable {
         }
     }
 
-    /// Runs a function.lua once, as a coroutine on a warm instance of the function's pool, on the
-    /// instance's thread (a new instance goes to the next function thread). The call gets a PID
-    /// only if its code uses one (see ``FunctionCall``). A call that started before a reload
-    /// changed the code (its route was matched earlier) runs the code it started with.
+    /// Starts a function.lua call, as a coroutine on a warm instance of the function's pool, on
+    /// the instance's thread (a new instance goes to the next function thread); `ended` gets its
+    /// outcome, on that thread. The call gets a PID only if its code uses one (see
+    /// ``FunctionCall``). A call that started before a reload changed the code (its route was
+    /// matched earlier) runs the code it started with.
     ///
     /// A call that runs longer than `timeout` is terminated by its thread; one whose HTTP client
-    /// went away, by the once-a-second ``checkClients()``; and so are the calls still
-    /// running `stop_timeout` after a graceful stop began (``stopAll(after:)``).
-    func run(_ id: EntryID, program: LuaProgram, timeout: Duration, arguments: [Payload],
-             exchange: HTTPExchange? = nil) async -> ProcessOutcome {
+    /// went away, by the once-a-second ``checkClients()``; and so are the calls still running
+    /// `stop_timeout` after a graceful stop began (``stopAll(after:)``).
+    func start(_ id: EntryID, program: LuaProgram, timeout: Duration, arguments: [Payload], exchange: HTTPExchange? = nil,
+               ended: @escaping @Sendable (ProcessOutcome) -> Void) {
         let pool = pools.withLock { $0[id] }.flatMap { $0.program.hasSameCode(as: program) ? $0 : nil }
         let instance = pool?.take()
         let call = FunctionCall(pool: pool, instance: instance, exchange: exchange, timeLimit: timeout,
@@ -79,9 +80,16 @@ final class FunctionCalls: Sendable {
                                  context: context, thread: instance?.thread ?? threads.place())
         let key = ObjectIdentifier(process)
         running.withLock { $0[key] = Running(process: process, exchange: exchange) }
-        defer { _ = running.withLock { $0.removeValue(forKey: key) } }
-        return await withCheckedContinuation { continuation in
-            process.start { continuation.resume(returning: $0) }
+        process.start { [self] outcome in
+            _ = running.withLock { $0.removeValue(forKey: key) }
+            ended(outcome)
+        }
+    }
+
+    /// Runs a function.lua once (see ``start(_:program:timeout:arguments:exchange:ended:)``).
+    func run(_ id: EntryID, program: LuaProgram, timeout: Duration, arguments: [Payload]) async -> ProcessOutcome {
+        await withCheckedContinuation { continuation in
+            start(id, program: program, timeout: timeout, arguments: arguments) { continuation.resume(returning: $0) }
         }
     }
 

@@ -1,0 +1,127 @@
+import Glibc
+import NIOCore
+import NIOHTTP1
+
+/// Serves the HTTP requests of one connection on its event loop, without a task per connection
+/// or per request: the server's own answers are written at once, a handler's when its function
+/// call ends (the call runs on a function thread; its end comes back to this event loop). NIO's
+/// pipelining handler before this one holds back a connection's next request until the answer
+/// to the current one is written, so requests are answered in order.
+final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let server: HTTPServerService
+    /// The answer to the connection's first request when the upgrade step declined it (NIO's
+    /// upgrade handler keeps that request to itself).
+    private let declined: HTTPReply?
+    private var head: HTTPRequestHead?
+    private var body: ByteBuffer?
+    /// The body passed `max_body_size`: the rest is read and dropped, the answer is 413.
+    private var bodyTooLarge = false
+    /// The `Date` field, made once a second.
+    private var date = (second: 0, text: "")
+
+    init(server: HTTPServerService, declined: HTTPReply? = nil) {
+        self.server = server
+        self.declined = declined
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        guard var reply = declined else { return }
+        reply.close = true
+        write(reply, for: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"), context: context)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case let .head(head):
+            self.head = head
+            body = nil
+            bodyTooLarge = false
+        case var .body(part):
+            guard !bodyTooLarge else { return }
+            guard (body?.readableBytes ?? 0) + part.readableBytes <= server.maxBodySize else {
+                bodyTooLarge = true
+                body = nil
+                return
+            }
+            if body == nil { body = part } else { body!.writeBuffer(&part) }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            let received = body
+            body = nil
+            respond(to: head, body: received, context: context)
+        }
+    }
+
+    private func respond(to head: HTTPRequestHead, body: ByteBuffer?, context: ChannelHandlerContext) {
+        if bodyTooLarge {
+            let reply = HTTPReply.json(.payloadTooLarge, ["error": "the request body is larger than \(server.maxBodySize) bytes (max_body_size)"],
+                                       close: true)
+            return write(reply, for: head, context: context)
+        }
+        if head.headers["upgrade"].contains(where: { $0.lowercased() == "websocket" }) {
+            // NIO looks for an upgrade on a connection's first request only: a later one is sent
+            // back to the same URI on a fresh connection, where the upgrade can happen.
+            return write(HTTPReply(status: .temporaryRedirect, headers: [("Location", head.uri)], close: true), for: head, context: context)
+        }
+        switch server.answer(head, body: body, channel: context.channel) {
+        case let .reply(reply):
+            write(reply, for: head, context: context)
+        case let .handler(route, exchange):
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            server.run(route, exchange) { reply in
+                bound.eventLoop.execute {
+                    let (handler, context) = bound.value
+                    handler.write(reply, for: head, context: context)
+                }
+            }
+        }
+    }
+
+    /// Writes `reply` with the fields the server adds, and closes the connection after it when
+    /// the reply or the client asked for that.
+    private func write(_ reply: HTTPReply, for request: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        let close = reply.close || !request.isKeepAlive
+        // 1xx and 204 answers carry no body and no length.
+        let bodyless = reply.status.code < 200 || reply.status == .noContent
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(reply.headers.count + 4)
+        for (name, value) in reply.headers where !Self.framing.contains(name.lowercased()) {
+            headers.add(name: name, value: value)
+        }
+        if !bodyless { headers.add(name: "Content-Length", value: String(reply.body.readableBytes)) }
+        headers.add(name: "Date", value: currentDate())
+        headers.add(name: "Server", value: "wippy")
+        if close {
+            headers.add(name: "Connection", value: "close")
+        } else if request.version == .http1_0 {
+            headers.add(name: "Connection", value: "keep-alive")
+        }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers))),
+                      promise: nil)
+        if !bodyless, request.method != .HEAD, reply.body.readableBytes > 0 {
+            context.write(wrapOutboundOut(.body(.byteBuffer(reply.body))), promise: nil)
+        }
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if close { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+    }
+
+    /// Fields the writer sets itself: a handler's own would contradict how the body is framed.
+    private static let framing: Set<String> = ["content-length", "transfer-encoding", "connection", "date", "server"]
+
+    /// Now as an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`).
+    private func currentDate() -> String {
+        var now = time(nil)
+        guard now != date.second else { return date.text }
+        var parts = tm()
+        gmtime_r(&now, &parts)
+        var buffer = [CChar](repeating: 0, count: 40)
+        let count = strftime(&buffer, buffer.count, "%a, %d %b %Y %H:%M:%S GMT", &parts)
+        date = (now, String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        return date.text
+    }
+}
