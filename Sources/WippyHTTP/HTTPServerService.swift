@@ -36,6 +36,8 @@ public final class HTTPServerService: Service, Sendable {
     let maxBodySize: Int
     /// HTTPS and WSS with these files; nil: plain HTTP.
     private let tls: TLSFiles?
+    /// How long a connection may wait for, send and take a request and its answer.
+    let timeouts: HTTPTimeouts
 
     /// A handler that failed: the message goes to the log, the client gets a 500.
     public struct HandlerFailure: Error, Sendable {
@@ -51,11 +53,13 @@ public final class HTTPServerService: Service, Sendable {
     /// The path every server answers with the runtime's health, before any route of the app.
     public static let healthPath = "/healthz"
 
-    public init(id: EntryID, address: String, maxBodySize: Int = 1 << 20, tls: TLSFiles? = nil, routes: RouteTable, processes: ProcessTable, logger: Logger,
+    public init(id: EntryID, address: String, maxBodySize: Int = 1 << 20, tls: TLSFiles? = nil,
+                timeouts: HTTPTimeouts = HTTPTimeouts(idle: nil, read: nil, write: nil), routes: RouteTable, processes: ProcessTable, logger: Logger,
                 health: @escaping @Sendable () -> (healthy: Bool, body: String) = { (true, #"{"status":"running"}"#) },
                 handler: @escaping Handler) {
         self.id = id
         self.maxBodySize = maxBodySize
+        self.timeouts = timeouts
         self.tls = tls
         self.health = health
         self.processes = processes

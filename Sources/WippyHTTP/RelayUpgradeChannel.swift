@@ -63,13 +63,20 @@ struct RelayUpgradeChannel: ServerChildChannel {
     }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        channel.eventLoop.makeCompletedFuture {
+        let server = self.server
+        return channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(ClientPresenceHandler())
             let negotiation = Negotiation()
             let (decide, secure) = (self.decide, self.secure)
+            // A client that never completes its first request's header section is cut off;
+            // later requests are timed by the HTTPRequestHandler.
+            let firstRequest = server.timeouts.idle.map { idle in
+                channel.eventLoop.scheduleTask(in: idle) { channel.close(promise: nil) }
+            }
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                 maxFrameSize: webSocket.maxFrameSize,
                 shouldUpgrade: { channel, head in
+                    firstRequest?.cancel()
                     let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
                     promise.completeWithTask {
                         let decision = await decide(try HTTPRequest(head, secure: secure, splitCookie: false), channel, logger)
@@ -84,16 +91,17 @@ struct RelayUpgradeChannel: ServerChildChannel {
                         guard case let .upgrade(_, handler) = negotiation.decision.withLock({ $0 }) else {
                             preconditionFailure("the WebSocket pipeline is only built for an accepted upgrade")
                         }
+                        channel.pipeline.syncOperations.removeHandler(name: HTTPErrorResponder.name, promise: nil)
                         let socket = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
                             wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
                         return UpgradeResult.websocket(socket, handler)
                     }
                 })
-            let server = self.server
             let upgrade = NIOTypedHTTPServerUpgradeConfiguration(
                 upgraders: [upgrader],
                 notUpgradingCompletionHandler: { channel in
-                    channel.eventLoop.makeCompletedFuture {
+                    firstRequest?.cancel()
+                    return channel.eventLoop.makeCompletedFuture {
                         var declined: HTTPReply?
                         if case let .decline(reply) = negotiation.decision.withLock({ $0 }) { declined = reply }
                         try channel.pipeline.syncOperations.addHandler(HTTPRequestHandler(server: server, declined: declined))
@@ -102,7 +110,9 @@ struct RelayUpgradeChannel: ServerChildChannel {
                 })
             var configuration = NIOUpgradableHTTPServerPipelineConfiguration<UpgradeResult>(upgradeConfiguration: upgrade)
             configuration.enableResponseHeaderValidation = false  // HTTPReply keeps only fields HTTP can carry
+            configuration.enableErrorHandling = false  // HTTPErrorResponder answers malformed requests
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            try channel.pipeline.syncOperations.addHandler(HTTPErrorResponder(), name: HTTPErrorResponder.name)
             return Value(upgradeResult: result, channel: channel)
         }
     }

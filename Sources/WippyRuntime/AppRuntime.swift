@@ -86,7 +86,9 @@ public final class AppRuntime: LuaServices, Sendable {
         let isSystem = entry.id == SystemNamespace.http
         let listen = isSystem ? (systemAddress ?? service.address) : service.address
         let tls = isSystem ? (systemTLS ?? service.tls) : service.tls
-        return HTTPServerService(id: entry.id, address: listen, maxBodySize: service.maxBodySize, tls: tls, routes: routes, processes: table, logger: logger, health: {
+        return HTTPServerService(id: entry.id, address: listen, maxBodySize: service.maxBodySize, tls: tls,
+                                 timeouts: HTTPTimeouts(idle: service.idleTimeout, read: service.readTimeout, write: service.writeTimeout),
+                                 routes: routes, processes: table, logger: logger, health: {
             [weak self] in
             let health = self?.supervisor.health ?? .stopping
             return (health.isHealthy, health.json)

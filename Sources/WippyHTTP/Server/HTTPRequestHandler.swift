@@ -21,6 +21,11 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var bodyTooLarge = false
     /// The `Date` field, made once a second.
     private var date = (second: 0, text: "")
+    /// A request is being read or answered (no idle timer then).
+    private var busy = false
+    /// The idle or read timer, and the write timer (see ``HTTPTimeouts``).
+    private var timer: Scheduled<Void>?
+    private var writeTimer: Scheduled<Void>?
 
     init(server: HTTPServerService, declined: HTTPReply? = nil) {
         self.server = server
@@ -28,9 +33,26 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        guard var reply = declined else { return }
+        guard var reply = declined else { return waitForRequest(context) }
         reply.close = true
         write(reply, for: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"), context: context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        writeTimer?.cancel()
+    }
+
+    /// Closes the connection when no request comes within the idle timeout.
+    private func waitForRequest(_ context: ChannelHandlerContext) {
+        arm(&timer, server.timeouts.idle, context) { context in context.close(promise: nil) }
+    }
+
+    /// Runs `expired` after `amount` (nil: never), replacing what `timer` held.
+    private func arm(_ timer: inout Scheduled<Void>?, _ amount: TimeAmount?, _ context: ChannelHandlerContext,
+                     _ expired: @escaping (ChannelHandlerContext) -> Void) {
+        timer?.cancel()
+        timer = amount.map { amount in context.eventLoop.assumeIsolated().scheduleTask(in: amount) { expired(context) } }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -39,6 +61,12 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.head = head
             body = nil
             bodyTooLarge = false
+            busy = true
+            arm(&timer, server.timeouts.read, context) { [self] context in
+                let limit = server.timeouts.read.map { "\($0.nanoseconds / 1_000_000) ms" } ?? ""
+                write(.json(.requestTimeout, ["error": "the request was not received within \(limit) (timeouts.read)"], close: true),
+                      for: head, context: context)
+            }
         case var .body(part):
             guard !bodyTooLarge else { return }
             guard (body?.readableBytes ?? 0) + part.readableBytes <= server.maxBodySize else {
@@ -50,6 +78,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let head else { return }
             self.head = nil
+            timer?.cancel()
+            timer = nil
             let received = body
             body = nil
             respond(to: head, body: received, context: context)
@@ -107,7 +137,21 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.write(wrapOutboundOut(.body(.byteBuffer(reply.body))), promise: nil)
         }
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if close { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+        busy = false
+        arm(&writeTimer, server.timeouts.write, context) { context in
+            // Reset rather than close: a close would leave the unread answer queued in the
+            // kernel until the client reads it, or for minutes.
+            guard let socket = context.channel as? SocketOptionProvider else { return context.close(promise: nil) }
+            socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
+        written.assumeIsolated().whenComplete { [self] _ in
+            writeTimer?.cancel()
+            if close {
+                context.close(promise: nil)
+            } else if !busy {
+                waitForRequest(context)  // unless the next pipelined request came meanwhile
+            }
+        }
     }
 
     /// Fields the writer sets itself: a handler's own would contradict how the body is framed.

@@ -1,0 +1,145 @@
+import Foundation
+import Glibc
+import Testing
+import WippyTestSupport
+
+/// What clients that are slow, silent or malformed get from a server with one-second timeouts
+/// (Tests/Fixtures/http/timeouts): an answer where HTTP has one, a closed connection otherwise,
+/// and the server goes on serving.
+@Suite("HTTP connection limits: timeouts and malformed requests", .serialized)
+struct HTTPConnectionLimitsTests {
+    static let fixture = TestApp.fixtures + "/http/timeouts"
+
+    @Test func clientsThatNeverFinishARequestAreCutOff() async throws {
+        try await TestApp.serve(Self.fixture) { base, _ in
+            // Header sections that never end (a slowloris client), on 50 connections at once.
+            let slow = try (0..<50).map { _ in try RawConnection(base) }
+            for connection in slow { connection.send("GET /api/hello HTTP/1.1\r\nHost: x\r\nX-Slow: ") }
+            for connection in slow {
+                let (answer, closed) = await connection.readUntilClosed()
+                #expect(closed)
+                #expect(answer.isEmpty, "\(answer)")
+            }
+            // A body that stops short of its Content-Length: 408.
+            let short = try RawConnection(base)
+            short.send("POST /api/hello HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789")
+            let (timedOut, closed) = await short.readUntilClosed()
+            #expect(closed)
+            #expect(timedOut.hasPrefix("HTTP/1.1 408"), "\(timedOut)")
+            #expect(timedOut.contains("timeouts.read"))
+            // A kept-alive connection with nothing more to ask is closed after the idle timeout.
+            let idle = try RawConnection(base)
+            idle.send("GET /api/hello HTTP/1.1\r\nHost: x\r\n\r\n")
+            let (answered, idleClosed) = await idle.readUntilClosed()
+            #expect(idleClosed)
+            #expect(answered.hasPrefix("HTTP/1.1 200"), "\(answered)")
+            #expect(answered.hasSuffix("\r\n\r\nhello"), "\(answered)")
+            #expect(try await HTTPServerTests.request(URL(string: "http://\(base)/api/hello")!).body == "hello")
+        }
+    }
+
+    /// A client that asks for 16 MiB and reads none of it is disconnected after the write
+    /// timeout instead of holding the answer in the server.
+    @Test func aClientThatDoesNotReadItsAnswerIsDisconnected() async throws {
+        try await TestApp.serve(Self.fixture) { base, _ in
+            let connection = try RawConnection(base, receiveBuffer: 4096)
+            connection.send("GET /api/large HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(await connection.waitForPeerClose())
+            let (answer, closed) = await connection.readUntilClosed()
+            #expect(closed)
+            #expect(answer.hasPrefix("HTTP/1.1 200"))
+            #expect(answer.utf8.count < 16 << 20, "the whole answer was written: \(answer.utf8.count) bytes")
+            #expect(try await HTTPServerTests.request(URL(string: "http://\(base)/api/hello")!).body == "hello")
+        }
+    }
+
+    @Test(arguments: [
+        ("conflicting Content-Length and Transfer-Encoding",
+         "POST /api/hello HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "HTTP/1.1 400"),
+        ("bare LF line ends", "GET /api/hello HTTP/1.1\nHost: x\n\n", "HTTP/1.1 400"),
+        ("a 100 KB header field", "GET /api/hello HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 100_000))\r\n\r\n",
+         "HTTP/1.1 431"),
+        ("a 100 KB URL", "GET /api/\(String(repeating: "a", count: 100_000)) HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 431"),
+        ("a request line that is no HTTP", "GARBAGE\r\n\r\n", "HTTP/1.1 400"),
+    ])
+    func malformedRequestsGetAnAnswerAndAClose(what: String, request: String, status: String) async throws {
+        try await TestApp.serve(Self.fixture) { base, _ in
+            let connection = try RawConnection(base)
+            connection.send(request)
+            let (answer, closed) = await connection.readUntilClosed()
+            #expect(closed, "\(what)")
+            #expect(answer.hasPrefix(status), "\(what): \(answer.prefix(200))")
+            #expect(answer.contains(#"{"error":"#), "\(what): \(answer.prefix(300))")
+            #expect(try await HTTPServerTests.request(URL(string: "http://\(base)/api/hello")!).body == "hello")
+        }
+    }
+}
+
+/// A plain TCP connection to 127.0.0.1, for requests an HTTP client library will not send. Its
+/// blocking reads run on a thread of their own.
+final class RawConnection: @unchecked Sendable {
+    private let socket: Int32
+
+    init(_ base: String, receiveBuffer: Int32? = nil) throws {
+        let port = UInt16(base.split(separator: ":").last.flatMap { Int($0) } ?? 0)
+        socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if var size = receiveBuffer {
+            setsockopt(socket, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else {
+            close(socket)
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+        }
+    }
+
+    deinit { close(socket) }
+
+    func send(_ text: String) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let sent = bytes.withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard sent > 0 else { return }  // the server closed: what it answered is read later
+            bytes = bytes.dropFirst(sent)
+        }
+    }
+
+    /// Everything the server sends until it closes the connection, and whether it did (false:
+    /// two minutes passed, far beyond any timeout the tests set).
+    func readUntilClosed() async -> (String, closed: Bool) {
+        await onThread { [socket] in
+            var timeout = timeval(tv_sec: 120, tv_usec: 0)
+            setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var received: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = recv(socket, &buffer, buffer.count, 0)
+                if count > 0 { received += buffer[..<count]; continue }
+                // 0: closed; ECONNRESET: closed with unread data; EAGAIN: the two minutes passed.
+                let closed = count == 0 || errno == ECONNRESET
+                return (String(decoding: received, as: UTF8.self), closed)
+            }
+        }
+    }
+
+    /// Waits, without reading, until the server closes its end (up to two minutes).
+    func waitForPeerClose() async -> Bool {
+        let peerClosed: Int16 = 0x2000  // POLLRDHUP (Linux), which Glibc's module does not export
+        return await onThread { [socket] in
+            var entry = pollfd(fd: socket, events: peerClosed, revents: 0)
+            return poll(&entry, 1, 120_000) == 1 && entry.revents & (peerClosed | Int16(POLLHUP | POLLERR)) != 0
+        }
+    }
+
+    private func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: work()) }.start()
+        }
+    }
+}
