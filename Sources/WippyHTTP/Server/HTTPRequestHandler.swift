@@ -21,11 +21,17 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var bodyTooLarge = false
     /// The `Date` field, made once a second.
     private var date = (second: 0, text: "")
-    /// A request is being read or answered (no idle timer then).
+    /// A request is being read or answered (no idle deadline then).
     private var busy = false
-    /// The idle or read timer, and the write timer (see ``HTTPTimeouts``).
-    private var timer: Scheduled<Void>?
-    private var writeTimer: Scheduled<Void>?
+    /// When the connection has waited too long for a request (idle) or its body (read).
+    private var requestDeadline: (at: NIODeadline, reading: HTTPRequestHead?)?
+    /// When the answers being written must be out, and how many are.
+    private var writeDeadline: NIODeadline?
+    private var writing = 0
+    /// One timer for both deadlines, set for the earlier; it moves on when they did. Deadlines
+    /// are only noted per request: scheduling a task for each would cost more than the rest of
+    /// this handler.
+    private var check: (task: Scheduled<Void>, at: NIODeadline)?
 
     init(server: HTTPServerService, declined: HTTPReply? = nil) {
         self.server = server
@@ -39,20 +45,40 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.cancel()
-        writeTimer?.cancel()
+        check?.task.cancel()
+        check = nil
     }
 
     /// Closes the connection when no request comes within the idle timeout.
     private func waitForRequest(_ context: ChannelHandlerContext) {
-        arm(&timer, server.timeouts.idle, context) { context in context.close(promise: nil) }
+        requestDeadline = server.timeouts.idle.map { (.now() + $0, nil) }
+        watch(context)
     }
 
-    /// Runs `expired` after `amount` (nil: never), replacing what `timer` held.
-    private func arm(_ timer: inout Scheduled<Void>?, _ amount: TimeAmount?, _ context: ChannelHandlerContext,
-                     _ expired: @escaping (ChannelHandlerContext) -> Void) {
-        timer?.cancel()
-        timer = amount.map { amount in context.eventLoop.assumeIsolated().scheduleTask(in: amount) { expired(context) } }
+    /// Sets the timer for the earlier deadline, unless it is set for that or earlier already.
+    private func watch(_ context: ChannelHandlerContext) {
+        let next = [requestDeadline?.at, writeDeadline].compactMap { $0 }.min()
+        guard let next, check.map({ $0.at > next }) ?? true else { return }
+        check?.task.cancel()
+        check = (context.eventLoop.assumeIsolated().scheduleTask(deadline: next) { [self] in expire(context) }, next)
+    }
+
+    private func expire(_ context: ChannelHandlerContext) {
+        check = nil
+        let now = NIODeadline.now()
+        if let deadline = writeDeadline, deadline <= now {
+            // Reset rather than close: a close would leave the unread answer queued in the
+            // kernel until the client reads it, or for minutes.
+            guard let socket = context.channel as? SocketOptionProvider else { return context.close(promise: nil) }
+            return socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
+        if let (deadline, reading) = requestDeadline, deadline <= now {
+            guard let head = reading else { return context.close(promise: nil) }
+            let limit = server.timeouts.read.map { "\($0.nanoseconds / 1_000_000) ms" } ?? ""
+            return write(.json(.requestTimeout, ["error": "the request was not received within \(limit) (timeouts.read)"], close: true),
+                         for: head, context: context)
+        }
+        watch(context)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -62,11 +88,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             body = nil
             bodyTooLarge = false
             busy = true
-            arm(&timer, server.timeouts.read, context) { [self] context in
-                let limit = server.timeouts.read.map { "\($0.nanoseconds / 1_000_000) ms" } ?? ""
-                write(.json(.requestTimeout, ["error": "the request was not received within \(limit) (timeouts.read)"], close: true),
-                      for: head, context: context)
-            }
+            requestDeadline = server.timeouts.read.map { (.now() + $0, head) }
+            watch(context)
         case var .body(part):
             guard !bodyTooLarge else { return }
             guard (body?.readableBytes ?? 0) + part.readableBytes <= server.maxBodySize else {
@@ -78,8 +101,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let head else { return }
             self.head = nil
-            timer?.cancel()
-            timer = nil
+            requestDeadline = nil
             let received = body
             body = nil
             respond(to: head, body: received, context: context)
@@ -138,14 +160,13 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         busy = false
-        arm(&writeTimer, server.timeouts.write, context) { context in
-            // Reset rather than close: a close would leave the unread answer queued in the
-            // kernel until the client reads it, or for minutes.
-            guard let socket = context.channel as? SocketOptionProvider else { return context.close(promise: nil) }
-            socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
-        }
+        requestDeadline = nil
+        writing += 1
+        writeDeadline = server.timeouts.write.map { .now() + $0 }
+        watch(context)
         written.assumeIsolated().whenComplete { [self] _ in
-            writeTimer?.cancel()
+            writing -= 1
+            if writing == 0 { writeDeadline = nil }
             if close {
                 context.close(promise: nil)
             } else if !busy {
