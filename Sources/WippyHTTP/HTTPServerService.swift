@@ -50,6 +50,11 @@ public final class HTTPServerService: Service, Sendable {
         public var description: String
     }
 
+    /// The event loops of every server: one per core the runtime may run on (NIO's shared group
+    /// counts the machine's cores; on a server pinned to one core its second loop only took turns
+    /// with the first and woke it).
+    static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: AvailableCores.count)
+
     /// The path every server answers with the runtime's health, before any route of the app.
     public static let healthPath = "/healthz"
 
@@ -88,10 +93,10 @@ public final class HTTPServerService: Service, Sendable {
         let onRunning: @Sendable (any Channel) async -> Void = { [self] channel in bound.withLock { $0 = channel.localAddress?.port } }
         let server = if let tls {
             try TLSChannel(connections, tlsConfiguration: try Self.tlsConfiguration(tls, server: id))
-                .server(configuration: configuration, onServerRunning: onRunning, eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+                .server(configuration: configuration, onServerRunning: onRunning, eventLoopGroup: Self.eventLoops,
                         logger: logger)
         } else {
-            connections.server(configuration: configuration, onServerRunning: onRunning, eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            connections.server(configuration: configuration, onServerRunning: onRunning, eventLoopGroup: Self.eventLoops,
                                logger: logger)
         }
         do {
