@@ -105,28 +105,28 @@ public final class LuaProcess: StartableProcess, @unchecked Sendable {
 
     /// A process of `program` with `pid` (already in the process table, or added before it
     /// starts), placed on `thread` (see ``LuaScheduler/place()``).
-    public init(pid: PID, entryID: String, program: LuaProgram, arguments: [Payload], context: LuaContext,
-                thread: SchedulerThread) {
-        self.identity = pid
-        self.entryID = entryID
-        self.program = program
-        self.arguments = arguments
-        self.context = context
-        self.thread = thread
-        self.call = nil
+    public convenience init(pid: PID, entryID: String, program: LuaProgram, arguments: [Payload], context: LuaContext,
+                            thread: SchedulerThread) {
+        self.init(identity: pid, call: nil, entryID: entryID, program: program, arguments: arguments, context: context, thread: thread)
     }
 
     /// A function call of `program` (entry `entryID`), without a PID until its code uses one. It
     /// runs on the call's warm instance, if it has one, whose thread `thread` must be (see
     /// ``FunctionInstances/take()``).
-    public init(call: FunctionCall, entryID: String, program: LuaProgram, arguments: [Payload], context: LuaContext,
-                thread: SchedulerThread) {
+    public convenience init(call: FunctionCall, entryID: String, program: LuaProgram, arguments: [Payload],
+                            context: LuaContext, thread: SchedulerThread) {
+        self.init(identity: nil, call: call, entryID: entryID, program: program, arguments: arguments, context: context, thread: thread)
+    }
+
+    private init(identity: PID?, call: FunctionCall?, entryID: String, program: LuaProgram, arguments: [Payload],
+                 context: LuaContext, thread: SchedulerThread) {
+        self.identity = identity
+        self.call = call
         self.entryID = entryID
         self.program = program
         self.arguments = arguments
         self.context = context
         self.thread = thread
-        self.call = call
     }
 
     /// Gives a function call its PID (hosted by its entry's ID) and its slot in the process table.
