@@ -137,6 +137,13 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// the reply or the client asked for that.
     private func write(_ reply: HTTPReply, for request: HTTPRequestHead, context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
+        // Before the writes: writing the end lets NIO's pipelining handler pass on the next
+        // request at once, which then notes its own state here.
+        busy = false
+        requestDeadline = nil
+        writing += 1
+        writeDeadline = server.timeouts.write.map { .now() + $0 }
+        watch(context)
         let close = reply.close || !request.isKeepAlive
         // 1xx and 204 answers carry no body and no length.
         let bodyless = reply.status.code < 200 || reply.status == .noContent
@@ -159,11 +166,6 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.write(wrapOutboundOut(.body(.byteBuffer(reply.body))), promise: nil)
         }
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        busy = false
-        requestDeadline = nil
-        writing += 1
-        writeDeadline = server.timeouts.write.map { .now() + $0 }
-        watch(context)
         written.assumeIsolated().whenComplete { [self] _ in
             writing -= 1
             if writing == 0 { writeDeadline = nil }
