@@ -74,8 +74,7 @@ final class FunctionCalls: Sendable {
                ended: @escaping @Sendable (ProcessOutcome) -> Void) {
         let pool = pools.withLock { $0[id] }.flatMap { $0.program.hasSameCode(as: program) ? $0 : nil }
         let instance = pool?.take()
-        let call = FunctionCall(pool: pool, instance: instance, exchange: exchange, timeLimit: timeout,
-                                limitReason: "terminated: \(id) ran longer than its time limit of \(timeout) (meta.options.timeout)")
+        let call = FunctionCall(pool: pool, instance: instance, exchange: exchange, timeLimit: timeout)
         let process = LuaProcess(call: call, entryID: id.description, program: program, arguments: arguments,
                                  context: context, thread: instance?.thread ?? threads.place())
         let key = ObjectIdentifier(process)

@@ -14,22 +14,20 @@ public final class FunctionCall: @unchecked Sendable {  // confined to the call'
     var instance: FunctionInstances.Instance?
     /// The HTTP request it answers, until it ended (the server keeps its own reference).
     public private(set) var exchange: HTTPExchange?
-    /// How long the call may run before it is terminated with `limitReason`: by its thread's timer
-    /// while it waits, by the ``PreemptionWatchdog`` while it runs.
+    /// How long the call may run before it is terminated (`meta.options.timeout`): by its
+    /// thread's timer while it waits, by the ``PreemptionWatchdog`` while it runs.
     let timeLimit: Duration
-    let limitReason: String
     /// When its time is up (monotonic nanoseconds), from its first run.
     var deadline = UInt64.max
     /// Bytes outside Lua (the response body) charged to the instance's account; given back at the end.
     var chargedBytes = 0
 
     public init(pool: FunctionInstances?, instance: FunctionInstances.Instance?, exchange: HTTPExchange?,
-                timeLimit: Duration, limitReason: String) {
+                timeLimit: Duration) {
         self.pool = pool
         self.instance = instance
         self.exchange = exchange
         self.timeLimit = timeLimit
-        self.limitReason = limitReason
     }
 
     /// Lets go of the exchange once the call ended: a stale timer entry may keep the call alive a

@@ -191,7 +191,8 @@ public final class LuaProcess: StartableProcess, @unchecked Sendable {
 
     /// Terminates a function call whose time limit passed.
     func outOfTime() {
-        if let call { terminate(reason: call.limitReason) }
+        guard let call else { return }
+        terminate(reason: "terminated: \(entryID) ran longer than its time limit of \(call.timeLimit) (meta.options.timeout)")
     }
 
     /// Set by ``terminate(reason:)`` before it looks for the process in the watchdog's slots;
