@@ -26,10 +26,7 @@ final class HTTPErrorResponder: ChannelDuplexHandler, RemovableChannelHandler {
             let reply = error == .headerOverflow
                 ? HTTPReply.json(.requestHeaderFieldsTooLarge, ["error": "the request line and header fields are larger than 80 KB"])
                 : HTTPReply.json(.badRequest, ["error": "malformed HTTP request (\(error))"])
-            var headers = HTTPHeaders(reply.headers.map { ($0.name, $0.value) })
-            headers.add(name: "Content-Length", value: String(reply.body.readableBytes))
-            headers.add(name: "Connection", value: "close")
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers))), promise: nil)
+            context.write(wrapOutboundOut(.head(reply.responseHead(close: true, date: nil))), promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(reply.body))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             answering = true

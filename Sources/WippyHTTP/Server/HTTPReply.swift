@@ -38,6 +38,32 @@ struct HTTPReply: Sendable {
                   body: ByteBuffer(bytes: exchange.responseBody))
     }
 
+    /// 1xx and 204 answers carry no body and no length.
+    var isBodyless: Bool { status.code < 200 || status == .noContent }
+
+    /// The status line and fields as written: the reply's own fields (those that frame the body
+    /// dropped: the writer sets them), `Content-Length`, `Date` when given, `Server`, and
+    /// `Connection` when the connection closes (or an HTTP/1.0 client keeps it).
+    func responseHead(close: Bool, keepAliveHTTP10: Bool = false, date: String?) -> HTTPResponseHead {
+        var fields = HTTPHeaders()
+        fields.reserveCapacity(headers.count + 4)
+        for (name, value) in headers where !Self.framing.contains(name.lowercased()) {
+            fields.add(name: name, value: value)
+        }
+        if !isBodyless { fields.add(name: "Content-Length", value: String(body.readableBytes)) }
+        if let date { fields.add(name: "Date", value: date) }
+        fields.add(name: "Server", value: "wippy")
+        if close {
+            fields.add(name: "Connection", value: "close")
+        } else if keepAliveHTTP10 {
+            fields.add(name: "Connection", value: "keep-alive")
+        }
+        return HTTPResponseHead(version: .http1_1, status: status, headers: fields)
+    }
+
+    /// Fields the writer sets itself: a handler's own would contradict how the body is framed.
+    private static let framing: Set<String> = ["content-length", "transfer-encoding", "connection", "date", "server"]
+
     static func canCarry(_ field: (name: String, value: String)) -> Bool {
         HTTPField.Name(field.name) != nil && HTTPField.isValidValue(field.value)
     }

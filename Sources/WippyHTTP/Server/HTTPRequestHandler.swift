@@ -145,24 +145,9 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         writeDeadline = server.timeouts.write.map { .now() + $0 }
         watch(context)
         let close = reply.close || !request.isKeepAlive
-        // 1xx and 204 answers carry no body and no length.
-        let bodyless = reply.status.code < 200 || reply.status == .noContent
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(reply.headers.count + 4)
-        for (name, value) in reply.headers where !Self.framing.contains(name.lowercased()) {
-            headers.add(name: name, value: value)
-        }
-        if !bodyless { headers.add(name: "Content-Length", value: String(reply.body.readableBytes)) }
-        headers.add(name: "Date", value: currentDate())
-        headers.add(name: "Server", value: "wippy")
-        if close {
-            headers.add(name: "Connection", value: "close")
-        } else if request.version == .http1_0 {
-            headers.add(name: "Connection", value: "keep-alive")
-        }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers))),
-                      promise: nil)
-        if !bodyless, request.method != .HEAD, reply.body.readableBytes > 0 {
+        let head = reply.responseHead(close: close, keepAliveHTTP10: request.version == .http1_0, date: currentDate())
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if !reply.isBodyless, request.method != .HEAD, reply.body.readableBytes > 0 {
             context.write(wrapOutboundOut(.body(.byteBuffer(reply.body))), promise: nil)
         }
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
@@ -176,9 +161,6 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
         }
     }
-
-    /// Fields the writer sets itself: a handler's own would contradict how the body is framed.
-    private static let framing: Set<String> = ["content-length", "transfer-encoding", "connection", "date", "server"]
 
     /// Now as an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`).
     private func currentDate() -> String {
