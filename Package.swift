@@ -22,7 +22,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         // The relay's own upgrade channel (answers declined upgrades) builds on these directly.
-        .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         // HTTPS and WSS (`http.service` `tls:`).
@@ -66,16 +65,16 @@ let package = Package(
             swiftSettings: fuzzed + [.unsafeFlags(["-enforce-exclusivity=unchecked"])],
             plugins: ["EmbedText"]
         ),
-        // HTTP: the route table, the server (Hummingbird), requests handed to function.lua handlers.
+        // HTTP: the route table, the server (NIO channel handlers on HummingbirdCore's listener),
+        // requests handed to function.lua handlers, the WebSocket relay.
         .target(
             name: "WippyHTTP",
             dependencies: ["WippyLua", "WippyProcess", "WippyManifest",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HTTPTypes", package: "swift-http-types"),
-                           .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                            .product(name: "HummingbirdTLS", package: "hummingbird"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                           .product(name: "WSCore", package: "swift-websocket"),
+                           .product(name: "HeapModule", package: "swift-collections"),
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOHTTP1", package: "swift-nio"),
                            .product(name: "NIOWebSocket", package: "swift-nio"),

@@ -7,7 +7,6 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import HummingbirdWebSocket
 import NIOWebSocket
 import ServiceLifecycle
 import Synchronization
@@ -30,8 +29,6 @@ public final class HTTPServerService: Service, Sendable {
     private let processes: ProcessTable
     /// Open relayed connections, and whether the runtime is shutting down.
     private let relays = Mutex<(open: [PID: RelayConnection], stopping: Bool)>(([:], false))
-    /// Largest WebSocket message (bytes); larger closes the socket with 1009.
-    public static let maxMessageSize = 64 << 10
     /// Largest request body read (bytes); a larger one is answered 413 (`max_body_size`).
     let maxBodySize: Int
     /// HTTPS and WSS with these files; nil: plain HTTP.
@@ -54,6 +51,12 @@ public final class HTTPServerService: Service, Sendable {
     /// counts the machine's cores; on a server pinned to one core its second loop only took turns
     /// with the first and woke it).
     static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: AvailableCores.count)
+    /// The relay's drain and timers of each event loop.
+    private static let relayLoops: [ObjectIdentifier: RelayLoop] = Dictionary(
+        uniqueKeysWithValues: eventLoops.makeIterator().map { (ObjectIdentifier($0), RelayLoop(eventLoop: $0)) })
+
+    /// The largest WebSocket message any relay route of the server allows now.
+    var largestRelayMessage: Int { table.withLock { $0.largestRelayMessage } }
 
     /// The path every server answers with the runtime's health, before any route of the app.
     public static let healthPath = "/healthz"
@@ -84,9 +87,7 @@ public final class HTTPServerService: Service, Sendable {
 
     public func run() async throws {
         let (host, port) = try Self.split(address)
-        let webSocket = WebSocketServerConfiguration(maxFrameSize: Self.maxMessageSize, autoPing: .enabled(timePeriod: .seconds(30)),
-                                                     validateUTF8: true)
-        let connections = RelayUpgradeChannel(server: self, webSocket: webSocket, secure: tls != nil) { [self] head, channel, _ async in
+        let connections = RelayUpgradeChannel(server: self, secure: tls != nil) { [self] head, channel, _ async in
             await decideUpgrade(head, channel: channel)
         }
         let configuration = ServerConfiguration(address: .hostname(host, port: port), serverName: "wippy")
@@ -271,17 +272,18 @@ public final class HTTPServerService: Service, Sendable {
         guard let target = processes.resolve(config.target) else {
             return decline(.badRequest, "X-WS-Relay target_pid \(config.target) is not a running process")
         }
-        let relay = RelayConnection(pid: processes.makePID(host: id.description), config: config, target: target,
-                                    table: processes, logger: logger, limits: route.relayLimits) { [self] in relays.withLock { $0.stopping } }
+        guard let loop = Self.relayLoops[ObjectIdentifier(channel.eventLoop)] else {
+            preconditionFailure("a connection on an event loop of no server")
+        }
+        let relay = RelayConnection(pid: processes.makePID(host: id.description), config: config, target: target, table: processes,
+                                    loop: loop, logger: logger, limits: route.relayLimits) { [self] in relays.withLock { $0.stopping } }
         var headers = Self.headers(of: exchange)
         headers[HTTPField.Name(Self.relayHeader)!] = nil
-        return .upgrade(headers) { [self] inbound, outbound, _ in
-            // Registered only once the socket is live, so an aborted upgrade leaves nothing behind.
-            processes.add(relay)
-            relays.withLock { $0.open[relay.pid] = relay }
-            await relay.run(inbound: inbound, outbound: outbound, maxMessageSize: Self.maxMessageSize)
-            _ = relays.withLock { $0.open.removeValue(forKey: relay.pid) }
+        // Registered only once the socket is live, so an aborted upgrade leaves nothing behind.
+        let handler = RelayChannelHandler(connection: relay, loop: loop) { [self] live in
+            _ = relays.withLock { live ? $0.open.updateValue(relay, forKey: relay.pid) : $0.open.removeValue(forKey: relay.pid) }
         }
+        return .upgrade(headers, handler)
     }
 
     /// The headers a handler set, as HTTP fields (names HTTP cannot carry are dropped).

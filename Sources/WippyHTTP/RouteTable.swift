@@ -44,6 +44,8 @@ public struct RouteTable: Sendable {
     public private(set) var routes: [Route] = []
     /// Longest path first, so that `/docs` wins over `/`.
     public private(set) var statics: [StaticSite] = []
+    /// The largest WebSocket message any relay route allows: the frame decoder's limit.
+    public private(set) var largestRelayMessage = RelayLimits().messageBytes
 
     public init() {}
 
@@ -61,6 +63,7 @@ public struct RouteTable: Sendable {
             routes.append(Route(method: endpoint.method, segments: Self.segments(router.prefix + "/" + endpoint.path),
                                 endpoint: entry.id, function: endpoint.function.target, program: program, timeout: timeout, relay: relay,
                                 allowedOrigins: origins, relayLimits: RelayLimits(options: options)))
+            if relay { largestRelayMessage = max(largestRelayMessage, routes[routes.count - 1].relayLimits.messageBytes) }
         }
         for entry in manifest.sortedEntries {
             guard case let .httpStatic(site) = entry.body, site.server.target == server else { continue }

@@ -15,7 +15,7 @@ extension Builtins {
     }
 
     /// Pushes a message taken from the mailbox as the prelude's message object `{topic, from,
-    /// payload}`; one that cannot fit in the process's memory is an error (checked before
+    /// payload, is_bytes}`; one that cannot fit in the process's memory is an error (checked before
     /// anything is built in the state).
     static func pushMessageObject(_ message: Message, _ L: OpaquePointer, _ process: LuaProcess) -> Int32 {
         if message.size > remainingBytes(L, process) {
@@ -30,6 +30,10 @@ extension Builtins {
         }
         LuaBridge.push(message.payload, L)
         lua_rawseti(L, -2, 3)
+        if case .bytes = message.payload {
+            lua_pushboolean(L, 1)
+            lua_rawseti(L, -2, 4)
+        }
         _ = wippy_getref(L, wippy_control_of(L).pointee.message_metatable)
         lua_setmetatable(L, -2)
         return 1

@@ -36,7 +36,12 @@ function Message:from() return self[2] end
 local PayloadMT = { __name = "payload", __metatable = false }
 PayloadMT.__index = PayloadMT
 function PayloadMT:data() return self[1] end
-function Message:payload() return setmetatable({ self[3] }, PayloadMT) end
+-- "bytes" for bytes that are not text (a WebSocket binary frame), "string" for text, else "lua".
+function PayloadMT:get_format()
+  if self[2] then return "bytes" end
+  return type(self[1]) == "string" and "string" or "lua"
+end
+function Message:payload() return setmetatable({ self[3], self[4] }, PayloadMT) end
 
 -- Message objects are made by B.receive, which takes the next message of the inbox or of a topic.
 local receive_message, wait = B.receive, B.wait

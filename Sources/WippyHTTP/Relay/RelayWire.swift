@@ -5,7 +5,7 @@ import WippyProcess
 public enum RelayWire {
     /// `{"topic": "<topic>", "data": <payload as JSON>}`: one text frame per message (written as
     /// `{"data":…,"topic":…}`, the sorted key order of every JSON object the runtime writes).
-    public static func frame(for message: Message) -> String {
+    public static func frame(for message: Message) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(128)
         out.append(contentsOf: #"{"data":"#.utf8)
@@ -13,7 +13,7 @@ public enum RelayWire {
         out.append(contentsOf: #","topic":"#.utf8)
         Payload.writeJSONString(message.topic, into: &out)
         out.append(UInt8(ascii: "}"))
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     /// `{"ClientPID": "<pid>", "Metadata": {...}}` as a JSON string: the payload of `ws.join`

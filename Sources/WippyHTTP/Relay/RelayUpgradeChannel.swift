@@ -1,6 +1,5 @@
 import HTTPTypes
 import HummingbirdCore
-import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -8,38 +7,28 @@ import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import NIOWebSocket
 import Synchronization
-@_spi(WSInternal) import WSCore
 
 /// A connection that speaks HTTP/1.1 and may upgrade its first request to a WebSocket.
 ///
 /// The relay decides per request whether to upgrade; when it declines, the client gets the
 /// answer the relay chose (the handler's own 401, a 400 for a bad relay config, a 403 for a
 /// foreign origin), then the connection closes. Requests that are no upgrade are served on the
-/// event loop by an ``HTTPRequestHandler``.
+/// event loop by an ``HTTPRequestHandler``; an upgraded connection by a ``RelayChannelHandler``
+/// behind NIO's WebSocket frame codec. Either way the connection's task only waits for it to close.
 struct RelayUpgradeChannel: ServerChildChannel {
     /// What to do with an upgrade request.
     enum Decision: Sendable {
-        /// Upgrade, answer 101 with these extra headers, then run the handler on the socket.
-        case upgrade(HTTPFields, WebSocketDataHandler<Context>)
+        /// Upgrade, answer 101 with these extra headers, then relay through the handler.
+        case upgrade(HTTPFields, RelayChannelHandler)
         /// Answer this instead (the connection closes after it).
         case decline(HTTPReply)
     }
 
     typealias Decide = @Sendable (HTTPRequest, any Channel, Logger) async -> Decision
 
-    /// The context a relay handler runs with.
-    struct Context: WebSocketContext {
-        let logger: Logger
-    }
-
-    enum UpgradeResult: Sendable {
-        case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, WebSocketDataHandler<Context>)
-        /// Served by an ``HTTPRequestHandler`` until the connection closes.
-        case http
-    }
-
     struct Value: ServerChildChannelValue {
-        let upgradeResult: EventLoopFuture<UpgradeResult>
+        /// Completes once the pipeline is set for HTTP or for the relay.
+        let upgradeResult: EventLoopFuture<Void>
         let channel: any Channel
     }
 
@@ -51,14 +40,12 @@ struct RelayUpgradeChannel: ServerChildChannel {
 
     private let server: HTTPServerService
     private let decide: Decide
-    private let webSocket: WebSocketServerConfiguration
     /// Behind TLS: requests are `https` (and upgrades `wss`).
     private let secure: Bool
 
-    init(server: HTTPServerService, webSocket: WebSocketServerConfiguration, secure: Bool, decide: @escaping Decide) {
+    init(server: HTTPServerService, secure: Bool, decide: @escaping Decide) {
         self.server = server
         self.decide = decide
-        self.webSocket = webSocket
         self.secure = secure
     }
 
@@ -73,8 +60,10 @@ struct RelayUpgradeChannel: ServerChildChannel {
             let firstRequest = server.timeouts.idle.map { idle in
                 channel.eventLoop.scheduleTask(in: idle) { channel.close(promise: nil) }
             }
-            let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
-                maxFrameSize: webSocket.maxFrameSize,
+            // The decoder refuses frames larger than any relay route's messages (1009); each
+            // connection then holds its own route's limit, fragments together.
+            let upgrader = NIOTypedWebSocketServerUpgrader<Void>(
+                maxFrameSize: server.largestRelayMessage,
                 shouldUpgrade: { channel, head in
                     firstRequest?.cancel()
                     let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
@@ -92,12 +81,10 @@ struct RelayUpgradeChannel: ServerChildChannel {
                             preconditionFailure("the WebSocket pipeline is only built for an accepted upgrade")
                         }
                         channel.pipeline.syncOperations.removeHandler(name: HTTPErrorResponder.name, promise: nil)
-                        let socket = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
-                            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
-                        return UpgradeResult.websocket(socket, handler)
+                        try channel.pipeline.syncOperations.addHandler(handler)
                     }
                 })
-            let upgrade = NIOTypedHTTPServerUpgradeConfiguration(
+            let upgrade = NIOTypedHTTPServerUpgradeConfiguration<Void>(
                 upgraders: [upgrader],
                 notUpgradingCompletionHandler: { channel in
                     firstRequest?.cancel()
@@ -105,10 +92,9 @@ struct RelayUpgradeChannel: ServerChildChannel {
                         var declined: HTTPReply?
                         if case let .decline(reply) = negotiation.decision.withLock({ $0 }) { declined = reply }
                         try channel.pipeline.syncOperations.addHandler(HTTPRequestHandler(server: server, declined: declined))
-                        return UpgradeResult.http
                     }
                 })
-            var configuration = NIOUpgradableHTTPServerPipelineConfiguration<UpgradeResult>(upgradeConfiguration: upgrade)
+            var configuration = NIOUpgradableHTTPServerPipelineConfiguration<Void>(upgradeConfiguration: upgrade)
             configuration.enableResponseHeaderValidation = false  // HTTPReply keeps only fields HTTP can carry
             configuration.enableErrorHandling = false  // HTTPErrorResponder answers malformed requests
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
@@ -119,16 +105,8 @@ struct RelayUpgradeChannel: ServerChildChannel {
 
     func handle(value: Value, logger: Logger) async {
         do {
-            switch try await value.upgradeResult.get() {
-            case .http:
-                try await value.channel.closeFuture.get()
-            case let .websocket(socket, handler):
-                let configuration = WebSocketHandler.Configuration(
-                    extensions: [], autoPing: webSocket.autoPing, closeTimeout: webSocket.closeTimeout,
-                    validateUTF8: webSocket.validateUTF8, maxFrameSize: webSocket.maxFrameSize)
-                _ = try await WebSocketHandler.handle(type: .server, configuration: configuration, asyncChannel: socket,
-                                                      context: Context(logger: logger), handler: handler)
-            }
+            try await value.upgradeResult.get()
+            try await value.channel.closeFuture.get()
         } catch let error as ChannelError where error == .inputClosed {
             logger.trace("connection closed before its first request")
         } catch {
