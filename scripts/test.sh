@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up the system and runs the whole test suite: the pattern matcher against the stock Lua
-# library, the browser chat test (headless Chromium, also over HTTPS/WSS), every Swift test, then
-# the container checks (scripts/test-container.sh: hadolint, the binary
+# library, the browser chat test (headless Chromium, also over HTTPS/WSS), every Swift test, the
+# relay's WebSocket conformance (scripts/conformance.sh: the Autobahn TestSuite), then the
+# container checks (scripts/test-container.sh: hadolint, the binary
 # built as the image builds it, its libraries against the image's packages, health checks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,4 +17,5 @@ swift build --build-tests || { status=$?; [ "$status" -gt 128 ] || exit "$status
 Tests/Patterns/run.sh
 python3 Tests/Browser/chat_test.py .build/debug/wippy
 swift test --skip-build --disable-xctest
+scripts/conformance.sh .build/debug/wippy
 exec scripts/test-container.sh
