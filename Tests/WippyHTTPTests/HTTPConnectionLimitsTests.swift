@@ -102,7 +102,11 @@ final class RawConnection: @unchecked Sendable {
     deinit { close(socket) }
 
     func send(_ text: String) {
-        var bytes = Array(text.utf8)[...]
+        send(bytes: Array(text.utf8))
+    }
+
+    func send(bytes: [UInt8]) {
+        var bytes = bytes[...]
         while !bytes.isEmpty {
             let sent = bytes.withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             guard sent > 0 else { return }  // the server closed: what it answered is read later
@@ -113,6 +117,12 @@ final class RawConnection: @unchecked Sendable {
     /// Everything the server sends until it closes the connection, and whether it did (false:
     /// two minutes passed, far beyond any timeout the tests set).
     func readUntilClosed() async -> (String, closed: Bool) {
+        let (bytes, closed) = await readBytesUntilClosed()
+        return (String(decoding: bytes, as: UTF8.self), closed)
+    }
+
+    /// ``readUntilClosed()`` as bytes.
+    func readBytesUntilClosed() async -> ([UInt8], closed: Bool) {
         await onThread { [socket] in
             var timeout = timeval(tv_sec: 120, tv_usec: 0)
             setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -122,8 +132,7 @@ final class RawConnection: @unchecked Sendable {
                 let count = recv(socket, &buffer, buffer.count, 0)
                 if count > 0 { received += buffer[..<count]; continue }
                 // 0: closed; ECONNRESET: closed with unread data; EAGAIN: the two minutes passed.
-                let closed = count == 0 || errno == ECONNRESET
-                return (String(decoding: received, as: UTF8.self), closed)
+                return (received, count == 0 || errno == ECONNRESET)
             }
         }
     }

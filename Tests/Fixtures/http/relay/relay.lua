@@ -1,4 +1,5 @@
--- The hub: answers every text with an "echo" frame, obeys a few commands, forwards heartbeats.
+-- The hub: answers every text with an "echo" frame (raw frames for "raw:…" and binary messages),
+-- obeys a few commands, forwards heartbeats.
 local function hub()
   local json = require("json")
   process.registry.register("relay_hub")
@@ -17,7 +18,13 @@ local function hub()
         local info = json.decode(data)
         process.send(info.ClientPID, "hb", { uptime = info.Uptime, count = info.MessageCount })
       elseif topic == "ws.message" then
-        if data == "close" then
+        if msg:payload():get_format() == "bytes" then
+          process.send(from, "ws.binary", data)  -- a binary frame comes back as one
+        elseif data:sub(1, 4) == "raw:" then
+          process.send(from, "ws.text", data:sub(5))
+        elseif data == "long close" then
+          process.send(from, "ws.close", { code = 4001, reason = string.rep("é", 500) })
+        elseif data == "close" then
           process.send(from, "ws.close", { code = 4000, reason = "asked to close" })
         elseif data == "flood" then
           local chunk = string.rep("x", 1024)
