@@ -28,7 +28,13 @@ public final class HTTPServerService: Service, Sendable {
     private let bound = Mutex<Int?>(nil)
     private let processes: ProcessTable
     /// Open relayed connections, and whether the runtime is shutting down.
-    private let relays = Mutex<(open: [PID: RelayConnection], stopping: Bool)>(([:], false))
+    private let relays = Mutex(Relays())
+    private struct Relays {
+        var open: [PID: RelayConnection] = [:]
+        var stopping = false
+        /// The server stopped and waits for the last relayed connection to close.
+        var drained: CheckedContinuation<Void, Never>?
+    }
     /// Largest request body read (bytes); a larger one is answered 413 (`max_body_size`).
     let maxBodySize: Int
     /// HTTPS and WSS with these files; nil: plain HTTP.
@@ -105,6 +111,17 @@ public final class HTTPServerService: Service, Sendable {
                 try await server.run()
             } onGracefulShutdown: { [self] in
                 closeRelays()
+            }
+            // Relayed connections have no task the server waits for: their closing handshakes
+            // (bounded by RelayChannelHandler.closeTimeout) end before the server does.
+            closeRelays()
+            await withCheckedContinuation { continuation in
+                let done = relays.withLock { state -> Bool in
+                    if state.open.isEmpty { return true }
+                    state.drained = continuation
+                    return false
+                }
+                if done { continuation.resume() }
             }
         } catch {
             throw ListenError(description: "\(id) cannot listen on \(address): \(error)")
@@ -281,7 +298,17 @@ public final class HTTPServerService: Service, Sendable {
         headers[HTTPField.Name(Self.relayHeader)!] = nil
         // Registered only once the socket is live, so an aborted upgrade leaves nothing behind.
         let handler = RelayChannelHandler(connection: relay, loop: loop) { [self] live in
-            _ = relays.withLock { live ? $0.open.updateValue(relay, forKey: relay.pid) : $0.open.removeValue(forKey: relay.pid) }
+            let drained = relays.withLock { state -> CheckedContinuation<Void, Never>? in
+                if live {
+                    state.open[relay.pid] = relay
+                    return nil
+                }
+                state.open[relay.pid] = nil
+                guard state.open.isEmpty else { return nil }
+                defer { state.drained = nil }
+                return state.drained
+            }
+            drained?.resume()
         }
         return .upgrade(headers, handler)
     }

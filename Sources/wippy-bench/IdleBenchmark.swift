@@ -38,7 +38,7 @@ struct IdleBenchmark {
         print(String(format: "| wippy vs peer (> 1 favours wippy) | %.2f× | | | %.2f× | |",
                      theirs.userBytesPerConnection / ours.userBytesPerConnection,
                      theirs.idleCPUPercent / max(ours.idleCPUPercent, 0.001)))
-        print("\n" + verdict("≤ 16 KB per connection", met: ours.userBytesPerConnection <= 16 * 1024,
+        print("\n" + verdict("≤ 10 KB per connection", met: ours.userBytesPerConnection <= 10 * 1024,
                              String(format: "%.1f KB", ours.userBytesPerConnection / 1024)))
     }
 

@@ -14,7 +14,8 @@ import Synchronization
 /// answer the relay chose (the handler's own 401, a 400 for a bad relay config, a 403 for a
 /// foreign origin), then the connection closes. Requests that are no upgrade are served on the
 /// event loop by an ``HTTPRequestHandler``; an upgraded connection by a ``RelayChannelHandler``
-/// behind NIO's WebSocket frame codec. Either way the connection's task only waits for it to close.
+/// behind NIO's WebSocket frame codec. The connection's task only waits for an HTTP connection to
+/// close, and ends at once for a relayed one.
 struct RelayUpgradeChannel: ServerChildChannel {
     /// What to do with an upgrade request.
     enum Decision: Sendable {
@@ -27,8 +28,8 @@ struct RelayUpgradeChannel: ServerChildChannel {
     typealias Decide = @Sendable (HTTPRequest, any Channel, Logger) async -> Decision
 
     struct Value: ServerChildChannelValue {
-        /// Completes once the pipeline is set for HTTP or for the relay.
-        let upgradeResult: EventLoopFuture<Void>
+        /// Completes once the pipeline is set: true for the relay, false for HTTP.
+        let upgradeResult: EventLoopFuture<Bool>
         let channel: any Channel
     }
 
@@ -62,7 +63,7 @@ struct RelayUpgradeChannel: ServerChildChannel {
             }
             // The decoder refuses frames larger than any relay route's messages (1009); each
             // connection then holds its own route's limit, fragments together.
-            let upgrader = NIOTypedWebSocketServerUpgrader<Void>(
+            let upgrader = NIOTypedWebSocketServerUpgrader<Bool>(
                 maxFrameSize: server.largestRelayMessage,
                 shouldUpgrade: { channel, head in
                     firstRequest?.cancel()
@@ -82,9 +83,10 @@ struct RelayUpgradeChannel: ServerChildChannel {
                         }
                         channel.pipeline.syncOperations.removeHandler(name: HTTPErrorResponder.name, promise: nil)
                         try channel.pipeline.syncOperations.addHandler(handler)
+                        return true
                     }
                 })
-            let upgrade = NIOTypedHTTPServerUpgradeConfiguration<Void>(
+            let upgrade = NIOTypedHTTPServerUpgradeConfiguration<Bool>(
                 upgraders: [upgrader],
                 notUpgradingCompletionHandler: { channel in
                     firstRequest?.cancel()
@@ -92,9 +94,10 @@ struct RelayUpgradeChannel: ServerChildChannel {
                         var declined: HTTPReply?
                         if case let .decline(reply) = negotiation.decision.withLock({ $0 }) { declined = reply }
                         try channel.pipeline.syncOperations.addHandler(HTTPRequestHandler(server: server, declined: declined))
+                        return false
                     }
                 })
-            var configuration = NIOUpgradableHTTPServerPipelineConfiguration<Void>(upgradeConfiguration: upgrade)
+            var configuration = NIOUpgradableHTTPServerPipelineConfiguration<Bool>(upgradeConfiguration: upgrade)
             configuration.enableResponseHeaderValidation = false  // HTTPReply keeps only fields HTTP can carry
             configuration.enableErrorHandling = false  // HTTPErrorResponder answers malformed requests
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
@@ -105,7 +108,10 @@ struct RelayUpgradeChannel: ServerChildChannel {
 
     func handle(value: Value, logger: Logger) async {
         do {
-            try await value.upgradeResult.get()
+            // A relayed connection is held by its handler and the server's set of open relays,
+            // not by a task: an idle one costs no task, and the server waits for them when it
+            // stops (HTTPServerService.run).
+            if try await value.upgradeResult.get() { return }
             try await value.channel.closeFuture.get()
         } catch let error as ChannelError where error == .inputClosed {
             logger.trace("connection closed before its first request")
