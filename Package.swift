@@ -105,7 +105,10 @@ let package = Package(
             dependencies: ["WippyManifest", "WippyGraph", "WippyRuntime", "WippyProcess", "CLua",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                           .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")]
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio"),
+                           .product(name: "NIOWebSocket", package: "swift-nio")]
         ),
         // The input parsers as fuzz targets (scripts/fuzz.sh); the regular build replays files.
         .executableTarget(

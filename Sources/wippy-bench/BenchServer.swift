@@ -1,11 +1,12 @@
 import Foundation
 
 /// A chat server under load, started as its own OS process on a random loopback port: wippy
-/// running the seed's `apps/` (unchanged), or the python-websockets peer hub
-/// (bench/peers/chat_hub.py, same protocol). Stopped by `stop()`.
+/// running the seed's `apps/` (unchanged), the python-websockets peer hub
+/// (bench/peers/chat_hub.py, same protocol), or the trivial ``Broadcaster`` that measures the load
+/// generator's own ceiling. Stopped by `stop()`.
 final class BenchServer {
     enum Kind: String, CaseIterable {
-        case wippy, peer = "python-websockets"
+        case wippy, peer = "python-websockets", trivial = "trivial broadcaster"
     }
 
     let kind: Kind
@@ -27,6 +28,8 @@ final class BenchServer {
                        "--addr", "127.0.0.1:\(port)", "--log-level", logLevel]
         case .peer:
             command = ["/usr/bin/env", python, ProcessBenchmark.repository.appending(path: "bench/peers/chat_hub.py").path, "\(port)"]
+        case .trivial:
+            command = [Bundle.main.executablePath ?? CommandLine.arguments[0], "broadcaster", "\(port)"]
         }
         if let core { command = ["/usr/bin/taskset", "-c", "\(core)"] + command }
         process.executableURL = URL(filePath: command[0])

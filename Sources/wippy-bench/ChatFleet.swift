@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Synchronization
 
 /// Chat clients of one server, connected in batches. Every chat frame a client receives is
@@ -10,7 +11,7 @@ final class ChatFleet: Sendable {
 
     /// The receipts of the current phase: only chat messages whose tag starts with `counting`.
     private struct Record {
-        var counting = ""
+        var counting: [UInt8] = []
         var latencies: [UInt32] = []  // microseconds
         var lastReceipt: UInt64 = 0  // uptime, ns
     }
@@ -57,7 +58,7 @@ final class ChatFleet: Sendable {
     /// Sends a chat message stamped with the current time from client `index`.
     func sendChat(from index: Int, tag: String) {
         let client = members.withLock { $0[index % $0.count].client }
-        client.send.yield(#"{"type": "chat", "message": "[\#(tag)@\#(DispatchTime.now().uptimeNanoseconds)]"}"#)
+        client.send(#"{"type": "chat", "message": "[\#(tag)@\#(DispatchTime.now().uptimeNanoseconds)]"}"#)
     }
 
     /// Waits until `target` receipts are recorded or `timeout` passed; true if they were.
@@ -76,28 +77,36 @@ final class ChatFleet: Sendable {
     /// Starts a phase: forgets what was recorded and from now on counts only chat messages whose
     /// tag starts with `prefix` (late receipts of an earlier phase are ignored).
     func resetRecord(counting prefix: String) {
-        record.withLock { $0 = Record(counting: prefix) }
+        record.withLock { $0 = Record(counting: Array(prefix.utf8)) }
     }
 
     /// Closes every client and waits for their tasks.
     func close() async {
         let all = members.withLock { $0 }
-        for member in all { member.client.send.yield(nil) }
+        for member in all { member.client.send(nil) }
         for member in all {
             member.task.cancel()
             _ = await member.task.result
         }
     }
 
-    private func receive(_ text: String) {
-        guard text.contains("\"topic\":\"chat\""), let open = text.firstIndex(of: "["), let at = text.range(of: "@"),
-              let end = text[at.upperBound...].firstIndex(of: "]"),
-              let sent = UInt64(text[at.upperBound..<end]) else { return }
-        let tag = text[text.index(after: open)..<at.lowerBound]
+    private static let chatTopic = Array(#""topic":"chat""#.utf8)
+
+    /// A frame's bytes: a chat message's `[tag@sent]` is found without making a String.
+    private func receive(_ text: ByteBufferView) {
+        guard text.firstRange(of: Self.chatTopic) != nil, let open = text.firstIndex(of: UInt8(ascii: "[")),
+              let at = text[open...].firstIndex(of: UInt8(ascii: "@")),
+              let end = text[at...].firstIndex(of: UInt8(ascii: "]")) else { return }
+        var sent: UInt64 = 0
+        for digit in text[(at + 1)..<end] {
+            guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return }
+            sent = sent &* 10 &+ UInt64(digit - UInt8(ascii: "0"))
+        }
+        let tag = text[(open + 1)..<at]
         let now = DispatchTime.now().uptimeNanoseconds
         record.withLock { record in
-            guard tag.hasPrefix(record.counting) else { return }
-            record.latencies.append(UInt32(min((now - sent) / 1000, UInt64(UInt32.max))))
+            guard tag.starts(with: record.counting) else { return }
+            record.latencies.append(UInt32(min((now &- sent) / 1000, UInt64(UInt32.max))))
             record.lastReceipt = max(record.lastReceipt, now)
         }
     }

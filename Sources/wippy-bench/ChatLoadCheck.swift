@@ -1,6 +1,4 @@
 import Foundation
-import HummingbirdWSClient
-import Logging
 import Synchronization
 
 /// Starts `wippy run apps/` (the seed's chat app, unchanged) on a loopback port, connects
@@ -28,7 +26,8 @@ struct ChatLoadCheck {
             for client in all {
                 let inbox = received[client.index]
                 group.addTask {
-                    try await client.run(url: url) { text in
+                    try await client.run(url: url) { bytes in
+                        let text = String(decoding: bytes, as: UTF8.self)
                         if text.contains("\"topic\":\"chat\""),
                            let range = text.range(of: #"\[s[0-9]+-[0-9]+\]"#, options: .regularExpression) {
                             inbox.tags.withLock { $0.append(String(text[range])) }
@@ -46,7 +45,7 @@ struct ChatLoadCheck {
             let sendStart = ContinuousClock.now
             for n in 0..<messages {
                 for s in 0..<senders {
-                    all[s].send.yield(#"{"type": "chat", "message": "[s\#(s)-\#(n)]"}"#)
+                    all[s].send(#"{"type": "chat", "message": "[s\#(s)-\#(n)]"}"#)
                 }
             }
             let expected = senders * messages
@@ -56,7 +55,7 @@ struct ChatLoadCheck {
             }
             let took = ContinuousClock.now - sendStart
             report(received.map { $0.tags.withLock { $0 } }, expected: expected, took: took)
-            for client in all { client.send.yield(nil) }
+            for client in all { client.send(nil) }
             try await group.waitForAll()
         }
     }

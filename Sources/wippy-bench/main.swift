@@ -52,6 +52,8 @@ do {
         try await CapacityBenchmark(step: option("--step", 2_000), maxClients: min(option("--max", 24_000), reachable),
                                     broadcasts: option("--broadcasts", 5), wippy: wippy,
                                     python: stringOption("--python") ?? "python3").run()
+    case "broadcaster":
+        try Broadcaster.run(port: Int(arguments.dropFirst().first ?? "") ?? 9000)
     case "reload":
         try await ReloadBenchmark(rounds: option("--rounds", 20), wippy: wippy).run()
     default:
@@ -62,6 +64,7 @@ do {
         print("       wippy-bench idle [--connections N] [--seconds N] [--wippy PATH] [--python PYTHON]")
         print("       wippy-bench capacity [--step N] [--max N] [--broadcasts N] [--wippy PATH] [--python PYTHON]")
         print("       wippy-bench reload [--rounds N] [--wippy PATH]")
+        print("       wippy-bench broadcaster PORT   (the chat benchmark's trivial server)")
         exit(2)
     }
 } catch {
