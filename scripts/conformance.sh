@@ -11,13 +11,16 @@ cases=${CASES:-"1.* 2.* 3.* 4.* 5.* 6.* 7.* 9.* 10.*"}
 
 # wstest runs on Python 2.7 (pyenv's); the suite is installed once into a virtualenv.
 venv=${AUTOBAHN_VENV:-$HOME/.cache/wippy/autobahn}
+mkdir -p "$(dirname "$venv")"
 if [ ! -x "$venv/bin/wstest" ]; then
     python2=$(command -v python2.7 || true)
     [ -n "$python2" ] || python2=$(ls "$HOME"/.pyenv/versions/2.7*/bin/python 2>/dev/null | head -1 || true)
     [ -n "$python2" ] || { echo "conformance: Python 2.7 is needed for the Autobahn TestSuite" >&2; exit 1; }
-    "$python2" -m pip install -q --disable-pip-version-check virtualenv==20.15.1 2>/dev/null
-    "$python2" -m virtualenv -q "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check autobahntestsuite 2>/dev/null
+    # (pip on Python 2.7 warns about its age on stderr: kept out of the log unless it fails.)
+    "$python2" -m pip install -q --disable-pip-version-check virtualenv==20.15.1 2>"$venv.log" \
+        && "$python2" -m virtualenv -q "$venv" 2>>"$venv.log" \
+        && "$venv/bin/pip" install -q --disable-pip-version-check autobahntestsuite 2>>"$venv.log" \
+        || { cat "$venv.log" >&2; echo "conformance: cannot install the Autobahn TestSuite" >&2; exit 1; }
 fi
 
 tmp=$(mktemp -d)
