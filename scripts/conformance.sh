@@ -13,8 +13,14 @@ cases=${CASES:-"1.* 2.* 3.* 4.* 5.* 6.* 7.* 9.* 10.*"}
 venv=${AUTOBAHN_VENV:-$HOME/.cache/wippy/autobahn}
 mkdir -p "$(dirname "$venv")"
 if [ ! -x "$venv/bin/wstest" ]; then
-    python2=$(command -v python2.7 || true)
-    [ -n "$python2" ] || python2=$(ls "$HOME"/.pyenv/versions/2.7*/bin/python 2>/dev/null | head -1 || true)
+    # pyenv's shim for python2.7 exists even where 2.7 is not the selected version: try each.
+    python2=""
+    for candidate in "$HOME"/.pyenv/versions/2.7*/bin/python "$(command -v python2.7 || true)"; do
+        if [ -n "$candidate" ] && "$candidate" -c 'import sys; sys.exit(sys.version_info[0] != 2)' 2>/dev/null; then
+            python2=$candidate
+            break
+        fi
+    done
     [ -n "$python2" ] || { echo "conformance: Python 2.7 is needed for the Autobahn TestSuite" >&2; exit 1; }
     # (pip on Python 2.7 warns about its age on stderr: kept out of the log unless it fails.)
     "$python2" -m pip install -q --disable-pip-version-check virtualenv==20.15.1 2>"$venv.log" \
