@@ -52,8 +52,8 @@ final class RelayChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        live(true)
         connection.start(self)
+        live(true)  // after start: a close the server sends from now on reaches the socket
         let now = NIODeadline.now()
         nextHeartbeat = now + .init(heartbeat)
         nextPing = now + .init(Self.pingInterval)
