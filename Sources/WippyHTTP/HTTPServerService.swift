@@ -20,8 +20,10 @@ public final class HTTPServerService: Service, Sendable {
     public let address: String
     private let table: Mutex<RouteTable>
     private let handler: Handler
-    /// Runs a route's function.lua for one request; the callback gets how it went, on any thread.
-    public typealias Handler = @Sendable (RouteTable.Route, HTTPExchange, @escaping @Sendable (Result<Void, HandlerFailure>) -> Void) -> Void
+    /// Runs a route's function.lua for one request on the given scheduler (the Lua side of the
+    /// connection's event loop); the callback gets how it went, on that scheduler's thread.
+    public typealias Handler = @Sendable (RouteTable.Route, HTTPExchange, SchedulerThread,
+                                          @escaping @Sendable (Result<Void, HandlerFailure>) -> Void) -> Void
     /// What `GET /healthz` answers: 200 with the body when healthy, else 503.
     private let health: @Sendable () -> (healthy: Bool, body: String)
     private let logger: Logger
@@ -60,6 +62,19 @@ public final class HTTPServerService: Service, Sendable {
     /// The relay's drain and timers of each event loop.
     private static let relayLoops: [ObjectIdentifier: RelayLoop] = Dictionary(
         uniqueKeysWithValues: eventLoops.makeIterator().map { (ObjectIdentifier($0), RelayLoop(eventLoop: $0)) })
+    /// The Lua scheduler of each event loop: HTTP handlers run on the loop that read their request.
+    private static let luaSchedulers: [ObjectIdentifier: SchedulerThread] = Dictionary(
+        uniqueKeysWithValues: eventLoops.makeIterator().enumerated().map { index, loop in
+            (ObjectIdentifier(loop), SchedulerThread(name: "http-lua-\(index)", host: EventLoopSchedulerHost(eventLoop: loop)))
+        })
+
+    /// The Lua scheduler of `eventLoop`, one of the servers' loops.
+    static func luaScheduler(of eventLoop: any EventLoop) -> SchedulerThread {
+        guard let scheduler = luaSchedulers[ObjectIdentifier(eventLoop)] else {
+            preconditionFailure("a connection on an event loop of no server")
+        }
+        return scheduler
+    }
 
     /// The largest WebSocket message any relay route of the server allows now.
     var largestRelayMessage: Int { table.withLock { $0.largestRelayMessage } }
@@ -218,9 +233,12 @@ public final class HTTPServerService: Service, Sendable {
         }
     }
 
-    /// Runs a route's handler for a request that is no upgrade; `done` gets the reply, on any thread.
-    func run(_ route: RouteTable.Route, _ exchange: HTTPExchange, done: @escaping @Sendable (HTTPReply) -> Void) {
-        handler(route, exchange) { [self] result in
+    /// Runs a route's handler for a request that is no upgrade on the Lua scheduler of
+    /// `eventLoop`; `done` gets the reply, on that loop (inside this call when the handler did not
+    /// wait).
+    func run(_ route: RouteTable.Route, _ exchange: HTTPExchange, on eventLoop: any EventLoop,
+             done: @escaping @Sendable (HTTPReply) -> Void) {
+        handler(route, exchange, Self.luaScheduler(of: eventLoop)) { [self] result in
             if case let .failure(failure) = result {
                 logger.error("\(route.endpoint) (\(route.function)) failed: \(failure.message)")
                 return done(.json(.internalServerError, ["error": failure.message]))
@@ -239,10 +257,13 @@ public final class HTTPServerService: Service, Sendable {
         { address.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "" }
     }
 
-    /// Runs the handler of an upgrade request; when it failed, the message for the client's 500
-    /// (already logged).
-    private func runUpgradeHandler(_ route: RouteTable.Route, _ exchange: HTTPExchange) async -> String? {
-        let result = await withCheckedContinuation { continuation in handler(route, exchange) { continuation.resume(returning: $0) } }
+    /// Runs the handler of an upgrade request on the Lua scheduler of `eventLoop`; when it failed,
+    /// the message for the client's 500 (already logged).
+    private func runUpgradeHandler(_ route: RouteTable.Route, _ exchange: HTTPExchange, on eventLoop: any EventLoop) async -> String? {
+        let scheduler = Self.luaScheduler(of: eventLoop)
+        let result = await withCheckedContinuation { continuation in
+            handler(route, exchange, scheduler) { continuation.resume(returning: $0) }
+        }
         guard case let .failure(failure) = result else { return nil }
         logger.error("\(route.endpoint) (\(route.function)) failed: \(failure.message)")
         return failure.message
@@ -275,7 +296,7 @@ public final class HTTPServerService: Service, Sendable {
         if route.relay, !Self.originAllowed(exchange.header("Origin"), host: exchange.host, route: route) {
             return decline(.forbidden, "origin \(exchange.header("Origin") ?? "") is not allowed")
         }
-        if let failure = await runUpgradeHandler(route, exchange) {
+        if let failure = await runUpgradeHandler(route, exchange, on: channel.eventLoop) {
             return .decline(.json(.internalServerError, ["error": failure]))
         }
         guard route.relay, let header = exchange.header(Self.relayHeader, in: exchange.responseHeaders) else {

@@ -92,9 +92,9 @@ public final class AppRuntime: LuaServices, Sendable {
             [weak self] in
             let health = self?.supervisor.health ?? .stopping
             return (health.isHealthy, health.json)
-        }) { [weak self] route, exchange, done in
+        }) { [weak self] route, exchange, scheduler, done in
             guard let self else { return done(.failure(.init("the runtime is gone"))) }
-            handle(route, exchange, done: done)
+            handle(route, exchange, on: scheduler, done: done)
         }
     }
 
@@ -115,10 +115,12 @@ public final class AppRuntime: LuaServices, Sendable {
         weak var runtime: AppRuntime?
     }
 
-    /// Runs the route's function.lua for one request; `done` gets how it went, on the call's thread.
-    func handle(_ route: RouteTable.Route, _ exchange: HTTPExchange,
+    /// Runs the route's function.lua for one request on `scheduler` (its connection's event loop);
+    /// `done` gets how it went, on that thread.
+    func handle(_ route: RouteTable.Route, _ exchange: HTTPExchange, on scheduler: SchedulerThread,
                 done: @escaping @Sendable (Result<Void, HTTPServerService.HandlerFailure>) -> Void) {
-        calls.start(route.function, program: route.program, timeout: route.timeout, arguments: [], exchange: exchange) { outcome in
+        calls.start(route.function, program: route.program, timeout: route.timeout, arguments: [], exchange: exchange,
+                    on: scheduler) { outcome in
             if case let .failure(message) = outcome { done(.failure(.init(message))) } else { done(.success(())) }
         }
     }

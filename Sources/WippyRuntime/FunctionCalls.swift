@@ -39,13 +39,13 @@ final class FunctionCalls: Sendable {
         threads.shutdown()
     }
 
-    /// One pool per function.lua of `entries`: `pool.workers` (or `max_size`) idle instances at
-    /// most, else two per core.
+    /// One pool per function.lua of `entries`: `pool.workers` (or `max_size`) idle instances per
+    /// thread at most, else two.
     private static func makePools(_ entries: [Entry]) -> [EntryID: FunctionInstances] {
         var pools: [EntryID: FunctionInstances] = [:]
         for entry in entries {
             guard case let .functionLua(program, pool, _) = entry.body else { continue }
-            let capacity = pool.workers ?? pool.maxSize ?? 2 * AvailableCores.count
+            let capacity = pool.workers ?? pool.maxSize ?? 2
             pools[entry.id] = FunctionInstances(program: program, capacity: capacity)
         }
         return pools
@@ -62,8 +62,8 @@ final class FunctionCalls: Sendable {
     }
 
     /// Starts a function.lua call, as a coroutine on a warm instance of the function's pool, on
-    /// the instance's thread (a new instance goes to the next function thread); `ended` gets its
-    /// outcome, on that thread. The call gets a PID only if its code uses one (see
+    /// `scheduler` (an HTTP handler: its connection's event loop; it runs at once when started
+    /// there), else on the next function thread; `ended` gets its outcome, on that thread. The call gets a PID only if its code uses one (see
     /// ``FunctionCall``). A call that started before a reload changed the code (its route was
     /// matched earlier) runs the code it started with.
     ///
@@ -71,12 +71,12 @@ final class FunctionCalls: Sendable {
     /// went away, by the once-a-second ``checkClients()``; and so are the calls still running
     /// `stop_timeout` after a graceful stop began (``stopAll(after:)``).
     func start(_ id: EntryID, program: LuaProgram, timeout: Duration, arguments: [Payload], exchange: HTTPExchange? = nil,
-               ended: @escaping @Sendable (ProcessOutcome) -> Void) {
+               on scheduler: SchedulerThread? = nil, ended: @escaping @Sendable (ProcessOutcome) -> Void) {
         let pool = pools.withLock { $0[id] }.flatMap { $0.program.hasSameCode(as: program) ? $0 : nil }
-        let instance = pool?.take()
-        let call = FunctionCall(pool: pool, instance: instance, exchange: exchange, timeLimit: timeout)
+        let thread = scheduler ?? threads.place()
+        let call = FunctionCall(pool: pool, instance: pool?.take(on: thread), exchange: exchange, timeLimit: timeout)
         let process = LuaProcess(call: call, entryID: id.description, program: program, arguments: arguments,
-                                 context: context, thread: instance?.thread ?? threads.place())
+                                 context: context, thread: thread)
         let key = ObjectIdentifier(process)
         running.withLock { $0[key] = Running(process: process, exchange: exchange) }
         process.start { [self] outcome in

@@ -4,7 +4,8 @@ import NIOHTTP1
 
 /// Serves the HTTP requests of one connection on its event loop, without a task per connection
 /// or per request: the server's own answers are written at once, a handler's when its function
-/// call ends (the call runs on a function thread; its end comes back to this event loop). NIO's
+/// call ends. The call runs on the event loop's Lua scheduler: within this read when it does not
+/// wait, else when what it waits for has come (a timer or a wake-up on this loop). NIO's
 /// pipelining handler before this one holds back a connection's next request until the answer
 /// to the current one is written, so requests are answered in order.
 final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
@@ -124,11 +125,11 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             write(reply, for: head, context: context)
         case let .handler(route, exchange):
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            server.run(route, exchange) { reply in
-                bound.eventLoop.execute {
-                    let (handler, context) = bound.value
-                    handler.write(reply, for: head, context: context)
+            server.run(route, exchange, on: context.eventLoop) { reply in
+                guard bound.eventLoop.inEventLoop else {
+                    return bound.eventLoop.execute { bound.value.0.write(reply, for: head, context: bound.value.1) }
                 }
+                bound.value.0.write(reply, for: head, context: bound.value.1)
             }
         }
     }

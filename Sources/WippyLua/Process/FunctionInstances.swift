@@ -13,9 +13,11 @@ import WippyManifest
 public final class FunctionInstances: Sendable {
     /// The code every instance runs.
     public let program: LuaProgram
-    /// Most idle instances kept; more concurrent calls make extra instances dropped afterwards.
+    /// Most idle instances kept per thread; more concurrent calls make extra instances dropped
+    /// afterwards.
     public let capacity: Int
-    private let idle = Mutex<[Instance]>([])
+    /// Idle instances by the thread whose state holds them.
+    private let idle = Mutex<[ObjectIdentifier: [Instance]]>([:])
 
     /// One evaluated copy of the code: a table `{env=, module=}` in its thread's state.
     public final class Instance: @unchecked Sendable {  // used by one call at a time, handed over by the pool
@@ -44,14 +46,14 @@ public final class FunctionInstances: Sendable {
     }
 
     deinit {
-        for instance in idle.withLock({ $0 }) {
+        for instance in idle.withLock({ $0.values.joined() }) {
             instance.thread.perform { shared in if let shared { instance.release(shared) } }
         }
     }
 
-    /// An idle instance, or nil (the call then makes one on a thread of its choosing).
-    public func take() -> Instance? {
-        idle.withLock { $0.popLast() }
+    /// An idle instance on `thread`, or nil (the call then makes one there).
+    public func take(on thread: SchedulerThread) -> Instance? {
+        idle.withLock { $0[ObjectIdentifier(thread)]?.popLast() }
     }
 
     /// A new instance in `shared`, the state of `thread`, with `limit` bytes; nil when no account
@@ -74,9 +76,10 @@ public final class FunctionInstances: Sendable {
     /// Lua cannot fail gracefully, so a warm instance must keep room). False: the caller drops it.
     func give(_ instance: Instance, used: Int, memoryLimit: Int) -> Bool {
         guard used < memoryLimit / 2 else { return false }
-        return idle.withLock { instances in
-            guard instances.count < capacity else { return false }
-            instances.append(instance)
+        return idle.withLock { idle in
+            let key = ObjectIdentifier(instance.thread)
+            guard idle[key, default: []].count < capacity else { return false }
+            idle[key, default: []].append(instance)
             return true
         }
     }

@@ -2,17 +2,26 @@ import DequeModule
 import Foundation
 import Synchronization
 
-/// One OS thread with one shared Lua state and a run queue of the processes placed on it.
+/// One thread with one shared Lua state and a run queue of the processes placed on it.
 ///
 /// The thread takes every ready process off the queue and resumes it directly; a process that
 /// yields (it waits, or was preempted) is put back when it is ready again: by a message, event or
-/// result from any thread (``enqueue(_:)``), or by one of the thread's own timers. With nothing to
-/// do the thread parks until work or its next timer is due; but when work has lately come back
-/// within microseconds of running out (processes talking to each other across threads), it first
-/// spins for up to `spin`: waking a parked thread costs far more.
+/// result from any thread (``enqueue(_:)``), or by one of the thread's own timers.
+///
+/// Usually the scheduler has an OS thread of its own. With nothing to do the thread parks until
+/// work or its next timer is due; but when work has lately come back within microseconds of
+/// running out (processes talking to each other across threads), it first spins for up to
+/// `spin`: waking a parked thread costs far more.
+///
+/// A scheduler may instead be *hosted* by a run loop that owns a thread, such as a network event
+/// loop (see ``SchedulerHost``): the loop runs the scheduler's turns between its other work, and
+/// work enqueued on the loop's own thread outside a turn runs at once, inside the caller. So an
+/// HTTP handler starts, runs and answers within the read of its request.
 public final class SchedulerThread: @unchecked Sendable {
     public let name: String
     private let spin: UInt64
+    /// The run loop that drives a hosted scheduler; nil: the scheduler runs an OS thread of its own.
+    private let host: (any SchedulerHost)?
 
     // Guarded by `condition`.
     private let condition = NSCondition()
@@ -21,6 +30,8 @@ public final class SchedulerThread: @unchecked Sendable {
     private var parked = false
     private var stopping = false
     private var exited = false
+    /// Hosted: the host was asked for a turn that has not begun yet.
+    private var turnRequested = false
     /// Timers are fired late by at most this much (nanoseconds), so that due ones fire together.
     static let timerSlack: UInt64 = 1_000_000
     /// Enqueued work not yet taken, readable without the lock (spinning polls this).
@@ -32,6 +43,12 @@ public final class SchedulerThread: @unchecked Sendable {
     private var setupError = ""
     /// Wait timeouts and `time` ticks of the thread's processes.
     var timers = TimerQueue()
+    /// Hosted: a turn is running (work enqueued meanwhile joins it).
+    private var inTurn = false
+    /// Hosted: when the host calls the next turn for the timers (monotonic nanoseconds).
+    private var timerTurn = UInt64.max
+    /// Hosted: the longest a turn runs processes before it lets the host do its other work.
+    private static let turnBudget: UInt64 = 1_000_000
 
     /// - Parameters:
     ///   - name: the OS thread's name, for debuggers and `top -H`.
@@ -39,9 +56,17 @@ public final class SchedulerThread: @unchecked Sendable {
     init(name: String, spin: Duration) {
         self.name = name
         self.spin = UInt64(spin.components.seconds) * 1_000_000_000 + UInt64(spin.components.attoseconds / 1_000_000_000)
+        self.host = nil
         let thread = Thread { [self] in main() }  // the thread keeps this object alive until it exits
         thread.name = name
         thread.start()
+    }
+
+    /// A scheduler run by `host` on its thread; its Lua state is made at its first turn.
+    public init(name: String, host: any SchedulerHost) {
+        self.name = name
+        self.spin = 0
+        self.host = host
     }
 
     /// Puts a ready process on the run queue (from any thread). On a thread that stopped, the
@@ -58,7 +83,8 @@ public final class SchedulerThread: @unchecked Sendable {
         _ = submit { jobs.append(job) }
     }
 
-    /// Adds work under the lock and wakes the thread if it is parked; false when it has stopped.
+    /// Adds work under the lock and wakes the thread if it is parked (hosted: runs it at once on the
+    /// host's thread outside a turn, or asks the host for a turn); false when it has stopped.
     private func submit(_ add: () -> Void) -> Bool {
         condition.lock()
         guard !exited else {
@@ -66,6 +92,18 @@ public final class SchedulerThread: @unchecked Sendable {
             return false
         }
         add()
+        if let host {
+            if host.isCurrent {
+                condition.unlock()
+                if !inTurn { runTurn() }
+                return true
+            }
+            let request = !turnRequested
+            turnRequested = true
+            condition.unlock()
+            if request { host.requestTurn(self) }
+            return true
+        }
         let wake = parked
         condition.unlock()
         waiting.add(1, ordering: .releasing)
@@ -73,7 +111,61 @@ public final class SchedulerThread: @unchecked Sendable {
         return true
     }
 
-    /// Lets the thread exit once its queue is empty; its Lua state is closed then.
+    /// One turn of a hosted scheduler, on its host's thread: runs the jobs, the due timers and the
+    /// ready processes (and what they make ready) for up to ``turnBudget``, then asks the host for
+    /// another turn if work is left and for one at the next timer.
+    public func runTurn() {
+        guard let host, !inTurn else { return }
+        inTurn = true
+        defer { inTurn = false }
+        if shared == nil, setupError.isEmpty {
+            do { shared = try SharedState() } catch { setupError = error.message }
+        }
+        let start = TimerQueue.now
+        var batch = Deque<LuaProcess>()
+        var batchJobs: [(SharedState?) -> Void] = []
+        repeat {
+            condition.lock()
+            swap(&batch, &incoming)
+            swap(&batchJobs, &jobs)
+            turnRequested = false
+            condition.unlock()
+            for job in batchJobs { job(shared) }
+            batchJobs.removeAll(keepingCapacity: true)
+            fireTimers()
+            while let process = batch.popFirst() {
+                if run(process) { enqueue(process) }  // joins this turn's next round
+            }
+        } while hasWork && TimerQueue.now - start < Self.turnBudget
+        condition.lock()
+        let request = (!incoming.isEmpty || !jobs.isEmpty) && !turnRequested
+        if request { turnRequested = true }
+        condition.unlock()
+        // Work left means the budget ran out (e.g. busy code preempted): the host's sockets and
+        // tasks come first, or a busy handler would starve its loop.
+        if request { host.requestTurnAfterOtherWork(self) }
+        if let next = timers.nextDeadline, next < timerTurn {
+            timerTurn = next
+            let now = TimerQueue.now
+            host.requestTurn(self, in: next > now ? next - now : 0)
+        }
+    }
+
+    /// The turn a hosted scheduler asked its host for at its next timer.
+    public func runTimerTurn() {
+        timerTurn = .max
+        runTurn()
+    }
+
+    /// Hosted: work is queued or a timer is due.
+    private var hasWork: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return !incoming.isEmpty || !jobs.isEmpty || (timers.nextDeadline.map { $0 <= TimerQueue.now } ?? false)
+    }
+
+    /// Lets the thread exit once its queue is empty; its Lua state is closed then. (A hosted
+    /// scheduler lives as long as its host.)
     func stop() {
         condition.lock()
         stopping = true
