@@ -75,6 +75,7 @@ let package = Package(
                            .product(name: "HummingbirdTLS", package: "hummingbird"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl"),
                            .product(name: "HeapModule", package: "swift-collections"),
+                           .product(name: "DequeModule", package: "swift-collections"),
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOHTTP1", package: "swift-nio"),
                            .product(name: "NIOWebSocket", package: "swift-nio"),

@@ -55,12 +55,23 @@ static const char *match(Matcher *m, const char *s, const char *p);
 
 /* ---- Accounting ---- */
 
+/* Registry key of a state's own limit (see wippy_set_state_pattern_step_limit). */
+static const char *const STATE_LIMIT_KEY = "wippy.pattern_step_limit";
+
+/* The limit for a call starting now in L's state: its own, else the process-wide one. */
+static long long current_limit(lua_State *L) {
+    long long limit = atomic_load_explicit(&step_limit, memory_order_relaxed);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, STATE_LIMIT_KEY) == LUA_TNUMBER) limit = (long long)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    return limit;
+}
+
 static void matcher_init(Matcher *m, lua_State *L, const char *s, size_t len, const char *p, size_t plen) {
     m->L = L;
     m->subject = s;
     m->subject_end = s + len;
     m->pattern_end = p + plen;
-    m->limit = atomic_load_explicit(&step_limit, memory_order_relaxed);
+    m->limit = current_limit(L);
     m->steps_left = m->limit;
     m->depth_left = MAX_DEPTH;
     m->level = 0;
@@ -441,7 +452,7 @@ static int gmatch_next(lua_State *L) {
     GMatch *g = (GMatch *)lua_touserdata(L, lua_upvalueindex(3));
     Matcher *m = &g->m;
     m->L = L;  /* the iterator may run in another coroutine than gmatch did */
-    m->limit = atomic_load_explicit(&step_limit, memory_order_relaxed);
+    m->limit = current_limit(L);
     m->steps_left = m->limit;
     size_t len = (size_t)(m->subject_end - m->subject);
     for (size_t at = g->next; at <= len; at++) {
@@ -573,6 +584,11 @@ void wippy_install_bounded_patterns(lua_State *L, int index) {
     lua_pushvalue(L, index);
     luaL_setfuncs(L, functions, 0);
     lua_pop(L, 1);
+}
+
+void wippy_set_state_pattern_step_limit(lua_State *L, long long steps) {
+    lua_pushinteger(L, steps < 0 ? 0 : steps);
+    lua_setfield(L, LUA_REGISTRYINDEX, STATE_LIMIT_KEY);
 }
 
 void wippy_set_pattern_step_limit(long long steps) {

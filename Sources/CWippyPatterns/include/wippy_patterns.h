@@ -24,4 +24,11 @@ void wippy_install_bounded_patterns(lua_State *L, int index);
 void wippy_set_pattern_step_limit(long long steps);
 long long wippy_pattern_step_limit(void);
 
+/* The limit for calls in L's state only, instead of the process-wide one: lower where a long call
+ * would delay other work, such as an event loop's state (its connections wait meanwhile). */
+void wippy_set_state_pattern_step_limit(lua_State *L, long long steps);
+
+/* The limit of states that run on an event loop: about 50 ms of matching. */
+#define WIPPY_EVENT_LOOP_PATTERN_STEP_LIMIT 10000000LL
+
 #endif

@@ -93,13 +93,20 @@ struct RelayUpgradeChannel: ServerChildChannel {
                     return channel.eventLoop.makeCompletedFuture {
                         var declined: HTTPReply?
                         if case let .decline(reply) = negotiation.decision.withLock({ $0 }) { declined = reply }
-                        try channel.pipeline.syncOperations.addHandler(HTTPRequestHandler(server: server, declined: declined))
+                        // The request handler writes whole answers itself and keeps pipelined
+                        // requests in order: NIO's encoder and the first request's error
+                        // responder leave.
+                        let pipeline = channel.pipeline.syncOperations
+                        try pipeline.removeHandler(pipeline.handler(type: HTTPResponseEncoder.self), promise: nil)
+                        pipeline.removeHandler(name: HTTPErrorResponder.name, promise: nil)
+                        try pipeline.addHandler(HTTPRequestHandler(server: server, declined: declined))
                         return false
                     }
                 })
             var configuration = NIOUpgradableHTTPServerPipelineConfiguration<Bool>(upgradeConfiguration: upgrade)
             configuration.enableResponseHeaderValidation = false  // HTTPReply keeps only fields HTTP can carry
             configuration.enableErrorHandling = false  // HTTPErrorResponder answers malformed requests
+            configuration.enablePipelining = false  // HTTPRequestHandler keeps pipelined requests in order
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
             try channel.pipeline.syncOperations.addHandler(HTTPErrorResponder(), name: HTTPErrorResponder.name)
             return Value(upgradeResult: result, channel: channel)

@@ -22,7 +22,7 @@ final class EventLoopSchedulerHost: SchedulerHost, @unchecked Sendable {  // `ti
     /// again, so the turn is scheduled a little later instead: the loop then waits for its
     /// sockets until that time.
     func requestTurnAfterOtherWork(_ scheduler: SchedulerThread) {
-        eventLoop.scheduleTask(in: Self.ioPause) { scheduler.runTurn() }
+        eventLoop.scheduleTask(in: Self.ioPause) { scheduler.runDeferredTurn() }
     }
 
     /// How long a loop with busy Lua code looks at its sockets between two turns.

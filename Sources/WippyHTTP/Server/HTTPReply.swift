@@ -41,24 +41,46 @@ struct HTTPReply: Sendable {
     /// 1xx and 204 answers carry no body and no length.
     var isBodyless: Bool { status.code < 200 || status == .noContent }
 
-    /// The status line and fields as written: the reply's own fields (those that frame the body
-    /// dropped: the writer sets them), `Content-Length`, `Date` when given, `Server`, and
-    /// `Connection` when the connection closes (or an HTTP/1.0 client keeps it).
-    func responseHead(close: Bool, keepAliveHTTP10: Bool = false, date: String?) -> HTTPResponseHead {
-        var fields = HTTPHeaders()
-        fields.reserveCapacity(headers.count + 4)
-        for (name, value) in headers where !Self.framing.contains(name.lowercased()) {
-            fields.add(name: name, value: value)
-        }
-        if !isBodyless { fields.add(name: "Content-Length", value: String(body.readableBytes)) }
-        if let date { fields.add(name: "Date", value: date) }
-        fields.add(name: "Server", value: "wippy")
+    /// The fields as written: the reply's own (those that frame the body dropped: the writer sets
+    /// them), `Content-Length`, `Date` when given, `Server`, and `Connection` when the connection
+    /// closes (or an HTTP/1.0 client keeps it).
+    func fields(close: Bool, keepAliveHTTP10: Bool, date: String?) -> [(name: String, value: String)] {
+        var fields = headers.filter { !Self.framing.contains($0.name.lowercased()) }
+        fields.reserveCapacity(fields.count + 4)
+        if !isBodyless { fields.append(("Content-Length", String(body.readableBytes))) }
+        if let date { fields.append(("Date", date)) }
+        fields.append(("Server", "wippy"))
         if close {
-            fields.add(name: "Connection", value: "close")
+            fields.append(("Connection", "close"))
         } else if keepAliveHTTP10 {
-            fields.add(name: "Connection", value: "keep-alive")
+            fields.append(("Connection", "keep-alive"))
         }
-        return HTTPResponseHead(version: .http1_1, status: status, headers: fields)
+        return fields
+    }
+
+    /// The status line and ``fields(close:keepAliveHTTP10:date:)`` as NIO's encoder takes them
+    /// (for an answer written before the connection knows whether it upgrades).
+    func responseHead(close: Bool, keepAliveHTTP10: Bool = false, date: String?) -> HTTPResponseHead {
+        HTTPResponseHead(version: .http1_1, status: status,
+                         headers: HTTPHeaders(fields(close: close, keepAliveHTTP10: keepAliveHTTP10, date: date).map { ($0.name, $0.value) }))
+    }
+
+    /// The whole response in one buffer: status line, ``fields(close:keepAliveHTTP10:date:)``,
+    /// and the body unless the request was a `HEAD` (or the status has none).
+    func encoded(close: Bool, keepAliveHTTP10: Bool, date: String?, head: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
+        let fields = fields(close: close, keepAliveHTTP10: keepAliveHTTP10, date: date)
+        let withBody = !isBodyless && !head
+        var buffer = allocator.buffer(capacity: 64 + fields.count * 32 + (withBody ? body.readableBytes : 0))
+        buffer.writeString("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n")
+        for (name, value) in fields {
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
+        }
+        buffer.writeStaticString("\r\n")
+        if withBody { buffer.writeImmutableBuffer(body) }
+        return buffer
     }
 
     /// Fields the writer sets itself: a handler's own would contradict how the body is framed.

@@ -1,3 +1,4 @@
+import DequeModule
 import Glibc
 import NIOCore
 import NIOHTTP1
@@ -5,12 +6,17 @@ import NIOHTTP1
 /// Serves the HTTP requests of one connection on its event loop, without a task per connection
 /// or per request: the server's own answers are written at once, a handler's when its function
 /// call ends. The call runs on the event loop's Lua scheduler: within this read when it does not
-/// wait, else when what it waits for has come (a timer or a wake-up on this loop). NIO's
-/// pipelining handler before this one holds back a connection's next request until the answer
-/// to the current one is written, so requests are answered in order.
-final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// wait, else when what it waits for has come (a timer or a wake-up on this loop). Each answer is
+/// written as one buffer, straight to the socket (NIO's response encoder is not in the pipeline).
+///
+/// Pipelined requests are answered in order: what arrives while a request is answered waits here,
+/// and the connection reads no more until it has been taken. The next waiting request is taken
+/// only while the socket takes what is written, so a client that sends requests without reading
+/// the answers holds at most NIO's write buffer of answers, not one per request.
+final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
 
     private let server: HTTPServerService
     /// The answer to the connection's first request when the upgrade step declined it (NIO's
@@ -20,6 +26,20 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var body: ByteBuffer?
     /// The body passed `max_body_size`: the rest is read and dropped, the answer is 413.
     private var bodyTooLarge = false
+    /// A complete request waits for its answer (its handler runs).
+    private var answering = false
+    /// Parts of pipelined requests that came while another was answered, in order.
+    private var waiting = Deque<HTTPServerRequestPart>()
+    /// A read the channel asked for while requests were waiting; issued once they are taken.
+    private var readHeld = false
+    /// ``takeWaiting(_:)`` runs (a request it takes may be answered within it).
+    private var taking = false
+    /// The connection closes after the answer being written: nothing more is read or answered.
+    private var closing = false
+    /// The client closed its end: the connection closes once everything it sent is answered.
+    private var inputClosed = false
+    /// The server stops: the answer being prepared is the connection's last.
+    private var quiescing = false
     /// The `Date` field, made once a second.
     private var date = (second: 0, text: "")
     /// A request is being read or answered (no idle deadline then).
@@ -83,7 +103,81 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        guard !closing else { return }
+        let part = unwrapInboundIn(data)
+        if answering || !waiting.isEmpty {
+            waiting.append(part)
+        } else {
+            take(part, context: context)
+        }
+    }
+
+    /// Holds the channel's reads while pipelined requests wait.
+    func read(context: ChannelHandlerContext) {
+        if waiting.isEmpty {
+            context.read()
+        } else {
+            readHeld = true
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { takeWaiting(context) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            inputClosed = true
+            closeIfDone(context)
+        } else if event is ChannelShouldQuiesceEvent {
+            // The server stops: an idle connection closes now, a busy one after its answer.
+            quiescing = true
+            if !busy, writing == 0 {
+                closing = true
+                context.close(promise: nil)
+            }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// Answers a request HTTP cannot parse before the decoder closes the connection (see
+    /// ``HTTPErrorResponder``, which does the same for a connection's first request), unless an
+    /// earlier request is still being answered: its answer must come first.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let error = error as? HTTPParserError, !answering, waiting.isEmpty, !closing {
+            write(HTTPErrorResponder.reply(to: error), for: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"), context: context)
+        }
+        context.fireErrorCaught(error)
+    }
+
+    /// Takes the waiting parts in order until one starts an answer that is not written yet, or the
+    /// socket stops taking what is written; then lets the channel read again.
+    private func takeWaiting(_ context: ChannelHandlerContext) {
+        guard !taking else { return }  // the loop below goes on once the answer is written
+        taking = true
+        defer { taking = false }
+        while !answering, !closing, context.channel.isWritable, let part = waiting.popFirst() {
+            take(part, context: context)
+        }
+        if closing { waiting.removeAll() }
+        if waiting.isEmpty, readHeld {
+            readHeld = false
+            context.read()
+        }
+        closeIfDone(context)
+    }
+
+    /// After the client closed its end: closes the connection once nothing is left to answer.
+    private func closeIfDone(_ context: ChannelHandlerContext) {
+        if inputClosed, !busy, waiting.isEmpty, writing == 0, !closing {
+            closing = true
+            context.close(promise: nil)
+        }
+    }
+
+    private func take(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case let .head(head):
             self.head = head
             body = nil
@@ -105,6 +199,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             requestDeadline = nil
             let received = body
             body = nil
+            answering = true
             respond(to: head, body: received, context: context)
         }
     }
@@ -135,23 +230,20 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// Writes `reply` with the fields the server adds, and closes the connection after it when
-    /// the reply or the client asked for that.
+    /// the reply or the client asked for that; then takes the next waiting request.
     private func write(_ reply: HTTPReply, for request: HTTPRequestHead, context: ChannelHandlerContext) {
-        guard context.channel.isActive else { return }
-        // Before the writes: writing the end lets NIO's pipelining handler pass on the next
-        // request at once, which then notes its own state here.
+        answering = false
+        guard context.channel.isActive, !closing else { return }
         busy = false
         requestDeadline = nil
         writing += 1
         writeDeadline = server.timeouts.write.map { .now() + $0 }
         watch(context)
-        let close = reply.close || !request.isKeepAlive
-        let head = reply.responseHead(close: close, keepAliveHTTP10: request.version == .http1_0, date: currentDate())
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if !reply.isBodyless, request.method != .HEAD, reply.body.readableBytes > 0 {
-            context.write(wrapOutboundOut(.body(.byteBuffer(reply.body))), promise: nil)
-        }
-        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        let close = reply.close || !request.isKeepAlive || quiescing
+        closing = close
+        let bytes = reply.encoded(close: close, keepAliveHTTP10: request.version == .http1_0, date: currentDate(),
+                                  head: request.method == .HEAD, allocator: context.channel.allocator)
+        let written = context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes)))
         written.assumeIsolated().whenComplete { [self] _ in
             writing -= 1
             if writing == 0 { writeDeadline = nil }
@@ -159,8 +251,10 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 context.close(promise: nil)
             } else if !busy {
                 waitForRequest(context)  // unless the next pipelined request came meanwhile
+                closeIfDone(context)
             }
         }
+        takeWaiting(context)
     }
 
     /// Now as an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`).

@@ -251,6 +251,7 @@ extension LuaProcess {
                 wippy_account_charge(lua.control, account, Int64(-call.chargedBytes))
                 call.chargedBytes = 0
             }
+            let used = lua.usedBytes(account)
             if recordRef != 0 { wippy_unref(shared.L, recordRef) }
             recordRef = 0
             coroutine = nil
@@ -267,6 +268,9 @@ extension LuaProcess {
                 lua.closeAccount(account)
             }
             account = 0
+            // A call that used much memory leaves its garbage in a state that may not allocate
+            // again for long (an event loop's, between requests): it is collected now.
+            if call != nil, used > context.memoryLimit / 4 { _ = wippy_gc_collect(lua.L) }
         }
         timers.removeAll()
         waitSequence += 1  // its queued timers and timeouts are stale now

@@ -5,7 +5,7 @@ public protocol SchedulerHost: AnyObject, Sendable {
     var isCurrent: Bool { get }
     /// Calls `scheduler.runTurn()` on the host's thread soon (from any thread).
     func requestTurn(_ scheduler: SchedulerThread)
-    /// Calls `scheduler.runTurn()` on the host's thread once the host has done the other work it
+    /// Calls `scheduler.runDeferredTurn()` on the host's thread once the host has done the other work it
     /// has now, e.g. read its sockets (from the host's thread, after a turn used its budget).
     func requestTurnAfterOtherWork(_ scheduler: SchedulerThread)
     /// Calls `scheduler.runTimerTurn()` on the host's thread after `nanoseconds`, instead of the

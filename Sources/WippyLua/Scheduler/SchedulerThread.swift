@@ -45,6 +45,8 @@ public final class SchedulerThread: @unchecked Sendable {
     var timers = TimerQueue()
     /// Hosted: a turn is running (work enqueued meanwhile joins it).
     private var inTurn = false
+    /// Hosted: a turn after the host's other work is asked for.
+    private var deferredTurnPending = false
     /// Hosted: when the host calls the next turn for the timers (monotonic nanoseconds).
     private var timerTurn = UInt64.max
     /// Hosted: the longest a turn runs processes before it lets the host do its other work.
@@ -119,7 +121,7 @@ public final class SchedulerThread: @unchecked Sendable {
         inTurn = true
         defer { inTurn = false }
         if shared == nil, setupError.isEmpty {
-            do { shared = try SharedState() } catch { setupError = error.message }
+            do { shared = try SharedState(hosted: true) } catch { setupError = error.message }
         }
         let start = TimerQueue.now
         var batch = Deque<LuaProcess>()
@@ -138,17 +140,26 @@ public final class SchedulerThread: @unchecked Sendable {
             }
         } while hasWork && TimerQueue.now - start < Self.turnBudget
         condition.lock()
-        let request = (!incoming.isEmpty || !jobs.isEmpty) && !turnRequested
-        if request { turnRequested = true }
+        let left = !incoming.isEmpty || !jobs.isEmpty
         condition.unlock()
         // Work left means the budget ran out (e.g. busy code preempted): the host's sockets and
-        // tasks come first, or a busy handler would starve its loop.
-        if request { host.requestTurnAfterOtherWork(self) }
+        // tasks come first, or a busy handler would starve its loop. One such turn at a time:
+        // two would keep each other due and the host would never get back to its sockets.
+        if left, !deferredTurnPending {
+            deferredTurnPending = true
+            host.requestTurnAfterOtherWork(self)
+        }
         if let next = timers.nextDeadline, next < timerTurn {
             timerTurn = next
             let now = TimerQueue.now
             host.requestTurn(self, in: next > now ? next - now : 0)
         }
+    }
+
+    /// The turn a hosted scheduler asked its host for after the host's other work.
+    public func runDeferredTurn() {
+        deferredTurnPending = false
+        runTurn()
     }
 
     /// The turn a hosted scheduler asked its host for at its next timer.

@@ -1,4 +1,5 @@
 import CLua
+import CWippyPatterns
 import WippyManifest
 
 /// A scheduler thread's Lua state, ready for processes: the built-ins and the prelude are in, the
@@ -23,10 +24,14 @@ final class SharedState {
         var message: String
     }
 
-    init() throws(SetupError) {
+    /// - Parameter hosted: the state runs on a host's thread (an event loop), whose other work
+    ///   waits while one of its calls runs: a pattern call gets a tenth of the usual matching
+    ///   steps there.
+    init(hosted: Bool = false) throws(SetupError) {
         guard let lua = LuaState() else { throw SetupError(message: "out of memory: cannot create a Lua state") }
         self.lua = lua
         let L = lua.L
+        if hosted { wippy_set_state_pattern_step_limit(L, WIPPY_EVENT_LOOP_PATTERN_STEP_LIMIT) }
         if let error = PreludeCode.load(PreludeCode.prelude, L) { throw SetupError(message: "internal: prelude: \(error)") }
         Builtins.push(L)
         guard wippy_pcall(L, 1, 0) == LUA_OK else {
