@@ -53,6 +53,42 @@ struct HTTPConnectionLimitsTests {
         }
     }
 
+    /// Pipelined requests are answered in order, whether their handlers wait or not, and a
+    /// malformed one after them gets its 400 after their answers.
+    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
+        try await TestApp.serve(Self.fixture) { base, _ in
+            let connection = try RawConnection(base)
+            connection.send("GET /api/nap HTTP/1.1\r\nHost: x\r\n\r\nGET /api/hello HTTP/1.1\r\nHost: x\r\n\r\n"
+                            + "GET /api/missing HTTP/1.1\r\nHost: x\r\n\r\nGET /api/nap HTTP/1.1\r\nHost: x\r\n\r\n"
+                            + "GET /api/hello HTTP/1.1\nHost: x\r\n\r\n")
+            let (answer, closed) = await connection.readUntilClosed()
+            #expect(closed)
+            let statuses = answer.components(separatedBy: "HTTP/1.1 ").dropFirst().map { String($0.prefix(3)) }
+            #expect(statuses == ["200", "200", "404", "200", "400"], "\(answer)")
+            let bodies = ["nap", "hello", "not found: /api/missing", "nap", "malformed HTTP request"]
+            var rest = Substring(answer)
+            for body in bodies {
+                let found = try #require(rest.range(of: body), "\(body) missing or out of order in \(answer)")
+                rest = rest[found.upperBound...]
+            }
+        }
+    }
+
+    /// Before: NIO's pipelining handler passed on the next request as soon as an answer was
+    /// queued, so a client that sent requests without reading had every answer made and held.
+    /// Now the next request is taken only while the socket takes what is written.
+    @Test func aPipeliningClientThatDoesNotReadGetsFewAnswersMade() async throws {
+        let logs = LogCapture()
+        try await TestApp.serve(Self.fixture, logs: logs) { base, _ in
+            let connection = try RawConnection(base, receiveBuffer: 4096)
+            connection.send(String(repeating: "GET /api/counted HTTP/1.1\r\nHost: x\r\n\r\n", count: 100))
+            #expect(await connection.waitForPeerClose())  // the write timeout
+            let made = logs.all.filter { $0.contains("counted answer made") }.count
+            #expect(made >= 1 && made <= 4, "\(made) answers of 1 MiB were made for a client that reads none")
+            #expect(try await HTTPServerTests.request(URL(string: "http://\(base)/api/hello")!).body == "hello")
+        }
+    }
+
     @Test(arguments: [
         ("conflicting Content-Length and Transfer-Encoding",
          "POST /api/hello HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "HTTP/1.1 400"),

@@ -38,6 +38,9 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var closing = false
     /// The client closed its end: the connection closes once everything it sent is answered.
     private var inputClosed = false
+    /// The answer to a malformed request, due once the requests before it are answered (the
+    /// decoder reads nothing after it; the connection closes after this answer).
+    private var malformed: HTTPReply?
     /// The server stops: the answer being prepared is the connection's last.
     private var quiescing = false
     /// The `Date` field, made once a second.
@@ -105,7 +108,10 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
         let part = unwrapInboundIn(data)
-        if answering || !waiting.isEmpty {
+        // A request that starts while the socket takes nothing more waits too: a handler that
+        // answers at once would otherwise have its answer made and held for a client that may
+        // never read it.
+        if answering || !waiting.isEmpty || (head == nil && !context.channel.isWritable) {
             waiting.append(part)
         } else {
             take(part, context: context)
@@ -141,12 +147,12 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
-    /// Answers a request HTTP cannot parse before the decoder closes the connection (see
-    /// ``HTTPErrorResponder``, which does the same for a connection's first request), unless an
-    /// earlier request is still being answered: its answer must come first.
+    /// Answers a request HTTP cannot parse, after the requests before it (see
+    /// ``HTTPErrorResponder``, which does the same for a connection's first request).
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let error = error as? HTTPParserError, !answering, waiting.isEmpty, !closing {
-            write(HTTPErrorResponder.reply(to: error), for: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"), context: context)
+        if let error = error as? HTTPParserError, !closing {
+            malformed = HTTPErrorResponder.reply(to: error)
+            takeWaiting(context)
         }
         context.fireErrorCaught(error)
     }
@@ -161,6 +167,10 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             take(part, context: context)
         }
         if closing { waiting.removeAll() }
+        if !answering, !closing, waiting.isEmpty, let reply = malformed {
+            malformed = nil
+            write(reply, for: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"), context: context)
+        }
         if waiting.isEmpty, readHeld {
             readHeld = false
             context.read()
