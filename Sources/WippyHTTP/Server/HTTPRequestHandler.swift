@@ -49,9 +49,9 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var busy = false
     /// When the connection has waited too long for a request (idle) or its body (read).
     private var requestDeadline: (at: NIODeadline, reading: HTTPRequestHead?)?
-    /// When the answers being written must be out, and how many are.
+    /// When the socket, which has taken nothing more since it filled, must have taken enough to
+    /// be writable again.
     private var writeDeadline: NIODeadline?
-    private var writing = 0
     /// One timer for both deadlines, set for the earlier; it moves on when they did. Deadlines
     /// are only noted per request: scheduling a task for each would cost more than the rest of
     /// this handler.
@@ -90,7 +90,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func expire(_ context: ChannelHandlerContext) {
         check = nil
         let now = NIODeadline.now()
-        if let deadline = writeDeadline, deadline <= now {
+        if let deadline = writeDeadline, deadline <= now, !context.channel.isWritable {
             // Reset rather than close: a close would leave the unread answer queued in the
             // kernel until the client reads it, or for minutes.
             guard let socket = context.channel as? SocketOptionProvider else { return context.close(promise: nil) }
@@ -128,7 +128,13 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { takeWaiting(context) }
+        if context.channel.isWritable {
+            writeDeadline = nil
+            takeWaiting(context)
+        } else {
+            writeDeadline = server.timeouts.write.map { .now() + $0 }
+            watch(context)
+        }
         context.fireChannelWritabilityChanged()
     }
 
@@ -139,10 +145,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         } else if event is ChannelShouldQuiesceEvent {
             // The server stops: an idle connection closes now, a busy one after its answer.
             quiescing = true
-            if !busy, writing == 0 {
-                closing = true
-                context.close(promise: nil)
-            }
+            if !busy, !closing { closeAfterWrites(context) }
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -180,8 +183,14 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// After the client closed its end: closes the connection once nothing is left to answer.
     private func closeIfDone(_ context: ChannelHandlerContext) {
-        if inputClosed, !busy, waiting.isEmpty, writing == 0, !closing {
-            closing = true
+        if inputClosed, !busy, waiting.isEmpty, !closing { closeAfterWrites(context) }
+    }
+
+    /// Closes the connection once what was written is out: an empty write completes after every
+    /// write before it (a close would drop them).
+    private func closeAfterWrites(_ context: ChannelHandlerContext) {
+        closing = true
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer()))).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }
     }
@@ -246,25 +255,20 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard context.channel.isActive, !closing else { return }
         busy = false
         requestDeadline = nil
-        writing += 1
-        writeDeadline = server.timeouts.write.map { .now() + $0 }
-        watch(context)
         let close = reply.close || !request.isKeepAlive || quiescing
-        closing = close
         let bytes = reply.encoded(close: close, keepAliveHTTP10: request.version == .http1_0, date: currentDate(),
                                   head: request.method == .HEAD, allocator: context.channel.allocator)
-        let written = context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes)))
-        written.assumeIsolated().whenComplete { [self] _ in
-            writing -= 1
-            if writing == 0 { writeDeadline = nil }
-            if close {
+        if close {
+            closing = true
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes))).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
-            } else if !busy {
-                waitForRequest(context)  // unless the next pipelined request came meanwhile
-                closeIfDone(context)
             }
+            return
         }
+        // No promise per answer: the write deadline follows the socket's writability instead.
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
         takeWaiting(context)
+        if !busy { waitForRequest(context) }  // unless the next request began meanwhile
     }
 
     /// Now as an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`).
