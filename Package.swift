@@ -104,6 +104,7 @@ let package = Package(
         .executableTarget(
             name: "wippy-bench",
             dependencies: ["WippyManifest", "WippyGraph", "WippyRuntime", "WippyProcess", "CLua",
+                           .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "NIOCore", package: "swift-nio"),

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # The Lua HTTP handler benchmark: wippy against nginx + lua-nginx-module (Debian's
 # libnginx-mod-http-lua, LuaJIT), the same two handlers (bench/apps/http and
-# bench/peers/nginx-lua.conf), each server alone on core 0 and wrk on core 1, loopback only.
+# bench/peers/nginx-lua.conf), and against the same handlers in Swift on a bare Hummingbird
+# router (`wippy-bench hummingbird`), each server alone on core 0 and wrk on core 1, loopback only.
 #   GET  /api/v1/hello  answers "hello"
 #   POST /api/v1/json   decodes a small JSON body and answers it encoded again
 # Prints one table per scenario: requests/s (median of RUNS runs of DURATION seconds), p50, p99,
-# and the ratio wippy / nginx-lua.
+# and the ratios wippy / nginx-lua and wippy / Hummingbird.
 # Usage: scripts/bench-http.sh   (RUNS=3 DURATION=10 by default; WIPPY=path to use another binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-system.sh nginx-light libnginx-mod-http-lua wrk lua-cjson curl
 wippy=${WIPPY:-.build/release/wippy}
 [ -x "$wippy" ] || swift build -c release --product wippy
+bench=.build/release/wippy-bench
+[ -x "$bench" ] || swift build -c release --product wippy-bench
 runs=${RUNS:-3}
 duration=${DURATION:-10}
 cores=$(nproc)
@@ -27,13 +30,14 @@ cleanup() {
 trap cleanup EXIT
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
-start() {  # start wippy|nginx
+start() {  # start wippy|nginx|hummingbird
     case $1 in
         wippy) taskset -c "$server_cores" "$wippy" run bench/apps/http --addr "127.0.0.1:$port" --log-level warning \
                    2>"$tmp/server.log" & ;;
         nginx) sed -e "s|PORT|$port|g" -e "s|TMP|$tmp|g" bench/peers/nginx-lua.conf >"$tmp/nginx.conf"
                mkdir -p "$tmp/body"
                taskset -c "$server_cores" nginx -c "$tmp/nginx.conf" -p "$tmp" 2>"$tmp/server.log" & ;;
+        hummingbird) taskset -c "$server_cores" "$bench" hummingbird "$port" >"$tmp/server.log" 2>&1 & ;;
     esac
     server=$!
     for _ in $(seq 1 100); do
@@ -74,7 +78,7 @@ scenario() {  # scenario TITLE PATH [wrk args...]
     shift 2
     declare -A rps=() p50=() p99=()
     for run in $(seq 1 "$runs"); do
-        for name in wippy nginx; do
+        for name in wippy nginx hummingbird; do
             start "$name"
             measure 2 "$path" "$@" >/dev/null  # warm-up: JIT traces, warm Lua states, connections
             read -r r a b < <(measure "$duration" "$path" "$@")
@@ -82,8 +86,8 @@ scenario() {  # scenario TITLE PATH [wrk args...]
             rps[$name]+="$r "; p50[$name]+="$a "; p99[$name]+="$b "
         done
     done
-    local wr nr
-    wr=$(median ${rps[wippy]}); nr=$(median ${rps[nginx]})
+    local wr nr hr
+    wr=$(median ${rps[wippy]}); nr=$(median ${rps[nginx]}); hr=$(median ${rps[hummingbird]})
     echo
     echo "#### $title"
     echo
@@ -91,18 +95,24 @@ scenario() {  # scenario TITLE PATH [wrk args...]
     echo "|---|---|---|---|"
     printf '| wippy | %.0f | %.2f ms | %.2f ms |\n' "$wr" "$(median ${p50[wippy]})" "$(median ${p99[wippy]})"
     printf '| nginx + lua-nginx-module | %.0f | %.2f ms | %.2f ms |\n' "$nr" "$(median ${p50[nginx]})" "$(median ${p99[nginx]})"
+    printf '| Hummingbird router, Swift handler | %.0f | %.2f ms | %.2f ms |\n' "$hr" "$(median ${p50[hummingbird]})" "$(median ${p99[hummingbird]})"
     python3 -c "
 import sys
-r = float(sys.argv[1]) / float(sys.argv[2])
-print('| wippy / nginx-lua | %.2f× | | |' % r)
+w, n, h = (float(x) for x in sys.argv[1:])
+print('| wippy / nginx-lua | %.2f× | | |' % (w / n))
+print('| wippy / Hummingbird | %.2f× | | |' % (w / h))
 print()
-print('Target ≥ 1.0× nginx-lua requests/s: **%s** (%.2f×).' % ('met' if r >= 1 else 'missed', r))" "$wr" "$nr"
+def verdict(r, target): return '**%s** (%.2f×)' % ('met' if r >= target else 'missed', r)
+print('Targets: ≥ 0.5× nginx-lua %s; ≥ 1.7× Hummingbird %s; the goal beyond: ≥ 1.0× nginx-lua.'
+      % (verdict(w / n, 0.5), verdict(w / h, 1.7)))" "$wr" "$nr" "$hr"
 }
 
 echo "### Lua HTTP handler"
 echo
-echo "The same handlers in wippy (bench/apps/http) and nginx + lua-nginx-module (bench/peers/nginx-lua.conf, one"
-echo "worker): \`wrk -t1 -c64 --latency\` on core $client_cores, each server alone on core $server_cores; per run a 2 s"
+echo "The same handlers in wippy (bench/apps/http), nginx + lua-nginx-module (bench/peers/nginx-lua.conf, one"
+echo "worker) and Swift on a bare Hummingbird router (\`wippy-bench hummingbird\`, no Lua: the serving path the"
+echo "runtime had before it answered on NIO channel handlers): \`wrk -t1 -c64 --latency\` on core $client_cores, each"
+echo "server alone on core $server_cores; per run a 2 s"
 echo "warm-up, then ${duration} s measured; median of $runs runs, the servers alternating. $(nginx -v 2>&1 | sed 's|.*: ||')."
 scenario "Lua handler: res:write(\"hello\")" /api/v1/hello
 scenario "Lua handler: JSON body decoded and encoded" /api/v1/json -s bench/peers/post-json.lua

@@ -54,6 +54,8 @@ do {
                                     python: stringOption("--python") ?? "python3").run()
     case "broadcaster":
         try Broadcaster.run(port: Int(arguments.dropFirst().first ?? "") ?? 9000)
+    case "hummingbird":
+        try await HummingbirdPeer.run(port: Int(arguments.dropFirst().first ?? "") ?? 9000)
     case "reload":
         try await ReloadBenchmark(rounds: option("--rounds", 20), wippy: wippy).run()
     default:
@@ -65,6 +67,7 @@ do {
         print("       wippy-bench capacity [--step N] [--max N] [--broadcasts N] [--wippy PATH] [--python PYTHON]")
         print("       wippy-bench reload [--rounds N] [--wippy PATH]")
         print("       wippy-bench broadcaster PORT   (the chat benchmark's trivial server)")
+        print("       wippy-bench hummingbird PORT   (the HTTP benchmark's handlers on a bare Hummingbird router)")
         exit(2)
     }
 } catch {
