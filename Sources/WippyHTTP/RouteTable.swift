@@ -4,22 +4,36 @@ import WippyManifest
 /// The routes of one `http.service`: router prefix + endpoint path → function, matched segment by
 /// segment (`/users/{id}` binds `id`). Immutable; a new table replaces the old one as a whole.
 public struct RouteTable: Sendable {
-    /// One endpoint.
-    public struct Route: Sendable {
-        public var method: String
-        public var segments: [Segment]
+    /// One endpoint. A class: a matched route is handed along with each request, and a reference
+    /// costs one retain where the fields would cost one each.
+    public final class Route: Sendable {
+        public let method: String
+        public let segments: [Segment]
         /// The endpoint entry (for logs) and the function.lua that answers.
-        public var endpoint: EntryID
-        public var function: EntryID
-        public var program: LuaProgram
+        public let endpoint: EntryID
+        public let function: EntryID
+        public let program: LuaProgram
         /// How long one call of the function may run (`meta.options.timeout`).
-        public var timeout: Duration
+        public let timeout: Duration
         /// The router has `websocket_relay`: an `X-WS-Relay` header turns an upgrade into a relay.
-        public var relay: Bool
+        public let relay: Bool
         /// Browser origins allowed besides the server's own (`wsrelay.allowed.origins`); `*` = any.
-        public var allowedOrigins: [String]
+        public let allowedOrigins: [String]
         /// What one relayed connection may hold (the router's `wsrelay.*` options).
-        public var relayLimits: RelayLimits
+        public let relayLimits: RelayLimits
+
+        init(method: String, segments: [Segment], endpoint: EntryID, function: EntryID, program: LuaProgram, timeout: Duration,
+             relay: Bool, allowedOrigins: [String], relayLimits: RelayLimits) {
+            self.method = method
+            self.segments = segments
+            self.endpoint = endpoint
+            self.function = function
+            self.program = program
+            self.timeout = timeout
+            self.relay = relay
+            self.allowedOrigins = allowedOrigins
+            self.relayLimits = relayLimits
+        }
     }
 
     public enum Segment: Sendable, Equatable {

@@ -19,6 +19,8 @@ public final class FunctionCall: @unchecked Sendable {  // confined to the call'
     let timeLimit: Duration
     /// When its time is up (monotonic nanoseconds), from its first run.
     var deadline = UInt64.max
+    /// Its thread has a timer for `deadline` (set at its first yield).
+    var timerArmed = false
     /// Bytes outside Lua (the response body) charged to the instance's account; given back at the end.
     var chargedBytes = 0
 

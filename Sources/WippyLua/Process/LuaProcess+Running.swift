@@ -63,6 +63,7 @@ extension LuaProcess {
             return .ended
         case LUA_YIELD:
             wippy_pop(co, nresults)
+            armTimeLimit()
             if control.pointee.preempted != 0 {
                 // A request left by a built-in that then raised instead of yielding is stale.
                 (pendingOperation, waitRequest) = (nil, nil)
@@ -107,6 +108,14 @@ extension LuaProcess {
             finish(shared, .failure(reason ?? errorMessage(co, status: status)))
             return .ended
         }
+    }
+
+    /// A function call that yielded is timed by its thread from now on: until then the preemption
+    /// watchdog watched its deadline while it ran, so a call that never waits adds no timer.
+    private func armTimeLimit() {
+        guard let call, !call.timerArmed else { return }
+        call.timerArmed = true
+        thread.timers.add(at: call.deadline, .timeLimit(self))
     }
 
     /// One `lua_resume` of the process's coroutine, charged to its account and watched by the
@@ -163,7 +172,6 @@ extension LuaProcess {
         if let call {
             let (deadline, overflow) = TimerQueue.now.addingReportingOverflow(UInt64(max(0, call.timeLimit.wholeNanoseconds)))
             call.deadline = overflow ? .max : deadline
-            thread.timers.add(at: call.deadline, .timeLimit(self))
             if call.instance == nil, let pool = call.pool {
                 guard let made = pool.makeInstance(on: thread, shared, limit: context.memoryLimit) else {
                     lua_settop(L, base - 2)
