@@ -41,38 +41,40 @@ struct HTTPReply: Sendable {
     /// 1xx and 204 answers carry no body and no length.
     var isBodyless: Bool { status.code < 200 || status == .noContent }
 
-    /// The fields as written: the reply's own (those that frame the body dropped: the writer sets
-    /// them), `Content-Length`, `Date` when given, `Server`, and `Connection` when the connection
-    /// closes (or an HTTP/1.0 client keeps it).
-    func fields(close: Bool, keepAliveHTTP10: Bool, date: String?) -> [(name: String, value: String)] {
-        var fields = headers.filter { !Self.framing.contains($0.name.lowercased()) }
-        fields.reserveCapacity(fields.count + 4)
-        if !isBodyless { fields.append(("Content-Length", String(body.readableBytes))) }
-        if let date { fields.append(("Date", date)) }
-        fields.append(("Server", "wippy"))
+    /// Calls `field` with each field as written: the reply's own (those that frame the body
+    /// dropped: the writer sets them), `Content-Length`, `Date` when given, `Server`, and
+    /// `Connection` when the connection closes (or an HTTP/1.0 client keeps it).
+    func forEachField(close: Bool, keepAliveHTTP10: Bool, date: String?, _ field: (String, String) -> Void) {
+        for (name, value) in headers where !Self.isFraming(name) { field(name, value) }
+        if !isBodyless { field("Content-Length", String(body.readableBytes)) }
+        if let date { field("Date", date) }
+        field("Server", "wippy")
         if close {
-            fields.append(("Connection", "close"))
+            field("Connection", "close")
         } else if keepAliveHTTP10 {
-            fields.append(("Connection", "keep-alive"))
+            field("Connection", "keep-alive")
         }
-        return fields
     }
 
-    /// The status line and ``fields(close:keepAliveHTTP10:date:)`` as NIO's encoder takes them
-    /// (for an answer written before the connection knows whether it upgrades).
+    /// The status line and fields as NIO's encoder takes them (for an answer written before the
+    /// connection knows whether it upgrades).
     func responseHead(close: Bool, keepAliveHTTP10: Bool = false, date: String?) -> HTTPResponseHead {
-        HTTPResponseHead(version: .http1_1, status: status,
-                         headers: HTTPHeaders(fields(close: close, keepAliveHTTP10: keepAliveHTTP10, date: date).map { ($0.name, $0.value) }))
+        var fields = HTTPHeaders()
+        forEachField(close: close, keepAliveHTTP10: keepAliveHTTP10, date: date) { fields.add(name: $0, value: $1) }
+        return HTTPResponseHead(version: .http1_1, status: status, headers: fields)
     }
 
-    /// The whole response in one buffer: status line, ``fields(close:keepAliveHTTP10:date:)``,
-    /// and the body unless the request was a `HEAD` (or the status has none).
+    /// The whole response in one buffer: status line, fields, and the body unless the request
+    /// was a `HEAD` (or the status has none).
     func encoded(close: Bool, keepAliveHTTP10: Bool, date: String?, head: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
-        let fields = fields(close: close, keepAliveHTTP10: keepAliveHTTP10, date: date)
         let withBody = !isBodyless && !head
-        var buffer = allocator.buffer(capacity: 64 + fields.count * 32 + (withBody ? body.readableBytes : 0))
-        buffer.writeString("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n")
-        for (name, value) in fields {
+        var buffer = allocator.buffer(capacity: 128 + headers.count * 48 + (withBody ? body.readableBytes : 0))
+        buffer.writeStaticString("HTTP/1.1 ")
+        buffer.writeString(String(status.code))
+        buffer.writeStaticString(" ")
+        buffer.writeString(status.reasonPhrase)
+        buffer.writeStaticString("\r\n")
+        forEachField(close: close, keepAliveHTTP10: keepAliveHTTP10, date: date) { name, value in
             buffer.writeString(name)
             buffer.writeStaticString(": ")
             buffer.writeString(value)
@@ -85,6 +87,10 @@ struct HTTPReply: Sendable {
 
     /// Fields the writer sets itself: a handler's own would contradict how the body is framed.
     private static let framing: Set<String> = ["content-length", "transfer-encoding", "connection", "date", "server"]
+
+    private static func isFraming(_ name: String) -> Bool {
+        name.utf8.count <= 17 && framing.contains(name.lowercased())  // "transfer-encoding" is the longest
+    }
 
     static func canCarry(_ field: (name: String, value: String)) -> Bool {
         HTTPField.Name(field.name) != nil && HTTPField.isValidValue(field.value)
