@@ -128,6 +128,15 @@ static inline void *wippy_allocate(void *ud, void *pointer, size_t old_size, siz
         c->used -= old;
         return NULL;
     }
+    if (block && owner != c->current && (long long)new_size <= old) {
+        /* Another account's block made smaller (the collector shrinks stacks and the string table
+         * while any process runs): it stays that account's, and shrinking never fails. */
+        wippy_block *result = (wippy_block *)realloc(block, new_size + sizeof(wippy_block));
+        if (!result) return NULL;
+        c->accounts[owner].used += (long long)new_size - old;
+        c->used += (long long)new_size - old;
+        return result + 1;
+    }
     wippy_account *a = &c->accounts[c->current];
     long long kept = (block && owner == c->current) ? old : 0;
     if (c->strict && (long long)new_size > kept && a->used - kept + (long long)new_size > a->limit) return NULL;

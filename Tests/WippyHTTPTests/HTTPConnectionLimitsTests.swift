@@ -173,6 +173,32 @@ final class RawConnection: @unchecked Sendable {
         }
     }
 
+    /// One answer on a kept-alive connection: its status and its body (read up to its
+    /// `Content-Length`); nil when the connection closed first.
+    func readAnswer() async -> (status: Int, body: String)? {
+        await onThread { [socket] in
+            var timeout = timeval(tv_sec: 120, tv_usec: 0)
+            setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var received: [UInt8] = []
+            var byte: UInt8 = 0
+            while !received.suffix(4).elementsEqual([13, 10, 13, 10]) {  // a byte at a time: nothing of the next answer
+                guard recv(socket, &byte, 1, 0) == 1 else { return nil }
+                received.append(byte)
+            }
+            let head = String(decoding: received, as: UTF8.self).lowercased()
+            let status = Int(head.dropFirst("http/1.1 ".count).prefix(3)) ?? 0
+            let length = head.components(separatedBy: "\r\n").first { $0.hasPrefix("content-length:") }
+                .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+            var body = [UInt8](repeating: 0, count: length), got = 0
+            while got < length {
+                let count = body[got...].withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+                guard count > 0 else { return nil }
+                got += count
+            }
+            return (status, String(decoding: body, as: UTF8.self))
+        }
+    }
+
     /// Waits, without reading, until the server closes its end (up to two minutes).
     func waitForPeerClose() async -> Bool {
         let peerClosed: Int16 = 0x2000  // POLLRDHUP (Linux), which Glibc's module does not export

@@ -88,10 +88,13 @@ struct HTTPServerTests {
 extension HTTPServerTests {
     /// Handlers run on warm pooled states: module-level state survives between requests, each
     /// request still is a process with a PID of its own, and a failed call's state is dropped.
+    /// (Warm instances are kept per event loop: the requests share one kept-alive connection.)
     @Test func handlersReuseWarmStates() async throws {
         try await Self.withServer { base in
+            let connection = try RawConnection("\(base.host ?? "127.0.0.1"):\(base.port ?? 0)")
             func counter(_ query: String = "") async throws -> (status: Int, calls: Int?, pid: String?) {
-                let reply = try await Self.request(URL(string: base.absoluteString + "/api/counter" + query)!)
+                connection.send("GET \(base.path)/api/counter\(query) HTTP/1.1\r\nHost: x\r\n\r\n")
+                let reply = try #require(await connection.readAnswer())
                 let object = try? JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any]
                 // A coroutine made during an earlier call sees the current call's process.
                 if reply.status == 200 { #expect(object?["seen"] as? String == object?["pid"] as? String) }
