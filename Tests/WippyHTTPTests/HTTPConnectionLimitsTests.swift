@@ -95,7 +95,11 @@ struct HTTPConnectionLimitsTests {
         ("bare LF line ends", "GET /api/hello HTTP/1.1\nHost: x\n\n", "HTTP/1.1 400"),
         ("a 100 KB header field", "GET /api/hello HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 100_000))\r\n\r\n",
          "HTTP/1.1 431"),
-        ("a 100 KB URL", "GET /api/\(String(repeating: "a", count: 100_000)) HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 431"),
+        ("a 100 KB URL", "GET /api/\(String(repeating: "a", count: 100_000)) HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 414"),
+        ("10,000 header fields", "GET /api/hello HTTP/1.1\r\nHost: x\r\n\(String(repeating: "X-Many: 1234567\r\n", count: 10_000))\r\n",
+         "HTTP/1.1 431"),
+        ("a 1 MB header field", "GET /api/hello HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 1_000_000))\r\n\r\n",
+         "HTTP/1.1 431"),
         ("a request line that is no HTTP", "GARBAGE\r\n\r\n", "HTTP/1.1 400"),
     ])
     func malformedRequestsGetAnAnswerAndAClose(what: String, request: String, status: String) async throws {

@@ -107,6 +107,7 @@ struct RelayUpgradeChannel: ServerChildChannel {
             configuration.enableResponseHeaderValidation = false  // HTTPReply keeps only fields HTTP can carry
             configuration.enableErrorHandling = false  // HTTPErrorResponder answers malformed requests
             configuration.enablePipelining = false  // HTTPRequestHandler keeps pipelined requests in order
+            configuration.decoderConfiguration = HTTPErrorResponder.decoderLimits
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
             try channel.pipeline.syncOperations.addHandler(HTTPErrorResponder(), name: HTTPErrorResponder.name)
             return Value(upgradeResult: result, channel: channel)

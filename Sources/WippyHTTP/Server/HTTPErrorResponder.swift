@@ -2,8 +2,8 @@ import NIOCore
 import NIOHTTP1
 
 /// Answers a connection's first request when HTTP cannot parse it, before the connection
-/// closes: 431 when its header section passes the decoder's limits (80 KB of fields, a request
-/// line included), 400 for anything else malformed (a bare LF, conflicting `Content-Length` and
+/// closes: 431 when its header section passes the decoder's limits (``decoderLimits``: 160 KB
+/// of fields, a request line included), 400 for anything else malformed (a bare LF, conflicting `Content-Length` and
 /// `Transfer-Encoding`, a bad chunk). It leaves the pipeline once the first request is parsed;
 /// the ``HTTPRequestHandler`` answers later malformed requests the same way.
 final class HTTPErrorResponder: ChannelInboundHandler, RemovableChannelHandler {
@@ -26,10 +26,19 @@ final class HTTPErrorResponder: ChannelInboundHandler, RemovableChannelHandler {
         context.fireErrorCaught(error)
     }
 
+    /// How much of a header section the decoder reads. Above ``HTTPRequestHandler``'s own limits
+    /// (8 KB of URL, 80 KB of fields), so that it can tell a long URL (414) from long fields (431).
+    static var decoderLimits: NIOHTTPDecoderLimitConfiguration {
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderFieldSize = 2 * HTTPRequestHandler.maxHeaderBytes
+        limits.maxHeaderListSize = 2 * HTTPRequestHandler.maxHeaderBytes
+        return limits
+    }
+
     /// 431 for a header section over the decoder's limits, else 400; the connection closes after it.
     static func reply(to error: HTTPParserError) -> HTTPReply {
         error == .headerOverflow
-            ? .json(.requestHeaderFieldsTooLarge, ["error": "the request line and header fields are larger than 80 KB"], close: true)
+            ? .json(.requestHeaderFieldsTooLarge, ["error": "the request line and header fields are larger than 160 KB"], close: true)
             : .json(.badRequest, ["error": "malformed HTTP request (\(error))"], close: true)
     }
 }

@@ -24,8 +24,9 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let declined: HTTPReply?
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
-    /// The body passed `max_body_size`: the rest is read and dropped, the answer is 413.
-    private var bodyTooLarge = false
+    /// The answer the request gets instead of its handler's: 414 (URL), 431 (header fields) or
+    /// 413 (body); what is left of the request is read and dropped, then the connection closes.
+    private var refusal: HTTPReply?
     /// A complete request waits for its answer (its handler runs).
     private var answering = false
     /// Parts of pipelined requests that came while another was answered, in order.
@@ -200,14 +201,15 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case let .head(head):
             self.head = head
             body = nil
-            bodyTooLarge = false
+            refusal = Self.refusal(of: head)
             busy = true
             requestDeadline = server.timeouts.read.map { (.now() + $0, head) }
             watch(context)
         case var .body(part):
-            guard !bodyTooLarge else { return }
+            guard refusal == nil else { return }
             guard (body?.readableBytes ?? 0) + part.readableBytes <= server.maxBodySize else {
-                bodyTooLarge = true
+                refusal = .json(.payloadTooLarge, ["error": "the request body is larger than \(server.maxBodySize) bytes (max_body_size)"],
+                                close: true)
                 body = nil
                 return
             }
@@ -223,12 +225,26 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func respond(to head: HTTPRequestHead, body: ByteBuffer?, context: ChannelHandlerContext) {
-        if bodyTooLarge {
-            let reply = HTTPReply.json(.payloadTooLarge, ["error": "the request body is larger than \(server.maxBodySize) bytes (max_body_size)"],
-                                       close: true)
-            return write(reply, for: head, context: context)
+    /// Longest request target (path and query) answered; a longer one gets 414.
+    static let maxURILength = 8 * 1024
+    /// Most bytes of header field names and values; more get 431. The decoder itself stops at
+    /// twice as much (``HTTPErrorResponder`` answers 431 then), so that a long URL is told
+    /// apart from long fields.
+    static let maxHeaderBytes = 80 * 1024
+
+    /// 414 or 431 for a request head over the limits, else nil.
+    static func refusal(of head: HTTPRequestHead) -> HTTPReply? {
+        if head.uri.utf8.count > maxURILength {
+            return .json(.uriTooLong, ["error": "the request target is longer than \(maxURILength / 1024) KB"], close: true)
         }
+        var bytes = 0
+        for field in head.headers { bytes += field.name.utf8.count + field.value.utf8.count }
+        guard bytes > maxHeaderBytes else { return nil }
+        return .json(.requestHeaderFieldsTooLarge, ["error": "the header fields are larger than \(maxHeaderBytes / 1024) KB"], close: true)
+    }
+
+    private func respond(to head: HTTPRequestHead, body: ByteBuffer?, context: ChannelHandlerContext) {
+        if let refusal { return write(refusal, for: head, context: context) }
         if head.headers["upgrade"].contains(where: { $0.lowercased() == "websocket" }) {
             // NIO looks for an upgrade on a connection's first request only: a later one is sent
             // back to the same URI on a fresh connection, where the upgrade can happen.
