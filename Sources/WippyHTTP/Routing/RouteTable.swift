@@ -2,7 +2,8 @@ import Foundation
 import WippyManifest
 
 /// The routes of one `http.service`: router prefix + endpoint path → function, matched segment by
-/// segment (`/users/{id}` binds `id`). Immutable; a new table replaces the old one as a whole.
+/// segment (`/users/{id}` binds `id`) through a ``RouteTrie``; of several routes that match, the
+/// first in the manifest's entry order wins. Immutable; a new table replaces the old one as a whole.
 public struct RouteTable: Sendable {
     /// One endpoint. A class: a matched route is handed along with each request, and a reference
     /// costs one retain where the fields would cost one each.
@@ -56,6 +57,7 @@ public struct RouteTable: Sendable {
     }
 
     public private(set) var routes: [Route] = []
+    private var trie = RouteTrie([])
     /// Longest path first, so that `/docs` wins over `/`.
     public private(set) var statics: [StaticSite] = []
     /// The largest WebSocket message any relay route allows: the frame decoder's limit.
@@ -65,6 +67,7 @@ public struct RouteTable: Sendable {
 
     /// The endpoints of `manifest` mounted on routers of the server `server`.
     public init(manifest: Manifest, server: EntryID) {
+        var routes: [Route] = [], statics: [StaticSite] = []
         for entry in manifest.sortedEntries {
             guard case let .httpEndpoint(endpoint) = entry.body,
                   case let .httpRouter(router)? = manifest[endpoint.router.target]?.body,
@@ -77,14 +80,23 @@ public struct RouteTable: Sendable {
             routes.append(Route(method: endpoint.method, segments: Self.segments(router.prefix + "/" + endpoint.path),
                                 endpoint: entry.id, function: endpoint.function.target, program: program, timeout: timeout, relay: relay,
                                 allowedOrigins: origins, relayLimits: RelayLimits(options: options)))
-            if relay { largestRelayMessage = max(largestRelayMessage, routes[routes.count - 1].relayLimits.messageBytes) }
         }
         for entry in manifest.sortedEntries {
             guard case let .httpStatic(site) = entry.body, site.server.target == server else { continue }
             let path = "/" + site.path.split(separator: "/").joined(separator: "/")
             statics.append(StaticSite(path: path, site: site))
         }
-        statics.sort { $0.path.count > $1.path.count }
+        self.init(routes: routes, statics: statics)
+    }
+
+    /// `routes` in the order they are tried, and `statics`.
+    init(routes: [Route], statics: [StaticSite] = []) {
+        self.routes = routes
+        self.statics = statics.sorted { $0.path.count > $1.path.count }
+        for route in routes where route.relay {
+            largestRelayMessage = max(largestRelayMessage, route.relayLimits.messageBytes)
+        }
+        trie = RouteTrie(routes)
     }
 
     /// The static site whose path is a prefix of `path`, and the rest of the path below it.
@@ -111,22 +123,17 @@ public struct RouteTable: Sendable {
     public func match(method: String, path: String) -> Match {
         let parts = path.split(separator: "/")
         var allowed: [String] = []
-        for route in routes where route.segments.count == parts.count {
+        for index in trie.matches(parts) {
+            let route = routes[index]
+            guard route.method == method || (method == "HEAD" && route.method == "GET") else {
+                allowed.append(route.method)
+                continue
+            }
             var parameters: [String: String] = [:]
-            var matches = true
-            for (segment, part) in zip(route.segments, parts) {
-                switch segment {
-                case let .literal(text) where text == part: continue
-                case let .parameter(name): parameters[name] = String(part).removingPercentEncoding ?? String(part)
-                default: matches = false
-                }
-                if !matches { break }
+            for case let (.parameter(name), part) in zip(route.segments, parts) {
+                parameters[name] = String(part).removingPercentEncoding ?? String(part)
             }
-            guard matches else { continue }
-            if route.method == method || (method == "HEAD" && route.method == "GET") {
-                return .found(route, parameters: parameters)
-            }
-            allowed.append(route.method)
+            return .found(route, parameters: parameters)
         }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
     }
