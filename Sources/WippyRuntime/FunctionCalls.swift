@@ -63,9 +63,10 @@ final class FunctionCalls: Sendable {
 
     /// Starts a function.lua call, as a coroutine on a warm instance of the function's pool, on
     /// `scheduler` (an HTTP handler: its connection's event loop; it runs at once when started
-    /// there), else on the next function thread; `ended` gets its outcome, on that thread. The call gets a PID only if its code uses one (see
-    /// ``FunctionCall``). A call that started before a reload changed the code (its route was
-    /// matched earlier) runs the code it started with.
+    /// there), else on the next function thread; `ended` gets its outcome, on that thread. The
+    /// call gets a PID only if its code uses one (see ``FunctionCall``). A call that started
+    /// before a reload changed the code (its route was matched earlier) runs the code it started
+    /// with.
     ///
     /// A call that runs longer than `timeout` is terminated by its thread; one whose HTTP client
     /// went away, by the once-a-second ``checkClients()``; and so are the calls still running

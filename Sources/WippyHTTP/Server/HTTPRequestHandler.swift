@@ -187,11 +187,11 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if inputClosed, !busy, waiting.isEmpty, !closing { closeAfterWrites(context) }
     }
 
-    /// Closes the connection once what was written is out: an empty write completes after every
-    /// write before it (a close would drop them).
-    private func closeAfterWrites(_ context: ChannelHandlerContext) {
+    /// Writes `last` (by default nothing) and closes the connection once it and everything
+    /// written before it is out: writes complete in order, and a close would drop those pending.
+    private func closeAfterWrites(_ context: ChannelHandlerContext, last: ByteBuffer = ByteBuffer()) {
         closing = true
-        context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer()))).assumeIsolated().whenComplete { _ in
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(last))).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }
     }
@@ -274,13 +274,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let close = reply.close || !request.isKeepAlive || quiescing
         let bytes = reply.encoded(close: close, keepAliveHTTP10: request.version == .http1_0, date: currentDate(),
                                   head: request.method == .HEAD, allocator: context.channel.allocator)
-        if close {
-            closing = true
-            context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes))).assumeIsolated().whenComplete { _ in
-                context.close(promise: nil)
-            }
-            return
-        }
+        if close { return closeAfterWrites(context, last: bytes) }
         // No promise per answer: the write deadline follows the socket's writability instead.
         context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
         takeWaiting(context)
