@@ -66,10 +66,10 @@ let package = Package(
             plugins: ["EmbedText"]
         ),
         // HTTP: the route table, the server (NIO channel handlers on HummingbirdCore's listener),
-        // requests handed to function.lua handlers, the WebSocket relay.
+        // requests handed to route handlers, the WebSocket relay. Knows nothing of Lua.
         .target(
             name: "WippyHTTP",
-            dependencies: ["WippyLua", "WippyProcess", "WippyManifest",
+            dependencies: ["WippyProcess", "WippyManifest",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HTTPTypes", package: "swift-http-types"),
                            .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -83,10 +83,19 @@ let package = Package(
                            .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras")],
             swiftSettings: fuzzed
         ),
+        // Lua meets HTTP: the `http` module (a BuiltinModule) and the Lua scheduler of each of the
+        // servers' event loops, where handlers run.
+        .target(
+            name: "WippyLuaHTTP",
+            dependencies: ["CLua", "WippyLua", "WippyHTTP", "WippyProcess", .product(name: "NIOCore", package: "swift-nio")],
+            exclude: ["Prelude"],
+            swiftSettings: fuzzed,
+            plugins: ["EmbedText"]
+        ),
         // Turns a checked app into running services: hosts, supervisor, logging.
         .target(
             name: "WippyRuntime",
-            dependencies: ["WippyGraph", "WippyManifest", "WippyProcess", "WippyLua", "WippyHTTP",
+            dependencies: ["WippyGraph", "WippyManifest", "WippyProcess", "WippyLua", "WippyHTTP", "WippyLuaHTTP",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),

@@ -10,7 +10,6 @@ import NIOPosix
 import NIOWebSocket
 import ServiceLifecycle
 import Synchronization
-import WippyLua
 import WippyManifest
 import WippyProcess
 
@@ -20,9 +19,9 @@ public final class HTTPServerService: Service, Sendable {
     public let address: String
     private let table: Mutex<RouteTable>
     private let handler: Handler
-    /// Runs a route's function.lua for one request on the given scheduler (the Lua side of the
-    /// connection's event loop); the callback gets how it went, on that scheduler's thread.
-    public typealias Handler = @Sendable (RouteTable.Route, HTTPExchange, SchedulerThread,
+    /// Runs a route's function for one request on the connection's event loop (inside the call
+    /// when it need not wait); the callback gets how it went, on that loop.
+    public typealias Handler = @Sendable (RouteTable.Route, HTTPExchange, any EventLoop,
                                           @escaping @Sendable (Result<Void, HandlerFailure>) -> Void) -> Void
     /// What `GET /healthz` answers: 200 with the body when healthy, else 503.
     private let health: @Sendable () -> (healthy: Bool, body: String)
@@ -58,24 +57,10 @@ public final class HTTPServerService: Service, Sendable {
     /// The event loops of every server: one per core the runtime may run on (NIO's shared group
     /// counts the machine's cores; on a server pinned to one core its second loop only took turns
     /// with the first and woke it).
-    static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: AvailableCores.count)
+    public static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: AvailableCores.count)
     /// The relay's drain and timers of each event loop.
     private static let relayLoops: [ObjectIdentifier: RelayLoop] = Dictionary(
         uniqueKeysWithValues: eventLoops.makeIterator().map { (ObjectIdentifier($0), RelayLoop(eventLoop: $0)) })
-    /// The Lua scheduler of each event loop: HTTP handlers run on the loop that read their request.
-    private static let luaSchedulers: [ObjectIdentifier: SchedulerThread] = Dictionary(
-        uniqueKeysWithValues: eventLoops.makeIterator().enumerated().map { index, loop in
-            (ObjectIdentifier(loop), SchedulerThread(name: "http-lua-\(index)", host: EventLoopSchedulerHost(eventLoop: loop)))
-        })
-
-    /// The Lua scheduler of `eventLoop`, one of the servers' loops.
-    static func luaScheduler(of eventLoop: any EventLoop) -> SchedulerThread {
-        guard let scheduler = luaSchedulers[ObjectIdentifier(eventLoop)] else {
-            preconditionFailure("a connection on an event loop of no server")
-        }
-        return scheduler
-    }
-
     /// The largest WebSocket message any relay route of the server allows now.
     var largestRelayMessage: Int { table.withLock { $0.largestRelayMessage } }
 
@@ -203,8 +188,7 @@ public final class HTTPServerService: Service, Sendable {
 
     /// The answer to a request that is no upgrade (on its connection's event loop).
     func answer(_ head: HTTPRequestHead, body: ByteBuffer?, channel: any Channel) -> Answer {
-        let uri = URI(head.uri)
-        let path = uri.path
+        let path = HTTPExchange.path(of: head.uri)
         if path == Self.healthPath, head.method == .GET || head.method == .HEAD {
             let (healthy, body) = health()
             return .reply(HTTPReply(status: healthy ? .ok : .serviceUnavailable,
@@ -223,27 +207,22 @@ public final class HTTPServerService: Service, Sendable {
             reply.headers.append(("Allow", allowed.joined(separator: ", ")))
             return .reply(reply)
         case let .found(route, parameters):
-            let exchange = HTTPExchange(
-                method: head.method.rawValue, path: path, parameters: parameters,
-                query: uri.queryParameters.map { (String($0.key), String($0.value)) },
-                headers: head.headers.map { ($0.name, $0.value) },
-                body: body.map { Array($0.readableBytesView) } ?? [], remoteAddress: Self.describe(channel.remoteAddress),
-                host: head.headers.first(name: "host") ?? "", clientConnected: { await ClientPresenceHandler.isPresent(on: channel) })
+            let exchange = HTTPExchange(method: head.method.rawValue, target: head.uri, path: path, parameters: parameters,
+                                        headers: head.headers, body: body, channel: channel)
             return .handler(route, exchange)
         }
     }
 
-    /// Runs a route's handler for a request that is no upgrade on the Lua scheduler of
-    /// `eventLoop`; `done` gets the reply, on that loop (inside this call when the handler did not
-    /// wait).
+    /// Runs a route's handler for a request that is no upgrade on `eventLoop`; `done` gets the
+    /// reply, on that loop (inside this call when the handler did not wait).
     func run(_ route: RouteTable.Route, _ exchange: HTTPExchange, on eventLoop: any EventLoop,
              done: @escaping @Sendable (HTTPReply) -> Void) {
-        handler(route, exchange, Self.luaScheduler(of: eventLoop)) { [self] result in
+        handler(route, exchange, eventLoop) { [self] result in
             if case let .failure(failure) = result {
                 logger.error("\(route.endpoint) (\(route.function)) failed: \(failure.message)")
                 return done(.json(.internalServerError, ["error": failure.message]))
             }
-            if route.relay, exchange.header(Self.relayHeader, in: exchange.responseHeaders) != nil {
+            if route.relay, exchange.responseHeader(Self.relayHeader) != nil {
                 return done(.json(.upgradeRequired, ["error": "this endpoint answers WebSocket upgrade requests only"]))
             }
             done(HTTPReply(exchange))
@@ -252,17 +231,11 @@ public final class HTTPServerService: Service, Sendable {
 
     static let relayHeader = "X-WS-Relay"
 
-    /// `ip:port` of a client, formatted when first asked for.
-    static func describe(_ address: SocketAddress?) -> @Sendable () -> String {
-        { address.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "" }
-    }
-
-    /// Runs the handler of an upgrade request on the Lua scheduler of `eventLoop`; when it failed,
-    /// the message for the client's 500 (already logged).
+    /// Runs the handler of an upgrade request on `eventLoop`; when it failed, the message for the
+    /// client's 500 (already logged).
     private func runUpgradeHandler(_ route: RouteTable.Route, _ exchange: HTTPExchange, on eventLoop: any EventLoop) async -> String? {
-        let scheduler = Self.luaScheduler(of: eventLoop)
         let result = await withCheckedContinuation { continuation in
-            handler(route, exchange, scheduler) { continuation.resume(returning: $0) }
+            handler(route, exchange, eventLoop) { continuation.resume(returning: $0) }
         }
         guard case let .failure(failure) = result else { return nil }
         logger.error("\(route.endpoint) (\(route.function)) failed: \(failure.message)")
@@ -273,7 +246,8 @@ public final class HTTPServerService: Service, Sendable {
     /// becomes a relay; otherwise the client gets the handler's own answer (e.g. a 401), or the
     /// relay's 400 (bad config) or 403 (foreign origin).
     private func decideUpgrade(_ head: HTTPRequest, channel: any Channel) async -> RelayUpgradeChannel.Decision {
-        let path = head.path.map { String($0.split(separator: "?", maxSplits: 1).first ?? "") } ?? "/"
+        let target = head.path ?? "/"
+        let path = HTTPExchange.path(of: target)
         let routes = table.withLock { $0 }
         let route: RouteTable.Route, parameters: [String: String]
         switch routes.match(method: head.method.rawValue, path: path) {
@@ -284,11 +258,9 @@ public final class HTTPServerService: Service, Sendable {
             reply.headers.append(("Allow", allowed.joined(separator: ", ")))
             return .decline(reply)
         }
-        let query = URI(head.path ?? "/").queryParameters.map { (String($0.key), String($0.value)) }
-        let remote = Self.describe(channel.remoteAddress)
-        let exchange = HTTPExchange(method: head.method.rawValue, path: path, parameters: parameters, query: query,
-                                    headers: head.headerFields.map { ($0.name.canonicalName, $0.value) }, body: [],
-                                    remoteAddress: remote, host: head.authority ?? "", clientConnected: { await ClientPresenceHandler.isPresent(on: channel) })
+        let exchange = HTTPExchange(method: head.method.rawValue, target: target, path: path, parameters: parameters,
+                                    headers: HTTPHeaders(head.headerFields.map { ($0.name.canonicalName, $0.value) }),
+                                    body: nil, channel: channel, authority: head.authority ?? "")
         func decline(_ status: HTTPResponseStatus, _ error: String) -> RelayUpgradeChannel.Decision {
             logger.debug("upgrade of \(path) declined with \(status.code): \(error)")
             return .decline(.json(status, ["error": error]))
@@ -299,7 +271,7 @@ public final class HTTPServerService: Service, Sendable {
         if let failure = await runUpgradeHandler(route, exchange, on: channel.eventLoop) {
             return .decline(.json(.internalServerError, ["error": failure]))
         }
-        guard route.relay, let header = exchange.header(Self.relayHeader, in: exchange.responseHeaders) else {
+        guard route.relay, let header = exchange.responseHeader(Self.relayHeader) else {
             logger.debug("upgrade of \(path) declined by its handler with \(exchange.status)")
             return .decline(HTTPReply(exchange))
         }

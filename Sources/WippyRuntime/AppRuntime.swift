@@ -5,6 +5,7 @@ import ServiceLifecycle
 import WippyHTTP
 import WippyGraph
 import WippyLua
+import WippyLuaHTTP
 import WippyManifest
 import WippyProcess
 import WippySchema
@@ -44,6 +45,7 @@ public final class AppRuntime: LuaServices, Sendable {
     ///   - tls: certificate and key for the built-in `system:http` (`--tls-cert`, `--tls-key`).
     public init(app: CheckedApp, logger: Logger, limits: RuntimeLimits = RuntimeLimits(), clock: any ServiceClock = SystemServiceClock(),
                 address: String? = nil, tls: TLSFiles? = nil) {
+        HTTPModule.register()  // before the first Lua state is made
         self.current = Mutex(app)
         self.clock = clock
         self.logger = logger
@@ -92,9 +94,9 @@ public final class AppRuntime: LuaServices, Sendable {
             [weak self] in
             let health = self?.supervisor.health ?? .stopping
             return (health.isHealthy, health.json)
-        }) { [weak self] route, exchange, scheduler, done in
+        }) { [weak self] route, exchange, eventLoop, done in
             guard let self else { return done(.failure(.init("the runtime is gone"))) }
-            handle(route, exchange, on: scheduler, done: done)
+            handle(route, exchange, on: EventLoopSchedulerHost.scheduler(of: eventLoop), done: done)
         }
     }
 

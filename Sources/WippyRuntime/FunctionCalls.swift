@@ -1,4 +1,5 @@
 import Synchronization
+import WippyHTTP
 import WippyLua
 import WippyManifest
 import WippyProcess
@@ -75,7 +76,7 @@ final class FunctionCalls: Sendable {
                on scheduler: SchedulerThread? = nil, ended: @escaping @Sendable (ProcessOutcome) -> Void) {
         let pool = pools.withLock { $0[id] }.flatMap { $0.program.hasSameCode(as: program) ? $0 : nil }
         let thread = scheduler ?? threads.place()
-        let call = FunctionCall(pool: pool, instance: pool?.take(on: thread), exchange: exchange, timeLimit: timeout)
+        let call = FunctionCall(pool: pool, instance: pool?.take(on: thread), attachment: exchange, timeLimit: timeout)
         let process = LuaProcess(call: call, entryID: id.description, program: program, arguments: arguments,
                                  context: context, thread: thread)
         let key = ObjectIdentifier(process)

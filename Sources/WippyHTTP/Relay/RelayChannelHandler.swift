@@ -96,6 +96,9 @@ final class RelayChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
             awaitingPong = false
         case let .close(code):
             closeReceived = true
+            // The client is gone for the app from now on: the target hears `ws.leave` before the
+            // client sees the closing handshake end (and before a reconnect of it could join).
+            connection.ended()
             if closeSent { return context.close(promise: nil) }
             closeSent = true
             var body = context.channel.allocator.buffer(capacity: 2)

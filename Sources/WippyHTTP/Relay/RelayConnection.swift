@@ -197,18 +197,20 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
         try? table.send(to: target, Message(from: pid, topic: "ws.heartbeat", payload: payload))
     }
 
-    /// The socket closed (on the event loop): the target gets `ws.leave` and the process ends.
+    /// The client closed or the socket did (on the event loop): the target gets `ws.leave` and
+    /// the process ends. Only the first call counts.
     func ended() {
+        guard let target = state.withLock({ state -> PID? in
+            guard !state.closed else { return nil }
+            state.closed = true
+            return state.target
+        }) else { return }
         outbox.withLock { box in
             box.handler = nil
             box.items = []
             box.closing = true
         }
         inFlight.close()
-        let target = state.withLock { state -> PID in
-            state.closed = true
-            return state.target
-        }
         table.demonitor(target, by: pid)
         sendTarget("ws.leave", joinPayload())
         table.exited(pid, outcome: .result(.null))

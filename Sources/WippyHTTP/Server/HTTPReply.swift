@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import NIOCore
 import NIOHTTP1
-import WippyLua
+import WippyProcess
 
 /// A whole HTTP response, written in one piece by ``HTTPRequestHandler``: the server's own
 /// answers (health, 404, 405, 413, static files, declined upgrades) and what a handler built.
@@ -27,7 +27,7 @@ struct HTTPReply: Sendable {
     }
 
     static func jsonBody(_ object: [String: String]) -> ByteBuffer {
-        ByteBuffer(bytes: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data())
+        ByteBuffer(string: Payload.object(object.map { ($0.key, .string($0.value)) }).json)
     }
 
     /// What a handler set on its exchange; header fields HTTP cannot carry (a name that is no
@@ -35,7 +35,7 @@ struct HTTPReply: Sendable {
     init(_ exchange: HTTPExchange) {
         self.init(status: HTTPResponseStatus(statusCode: exchange.status),
                   headers: exchange.responseHeaders.filter(Self.canCarry),
-                  body: ByteBuffer(bytes: exchange.responseBody))
+                  body: exchange.responseBody)
     }
 
     /// 1xx and 204 answers carry no body and no length.

@@ -8,7 +8,8 @@ extension Builtins {
     /// `module_chunk(name)` → the precompiled chunk of a built-in module.
     static let moduleChunk: Builtin = { L in
         let L = L!
-        guard let name = string(L, 1), let bytes = PreludeCode.modules[name] else {
+        guard let name = string(L, 1),
+              let bytes = PreludeCode.modules[name] ?? BuiltinModule.registered.withLock({ $0[name]?.bytes }) else {
             return raise(L, "internal: no built-in module \(string(L, 1) ?? "?")")
         }
         if let error = PreludeCode.load(bytes, L) { return raise(L, "internal: module \(name): \(error)") }

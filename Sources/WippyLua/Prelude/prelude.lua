@@ -256,12 +256,12 @@ local factories = {
   time = chunk_module("time"),
   pubsub = chunk_module("pubsub"),
   logger = chunk_module("logger"),
-  http = chunk_module("http"),
   funcs = function() return { call = B.call } end,
   registry = function() return { get = B.registry_get, find = B.registry_find } end,
   process = function() return process end,
   channel = function() return channel end,
 }
+for _, name in ipairs(B.modules) do factories[name] = chunk_module(name) end  -- registered from Swift
 local shared_modules = {}
 
 local function builtin_module(name)

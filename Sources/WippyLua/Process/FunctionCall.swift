@@ -1,7 +1,7 @@
 import WippyManifest
 
 /// What a function.lua call (an HTTP handler or a `funcs.call` target) carries beyond a process:
-/// the warm instance it runs on, the HTTP exchange it answers, and its time limit.
+/// the warm instance it runs on, what it answers (an HTTP exchange), and its time limit.
 ///
 /// A call is a coroutine on a warm instance. It has no PID and no slot in the process table
 /// until its code first needs them (`process.pid()`, `process.send`, `process.spawn`, …), so a
@@ -12,8 +12,9 @@ public final class FunctionCall: @unchecked Sendable {  // confined to the call'
     let pool: FunctionInstances?
     /// The warm instance; taken from `pool`, or made on the call's thread at its first run.
     var instance: FunctionInstances.Instance?
-    /// The HTTP request it answers, until it ended (the server keeps its own reference).
-    public private(set) var exchange: HTTPExchange?
+    /// What the call answers, for the built-in modules that serve it (an HTTP handler's
+    /// exchange, read by the `http` module), until the call ended.
+    public private(set) var attachment: (any AnyObject & Sendable)?
     /// How long the call may run before it is terminated (`meta.options.timeout`): by its
     /// thread's timer while it waits, by the ``PreemptionWatchdog`` while it runs.
     let timeLimit: Duration
@@ -24,17 +25,17 @@ public final class FunctionCall: @unchecked Sendable {  // confined to the call'
     /// Bytes outside Lua (the response body) charged to the instance's account; given back at the end.
     var chargedBytes = 0
 
-    public init(pool: FunctionInstances?, instance: FunctionInstances.Instance?, exchange: HTTPExchange?,
+    public init(pool: FunctionInstances?, instance: FunctionInstances.Instance?, attachment: (any AnyObject & Sendable)?,
                 timeLimit: Duration) {
         self.pool = pool
         self.instance = instance
-        self.exchange = exchange
+        self.attachment = attachment
         self.timeLimit = timeLimit
     }
 
-    /// Lets go of the exchange once the call ended: a stale timer entry may keep the call alive a
-    /// while, and must not keep a request body with it.
+    /// Lets go of the attachment once the call ended: a stale timer entry may keep the call alive
+    /// a while, and must not keep a request body with it.
     func ended() {
-        exchange = nil
+        attachment = nil
     }
 }

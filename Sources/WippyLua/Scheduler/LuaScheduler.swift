@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import WippyProcess
 
 /// The threads Lua processes run on: one ``SchedulerThread`` (one shared Lua state) per worker.
 /// A process is placed round-robin when it is made and stays on its thread.

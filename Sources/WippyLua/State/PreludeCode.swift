@@ -5,13 +5,14 @@ import WippyManifest
 /// runs once, and the built-in modules loaded on first `require`. Compiled once per runtime and
 /// stripped of debug information, so a new state loads bytes instead of parsing source.
 enum PreludeCode {
-    static let prelude = compile("prelude")
-    static let modules: [String: [UInt8]] = Dictionary(uniqueKeysWithValues: EmbeddedLua.files.keys
-        .filter { $0 != "prelude.lua" }
-        .map { (String($0.dropLast(4)), compile(String($0.dropLast(4)))) })
+    static let prelude = compile(EmbeddedLua.files["prelude.lua"] ?? "")
+    static let modules: [String: [UInt8]] = Dictionary(uniqueKeysWithValues: EmbeddedLua.files
+        .filter { $0.key != "prelude.lua" }
+        .map { (String($0.key.dropLast(4)), compile($0.value)) })
 
-    private static func compile(_ name: String) -> [UInt8] {
-        guard let source = EmbeddedLua.files[name + ".lua"], let L = luaL_newstate() else { return [] }
+    /// The stripped bytecode of a chunk; empty when it does not compile.
+    static func compile(_ source: String) -> [UInt8] {
+        guard let L = luaL_newstate() else { return [] }
         defer { lua_close(L) }
         guard LuaState.load(L, source, chunkName: "=wippy") == nil else { return [] }
         return dump(L, strip: true) ?? []
