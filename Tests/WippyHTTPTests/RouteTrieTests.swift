@@ -32,9 +32,21 @@ struct RouteTrieTests {
         let words = ["a", "b", "c", "é", "e\u{301}", "users", "me", "x"]
         var paths = [""]
         for _ in 0..<3 { paths += paths.flatMap { path in words.map { path + "/" + $0 } } }
-        for path in Set(paths) {
+        let table = RouteTable(routes: routes)
+        for path in Set(paths + paths.map { $0 + "/" }) {
             let parts = path.split(separator: "/")
-            #expect(trie.matches(parts) == Self.scan(routes, parts), "\(path)")
+            let scanned = Self.scan(routes, parts)
+            #expect(trie.matches(parts) == scanned, "\(path)")
+            // The table (which looks literal paths up without the trie) agrees with the scan too.
+            for method in ["GET", "POST", "DELETE"] {
+                let expected = scanned.first { routes[$0].method == method }
+                switch table.match(method: method, path: path) {
+                case let .found(route, _): #expect(expected.map { routes[$0] } === route, "\(method) \(path)")
+                case let .methodNotAllowed(allowed):
+                    #expect(expected == nil && allowed == scanned.map { routes[$0].method }, "\(method) \(path)")
+                case .notFound: #expect(expected == nil && scanned.isEmpty, "\(method) \(path)")
+                }
+            }
         }
     }
 

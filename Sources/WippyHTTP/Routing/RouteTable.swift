@@ -22,6 +22,8 @@ public struct RouteTable: Sendable {
         public let allowedOrigins: [String]
         /// What one relayed connection may hold (the router's `wsrelay.*` options).
         public let relayLimits: RelayLimits
+        /// Some segment is a `{name}`.
+        let hasParameters: Bool
 
         init(method: String, segments: [Segment], endpoint: EntryID, function: EntryID, program: LuaProgram, timeout: Duration,
              relay: Bool, allowedOrigins: [String], relayLimits: RelayLimits) {
@@ -34,6 +36,7 @@ public struct RouteTable: Sendable {
             self.relay = relay
             self.allowedOrigins = allowedOrigins
             self.relayLimits = relayLimits
+            hasParameters = segments.contains { if case .parameter = $0 { true } else { false } }
         }
     }
 
@@ -58,6 +61,9 @@ public struct RouteTable: Sendable {
 
     public private(set) var routes: [Route] = []
     private var trie = RouteTrie([])
+    /// What the trie finds for each path a route spells out in literals (`/api/v1/hello`): a
+    /// request for exactly that path is looked up once, without splitting it.
+    private var literalPaths: [String: [Int]] = [:]
     /// Longest path first, so that `/docs` wins over `/`.
     public private(set) var statics: [StaticSite] = []
     /// The largest WebSocket message any relay route allows: the frame decoder's limit.
@@ -97,6 +103,12 @@ public struct RouteTable: Sendable {
             largestRelayMessage = max(largestRelayMessage, route.relayLimits.messageBytes)
         }
         trie = RouteTrie(routes)
+        for route in routes where !route.hasParameters {
+            let parts = route.segments.map { segment -> Substring in
+                if case let .literal(text) = segment { Substring(text) } else { "" }
+            }
+            literalPaths["/" + parts.joined(separator: "/")] = trie.matches(parts)
+        }
     }
 
     /// The static site whose path is a prefix of `path`, and the rest of the path below it.
@@ -121,15 +133,18 @@ public struct RouteTable: Sendable {
     }
 
     public func match(method: String, path: String) -> Match {
-        let parts = path.split(separator: "/")
+        let known = literalPaths[path]
+        var parts = known == nil ? path.split(separator: "/") : []
         var allowed: [String] = []
-        for index in trie.matches(parts) {
+        for index in known ?? trie.matches(parts) {
             let route = routes[index]
             guard route.method == method || (method == "HEAD" && route.method == "GET") else {
                 allowed.append(route.method)
                 continue
             }
             var parameters: [String: String] = [:]
+            guard route.hasParameters else { return .found(route, parameters: parameters) }
+            if known != nil { parts = path.split(separator: "/") }
             for case let (.parameter(name), part) in zip(route.segments, parts) {
                 parameters[name] = String(part).removingPercentEncoding ?? String(part)
             }

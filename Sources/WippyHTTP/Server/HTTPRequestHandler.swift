@@ -82,7 +82,10 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Sets the timer for the earlier deadline, unless it is set for that or earlier already.
     private func watch(_ context: ChannelHandlerContext) {
-        let next = [requestDeadline?.at, writeDeadline].compactMap { $0 }.min()
+        let next = switch (requestDeadline?.at, writeDeadline) {
+        case let (read?, write?): min(read, write)
+        case let (read, write): read ?? write
+        }
         guard let next, check.map({ $0.at > next }) ?? true else { return }
         check?.task.cancel()
         check = (context.eventLoop.assumeIsolated().scheduleTask(deadline: next) { [self] in expire(context) }, next)
@@ -245,7 +248,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func respond(to head: HTTPRequestHead, body: ByteBuffer?, context: ChannelHandlerContext) {
         if let refusal { return write(refusal, for: head, context: context) }
-        if head.headers["upgrade"].contains(where: { $0.lowercased() == "websocket" }) {
+        if head.headers.contains(name: "upgrade"), head.headers["upgrade"].contains(where: { $0.lowercased() == "websocket" }) {
             // NIO looks for an upgrade on a connection's first request only: a later one is sent
             // back to the same URI on a fresh connection, where the upgrade can happen.
             return write(HTTPReply(status: .temporaryRedirect, headers: [("Location", head.uri)], close: true), for: head, context: context)
