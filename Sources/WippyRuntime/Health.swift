@@ -1,4 +1,5 @@
 import WippyManifest
+import WippyProcess
 
 /// The runtime's state as `GET /healthz` reports it.
 public enum Health: Sendable, Equatable {
@@ -14,10 +15,10 @@ public enum Health: Sendable, Equatable {
     /// `{"status": "running"}`, `{"status": "starting", "waiting": [...]}`, `{"status": "stopping"}`.
     public var json: String {
         switch self {
-        case .running: return #"{"status":"running"}"#
-        case .stopping: return #"{"status":"stopping"}"#
+        case .running: return Payload.object([("status", .string("running"))]).json
+        case .stopping: return Payload.object([("status", .string("stopping"))]).json
         case let .starting(ids):
-            return #"{"status":"starting","waiting":["# + ids.map { "\"\($0)\"" }.joined(separator: ",") + "]}"
+            return Payload.object([("status", .string("starting")), ("waiting", .array(ids.map { .string($0.description) }))]).json
         }
     }
 }

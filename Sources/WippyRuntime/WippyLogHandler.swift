@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import WippyProcess
 
 /// Log lines on standard error, as text for people or JSON for collectors:
 ///
@@ -40,8 +41,7 @@ public struct WippyLogHandler: LogHandler {
         case .json:
             var object: [String: String] = ["time": time, "level": "\(event.level)", "message": "\(event.message)"]
             for (key, value) in fields { object[key] = "\(value)" }
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-            line = String(decoding: data, as: UTF8.self) + "\n"
+            line = Payload.object(object.map { ($0.key, .string($0.value)) }).json + "\n"
         }
         FileHandle.standardError.write(Data(line.utf8))
     }

@@ -26,17 +26,9 @@ final class RelayChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var inbound: WebSocketInbound
     private var context: ChannelHandlerContext?
 
-    private var closeSent = false
-    private var closeReceived = false
-    /// Reading stopped until the target catches up; a read asked for meanwhile waits here.
-    private var paused = false
-    private var readPending = false
-
-    private var heartbeat: Duration
-    private var nextHeartbeat = NIODeadline.distantFuture
-    private var nextPing = NIODeadline.distantFuture
-    private var awaitingPong = false
-    /// Bumped whenever the scheduled times change: older timer entries are stale.
+    /// The closing handshake, keep-alive and read back-pressure.
+    private var machine: RelayStateMachine
+    /// Bumped whenever the scheduled time changes: older timer entries are stale.
     private var timerGeneration = 0
 
     /// Told when the connection goes live (true) and when it ended (false).
@@ -47,16 +39,14 @@ final class RelayChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
         self.loop = loop
         self.live = live
         inbound = WebSocketInbound(maxMessageSize: connection.limits.messageBytes)
-        heartbeat = connection.heartbeatInterval
+        machine = RelayStateMachine(now: .now(), heartbeat: connection.heartbeatInterval, pingInterval: Self.pingInterval,
+                                    closeTimeout: Self.closeTimeout)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         connection.start(self)
         live(true)  // after start: a close the server sends from now on reaches the socket
-        let now = NIODeadline.now()
-        nextHeartbeat = now + .init(heartbeat)
-        nextPing = now + .init(Self.pingInterval)
         scheduleTimer()
     }
 
@@ -81,7 +71,7 @@ final class RelayChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        guard !closeReceived else { return }
+        guard machine.readsFrames else { return }
         switch inbound.receive(frame) {
         case .none:
             break
@@ -90,32 +80,33 @@ final class RelayChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
         case let .binary(buffer):
             forward(.bytes(Array(buffer.readableBytesView)))
         case let .ping(data):
-            guard !closeSent else { return }
+            guard machine.isOpen else { return }
             context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: data)), promise: nil)
         case .pong:
-            awaitingPong = false
+            machine.pongReceived()
         case let .close(code):
-            closeReceived = true
             // The client is gone for the app from now on: the target hears `ws.leave` before the
             // client sees the closing handshake end (and before a reconnect of it could join).
             connection.ended()
-            if closeSent { return context.close(promise: nil) }
-            closeSent = true
-            var body = context.channel.allocator.buffer(capacity: 2)
-            if let code { body.write(webSocketErrorCode: code) }
-            let reply = WebSocketFrame(fin: true, opcode: .connectionClose, data: body)
-            context.writeAndFlush(wrapOutboundOut(reply)).whenComplete { [self] _ in self.context?.close(promise: nil) }
+            switch machine.clientClosed() {
+            case .close:
+                context.close(promise: nil)
+            case .answerThenClose:
+                var body = context.channel.allocator.buffer(capacity: 2)
+                if let code { body.write(webSocketErrorCode: code) }
+                let reply = WebSocketFrame(fin: true, opcode: .connectionClose, data: body)
+                context.writeAndFlush(wrapOutboundOut(reply)).whenComplete { [self] _ in self.context?.close(promise: nil) }
+            }
         case let .fail(code, reason):
             connection.logger.debug("websocket closed for a protocol error (\(code)): \(reason)")
-            closeReceived = true  // nothing more is read from a client that broke the protocol
-            sendClose(code, reason, thenClose: true)
+            if machine.clientFailed() { writeClose(code, reason, thenClose: true) }
         }
     }
 
     /// A whole message: to the target, and reading stops while the target is too far behind.
     private func forward(_ payload: Payload) {
-        guard !closeSent, connection.received(payload) else { return }
-        paused = true
+        guard machine.isOpen, connection.received(payload) else { return }
+        machine.pause()
         let eventLoop = loop.eventLoop
         connection.inFlight.whenAtMost(connection.limits.inFlightBytes) { [self] in
             eventLoop.execute { self.resumeReading() }
@@ -123,15 +114,11 @@ final class RelayChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     private func resumeReading() {
-        paused = false
-        if readPending, let context {
-            readPending = false
-            context.read()
-        }
+        if machine.resume(), let context { context.read() }
     }
 
     func read(context: ChannelHandlerContext) {
-        if paused { readPending = true } else { context.read() }
+        if machine.read() { context.read() }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -150,14 +137,14 @@ final class RelayChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
         for item in items {
             switch item {
             case let .frame(opcode, data):
-                if closeSent { continue }
+                guard machine.isOpen else { continue }
                 if let last { context.write(wrapOutboundOut(last), promise: nil) }
                 last = WebSocketFrame(fin: true, opcode: opcode, data: data)
                 bytes += data.readableBytes + RelayConnection.frameOverhead
             case let .close(code, reason):
                 if let frame = last { context.write(wrapOutboundOut(frame), promise: nil) }
                 last = nil
-                sendClose(code, reason, thenClose: false)
+                sendClose(code, reason, closeAtOnce: false)
             }
         }
         let connection = self.connection
@@ -170,21 +157,27 @@ final class RelayChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     /// Sends a close frame once; the socket is cut when the client answers, after
-    /// `closeTimeout`, or (`thenClose`) as soon as the frame is written.
-    private func sendClose(_ code: WebSocketErrorCode, _ reason: String, thenClose: Bool) {
-        guard let context, !closeSent else { return }
-        closeSent = true
+    /// `closeTimeout`, or (`closeAtOnce`) as soon as the frame is written.
+    private func sendClose(_ code: WebSocketErrorCode, _ reason: String, closeAtOnce: Bool) {
+        guard context != nil, let start = machine.startClose(now: .now(), closeAtOnce: closeAtOnce) else { return }
+        switch start {
+        case .sendThenClose: writeClose(code, reason, thenClose: true)
+        case .sendAndWait:
+            writeClose(code, reason, thenClose: false)
+            scheduleTimer()
+        }
+    }
+
+    /// Writes a close frame with `code` and `reason` (cut to fit), and closes the socket once it
+    /// is written (`thenClose`).
+    private func writeClose(_ code: WebSocketErrorCode, _ reason: String, thenClose: Bool) {
+        guard let context else { return }
         var body = context.channel.allocator.buffer(capacity: 2 + reason.utf8.count)
         let number = UInt16(webSocketErrorCode: code)
         body.write(webSocketErrorCode: WebSocketInbound.isValidCloseCode(number) ? code : .normalClosure)
         body.writeBytes(Self.closeReason(reason))
         let written = context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: body)))
-        if thenClose || closeReceived {
-            written.whenComplete { [self] _ in self.context?.close(promise: nil) }
-        } else {
-            timerGeneration += 1
-            loop.schedule(self, at: .now() + .init(Self.closeTimeout), generation: timerGeneration)
-        }
+        if thenClose { written.whenComplete { [self] _ in self.context?.close(promise: nil) } }
     }
 
     /// A close reason fits in a control frame: at most 123 bytes of UTF-8, cut between characters.
@@ -205,33 +198,29 @@ final class RelayChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
     /// `ws.control` changed the heartbeat interval (any thread).
     func heartbeatChanged(_ interval: Duration) {
         loop.eventLoop.execute { [self] in
-            guard context != nil, !closeSent else { return }
-            heartbeat = interval
-            nextHeartbeat = .now() + .init(interval)
-            timerGeneration += 1
+            guard context != nil, machine.heartbeatChanged(to: interval, now: .now()) else { return }
             scheduleTimer()
         }
     }
 
+    /// Schedules the timer for the machine's next deadline; entries scheduled before are stale.
     private func scheduleTimer() {
-        loop.schedule(self, at: min(nextHeartbeat, nextPing), generation: timerGeneration)
+        timerGeneration += 1
+        loop.schedule(self, at: machine.nextDeadline, generation: timerGeneration)
     }
 
     /// A time this handler scheduled has come (on the event loop).
     func timerFired(generation: Int, now: NIODeadline) {
         guard generation == timerGeneration, let context else { return }
-        if closeSent { return context.close(promise: nil) }  // the client never answered our close
-        if now >= nextHeartbeat {
-            connection.sendHeartbeat()
-            nextHeartbeat = now + .init(heartbeat)
+        for action in machine.timerFired(now: now) {
+            switch action {
+            case .closeSocket: return context.close(promise: nil)  // the client never answered our close
+            case .heartbeat: connection.sendHeartbeat()
+            case .ping: context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer())), promise: nil)
+            case .pingUnanswered: return sendClose(.goingAway, "no answer to ping", closeAtOnce: true)
+            }
         }
-        if now >= nextPing {
-            if awaitingPong { return sendClose(.goingAway, "no answer to ping", thenClose: true) }
-            awaitingPong = true
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer())), promise: nil)
-            nextPing = now + .init(Self.pingInterval)
-        }
-        scheduleTimer()
+        if machine.isOpen { scheduleTimer() }
     }
 }
 
