@@ -16,17 +16,7 @@ final class ServiceRunner: Sendable {
                            _ onExit: @escaping @Sendable (ProcessOutcome) -> Void) throws(ProcessError) -> PID
     let table: ProcessTable
 
-    private struct State {
-        var pid: PID?
-        var stopping = false
-        var startedAt: ContinuousClock.Instant?
-        /// The current process finished its start-up code (it waits for messages).
-        var ready = false
-        /// The service returned cleanly and will not run again: done, not broken.
-        var finished = false
-    }
-
-    private let state = Mutex(State())
+    private let state = Mutex(StateMachine())
     private let exits: AsyncStream<ProcessOutcome>
     private let exitInput: AsyncStream<ProcessOutcome>.Continuation
 
@@ -49,29 +39,23 @@ final class ServiceRunner: Sendable {
 
     /// Running and past its start-up code, or finished cleanly (for the health endpoint).
     var isHealthy: Bool {
-        state.withLock { ($0.pid != nil && $0.ready) || $0.finished }
+        state.withLock { $0.isHealthy }
     }
 
     private func spawn() {
         let input = exitInput
-        guard !state.withLock({ $0.stopping }) else { return }
+        guard !state.withLock({ $0.isStopping }) else { return }
         do {
-            let pid = try launch({ [weak self] in self?.state.withLock { $0.ready = true } }, { outcome in input.yield(outcome) })
-            let stopped = state.withLock { state -> Bool in
-                guard !state.stopping else { return true }
-                state.pid = pid
-                state.startedAt = clock.now
-                return false
-            }
+            let pid = try launch({ [weak self] in self?.state.withLock { $0.ready() } }, { outcome in input.yield(outcome) })
             // stop() ran while the process was being launched: it saw no process to stop.
-            guard !stopped else {
+            guard state.withLock({ $0.launched(pid, at: clock.now) }) else {
                 try? table.terminate(pid, reason: "service stopping")
                 return
             }
             table.services.started(id.description, pid: pid)
             logger.info("service \(id) started as \(pid)")
         } catch {
-            state.withLock { $0.startedAt = clock.now }
+            state.withLock { $0.launchFailed(at: clock.now) }
             input.yield(.failure("cannot start: \(error)"))
         }
     }
@@ -80,19 +64,14 @@ final class ServiceRunner: Sendable {
     func supervise() async {
         var policy = RestartPolicy(settings: lifecycle.restart, stableThreshold: lifecycle.stableThreshold)
         for await outcome in exits {
-            let (stopping, startedAt) = state.withLock { state in
-                state.pid = nil
-                state.ready = false
-                return (state.stopping, state.startedAt)
-            }
-            if stopping {
+            guard case let .decide(startedAt) = state.withLock({ $0.exited() }) else {
                 logger.info("service \(id) stopped: \(describe(outcome))")
                 return
             }
             let uptime = startedAt.map { clock.now - $0 } ?? .zero
             switch policy.processExited(failed: outcome.isFailure, uptime: uptime, random: .random(in: 0...1)) {
             case .finished:
-                state.withLock { $0.finished = true }
+                state.withLock { $0.finished() }
                 logger.info("service \(id) finished: \(describe(outcome))")
                 table.services.ended(id.description)
                 return
@@ -103,7 +82,7 @@ final class ServiceRunner: Sendable {
             case let .restart(delay):
                 logger.warning("service \(id) failed: \(describe(outcome)); restarting in \(delay) (attempt \(policy.attempts))")
                 do { try await clock.sleep(for: delay) } catch { return }
-                guard !state.withLock({ $0.stopping }) else { return }
+                guard !state.withLock({ $0.isStopping }) else { return }
                 spawn()
             }
         }
@@ -117,10 +96,7 @@ final class ServiceRunner: Sendable {
             exitInput.finish()
             if !restarting { table.services.ended(id.description) }
         }
-        guard let pid = state.withLock({ state -> PID? in
-            state.stopping = true
-            return state.pid
-        }) else { return }
+        guard let pid = state.withLock({ $0.beginStop() }) else { return }
         try? table.cancel(pid, from: nil, reason: "service stopping")
         var deadline = ContinuousClock.now + lifecycle.stopTimeout
         while table.contains(pid), ContinuousClock.now < deadline { await Self.pause() }
