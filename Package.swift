@@ -18,10 +18,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // The benchmark's peer (a bare Hummingbird router) and the tests' WebSocket client.
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
-        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
-        // The relay's own upgrade channel (answers declined upgrades) builds on these directly.
+        // The HTTP server and the relay: listener, HTTP/1 codec, WebSocket codec, quiescing.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         // HTTPS and WSS (`http.service` `tls:`).
@@ -65,22 +65,21 @@ let package = Package(
             swiftSettings: fuzzed + [.unsafeFlags(["-enforce-exclusivity=unchecked"])],
             plugins: ["EmbedText"]
         ),
-        // HTTP: the route table, the server (NIO channel handlers on HummingbirdCore's listener),
-        // requests handed to route handlers, the WebSocket relay. Knows nothing of Lua.
+        // HTTP: the route table, the server (a NIO listener and channel handlers), requests handed
+        // to route handlers, the WebSocket relay. Knows nothing of Lua.
         .target(
             name: "WippyHTTP",
             dependencies: ["WippyProcess", "WippyManifest",
-                           .product(name: "Hummingbird", package: "hummingbird"),
-                           .product(name: "HTTPTypes", package: "swift-http-types"),
-                           .product(name: "HummingbirdTLS", package: "hummingbird"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl"),
                            .product(name: "HeapModule", package: "swift-collections"),
                            .product(name: "DequeModule", package: "swift-collections"),
                            .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "NIOHTTP1", package: "swift-nio"),
                            .product(name: "NIOWebSocket", package: "swift-nio"),
-                           .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
-                           .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras")],
+                           .product(name: "NIOExtras", package: "swift-nio-extras"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: fuzzed
         ),
         // Lua meets HTTP: the `http` module (a BuiltinModule) and the Lua scheduler of each of the

@@ -1,12 +1,10 @@
 import Foundation
-import HTTPTypes
-import HummingbirdCore
-import HummingbirdTLS
-import NIOSSL
 import Logging
 import NIOCore
+import NIOExtras
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 import ServiceLifecycle
 import Synchronization
@@ -91,40 +89,71 @@ public final class HTTPServerService: Service, Sendable {
     /// The port actually bound (useful with port 0), once listening.
     public var port: Int? { bound.withLock { $0 } }
 
+    /// Listens until a graceful shutdown (or cancellation): then stops accepting, asks open
+    /// connections to finish (``HTTPRequestHandler`` closes idle ones and those whose answer is
+    /// out; relays close with 1001) and returns once every connection closed.
     public func run() async throws {
         let (host, port) = try Self.split(address)
-        let connections = RelayUpgradeChannel(server: self, secure: tls != nil) { [self] head, channel, _ async in
+        let connections = RelayUpgradeChannel(server: self) { [self] head, channel async in
             await decideUpgrade(head, channel: channel)
         }
-        let configuration = ServerConfiguration(address: .hostname(host, port: port), serverName: "wippy")
-        let onRunning: @Sendable (any Channel) async -> Void = { [self] channel in bound.withLock { $0 = channel.localAddress?.port } }
-        let server = if let tls {
-            try TLSChannel(connections, tlsConfiguration: try Self.tlsConfiguration(tls, server: id))
-                .server(configuration: configuration, onServerRunning: onRunning, eventLoopGroup: Self.eventLoops,
-                        logger: logger)
-        } else {
-            connections.server(configuration: configuration, onServerRunning: onRunning, eventLoopGroup: Self.eventLoops,
-                               logger: logger)
+        let tlsContext = try tls.map { files throws(ListenError) in
+            do { return try NIOSSLContext(configuration: try Self.tlsConfiguration(files, server: id)) } catch let error as ListenError {
+                throw error
+            } catch {
+                throw ListenError(description: "\(id): tls: \(error)")
+            }
         }
+        let quiescing = ServerQuiescingHelper(group: Self.eventLoops)
+        let listener: any Channel
         do {
-            try await withGracefulShutdownHandler {
-                try await server.run()
-            } onGracefulShutdown: { [self] in
-                closeRelays()
-            }
-            // Relayed connections have no task the server waits for: their closing handshakes
-            // (bounded by RelayChannelHandler.closeTimeout) end before the server does.
-            closeRelays()
-            await withCheckedContinuation { continuation in
-                let done = relays.withLock { state -> Bool in
-                    if state.open.isEmpty { return true }
-                    state.drained = continuation
-                    return false
+            listener = try await ServerBootstrap(group: Self.eventLoops)
+                .serverChannelOption(ChannelOptions.backlog, value: 256)
+                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
+                    }
                 }
-                if done { continuation.resume() }
-            }
+                // A client may close its end and still read its answers (ClientPresenceHandler).
+                .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        if let tlsContext { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext)) }
+                        try connections.setUp(channel)
+                    }
+                }
+                .bind(host: host, port: port).get()
         } catch {
             throw ListenError(description: "\(id) cannot listen on \(address): \(error)")
+        }
+        bound.withLock { $0 = listener.localAddress?.port }
+        logger.info("\(id) listening on \(listener.localAddress.map { "\($0.ipAddress ?? host):\($0.port ?? port)" } ?? address)")
+        let closed = listener.eventLoop.makePromise(of: Void.self)
+        let stopping = Atomic<Bool>(false)
+        let stop: @Sendable () -> Void = { [self] in
+            guard !stopping.exchange(true, ordering: .relaxed) else { return }
+            closeRelays()
+            quiescing.initiateShutdown(promise: closed)
+        }
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                try? await closed.futureResult.get()
+            } onGracefulShutdown: {
+                stop()
+            }
+        } onCancel: {
+            stop()
+        }
+        // Relayed connections end their closing handshakes (bounded by RelayChannelHandler.closeTimeout)
+        // before the server does.
+        await withCheckedContinuation { continuation in
+            let done = relays.withLock { state -> Bool in
+                if state.open.isEmpty { return true }
+                state.drained = continuation
+                return false
+            }
+            if done { continuation.resume() }
         }
     }
 
@@ -245,8 +274,8 @@ public final class HTTPServerService: Service, Sendable {
     /// An upgrade request: the handler runs here, once. With a valid `X-WS-Relay` the connection
     /// becomes a relay; otherwise the client gets the handler's own answer (e.g. a 401), or the
     /// relay's 400 (bad config) or 403 (foreign origin).
-    private func decideUpgrade(_ head: HTTPRequest, channel: any Channel) async -> RelayUpgradeChannel.Decision {
-        let target = head.path ?? "/"
+    private func decideUpgrade(_ head: HTTPRequestHead, channel: any Channel) async -> RelayUpgradeChannel.Decision {
+        let target = head.uri
         let path = HTTPExchange.path(of: target)
         let routes = table.withLock { $0 }
         let route: RouteTable.Route, parameters: [String: String]
@@ -259,8 +288,7 @@ public final class HTTPServerService: Service, Sendable {
             return .decline(reply)
         }
         let exchange = HTTPExchange(method: head.method.rawValue, target: target, path: path, parameters: parameters,
-                                    headers: HTTPHeaders(head.headerFields.map { ($0.name.canonicalName, $0.value) }),
-                                    body: nil, channel: channel, authority: head.authority ?? "")
+                                    headers: head.headers, body: nil, channel: channel)
         func decline(_ status: HTTPResponseStatus, _ error: String) -> RelayUpgradeChannel.Decision {
             logger.debug("upgrade of \(path) declined with \(status.code): \(error)")
             return .decline(.json(status, ["error": error]))
@@ -287,8 +315,9 @@ public final class HTTPServerService: Service, Sendable {
         }
         let relay = RelayConnection(pid: processes.makePID(host: id.description), config: config, target: target, table: processes,
                                     loop: loop, logger: logger, limits: route.relayLimits) { [self] in relays.withLock { $0.stopping } }
-        var headers = Self.headers(of: exchange)
-        headers[HTTPField.Name(Self.relayHeader)!] = nil
+        let headers = HTTPHeaders(exchange.responseHeaders.filter {
+            HTTPReply.canCarry($0) && !$0.name.caseInsensitiveEquals(Self.relayHeader)
+        })
         // Registered only once the socket is live, so an aborted upgrade leaves nothing behind.
         let handler = RelayChannelHandler(connection: relay, loop: loop) { [self] live in
             let drained = relays.withLock { state -> CheckedContinuation<Void, Never>? in
@@ -304,15 +333,6 @@ public final class HTTPServerService: Service, Sendable {
             drained?.resume()
         }
         return .upgrade(headers, handler)
-    }
-
-    /// The headers a handler set, as HTTP fields (names HTTP cannot carry are dropped).
-    static func headers(of exchange: HTTPExchange) -> HTTPFields {
-        var headers = HTTPFields()
-        for (name, value) in exchange.responseHeaders {
-            if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
-        }
-        return headers
     }
 
     /// `":8080"` → ("0.0.0.0", 8080); `"127.0.0.1:0"` → ("127.0.0.1", 0).

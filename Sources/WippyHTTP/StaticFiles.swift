@@ -1,5 +1,4 @@
 import Foundation
-import Hummingbird
 import NIOCore
 import NIOHTTP1
 import WippyManifest
@@ -24,11 +23,25 @@ enum StaticFiles {
             return .json(.notFound, ["error": "not found: \(relativePath)"])
         }
         let ext = (file as NSString).pathExtension
-        var headers = [("Content-Type", MediaType.getMediaType(forExtension: ext)?.description ?? "application/octet-stream")]
+        var headers = [("Content-Type", mediaTypes[ext.lowercased()] ?? "application/octet-stream")]
         if let cache = site.cacheControl { headers.append(("Cache-Control", cache)) }
         // A HEAD answer gets the length of the body it leaves out (see HTTPRequestHandler).
         return HTTPReply(status: .ok, headers: headers, body: ByteBuffer(bytes: data))
     }
+
+    /// The `Content-Type` of a file by its extension: what web apps serve (others are
+    /// `application/octet-stream`).
+    static let mediaTypes: [String: String] = [
+        "html": "text/html; charset=utf-8", "htm": "text/html; charset=utf-8", "css": "text/css; charset=utf-8",
+        "js": "text/javascript; charset=utf-8", "mjs": "text/javascript; charset=utf-8",
+        "json": "application/json", "map": "application/json", "webmanifest": "application/manifest+json",
+        "txt": "text/plain; charset=utf-8", "md": "text/markdown; charset=utf-8", "csv": "text/csv; charset=utf-8",
+        "xml": "application/xml", "svg": "image/svg+xml", "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg",
+        "gif": "image/gif", "webp": "image/webp", "avif": "image/avif", "ico": "image/x-icon", "bmp": "image/bmp",
+        "woff": "font/woff", "woff2": "font/woff2", "ttf": "font/ttf", "otf": "font/otf", "wasm": "application/wasm",
+        "pdf": "application/pdf", "zip": "application/zip", "gz": "application/gzip", "mp3": "audio/mpeg",
+        "ogg": "audio/ogg", "wav": "audio/wav", "mp4": "video/mp4", "webm": "video/webm",
+    ]
 
     /// The regular file `path` names, or the index file of the folder it names, resolved and inside
     /// `root`; nil otherwise.

@@ -123,3 +123,31 @@ extension RunCommandTests {
         #expect(second.stderr.contains("system:http cannot listen on 127.0.0.1:\(port)"))
     }
 }
+
+extension RunCommandTests {
+    /// A connection that never sent a byte (a browser's speculative one) closes when the server
+    /// stops instead of holding the stop until its idle timeout (60 s by default).
+    @Test func aConnectionThatNeverSpokeDoesNotHoldTheStop() async throws {
+        let wippy = try Running(["run", "apps/", "--addr", "127.0.0.1:0"])
+        defer { wippy.process.terminate() }
+        #expect(try await wippy.wait(for: "listening on 127.0.0.1:"))
+        let port = try #require(wippy.stderr.split(separator: "listening on 127.0.0.1:").last.flatMap { UInt16($0.prefix { $0.isNumber }) })
+        let silent = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(silent) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(silent, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(connected == 0)
+        kill(wippy.process.processIdentifier, SIGINT)
+        let started = ContinuousClock.now
+        #expect(try await wippy.exit() == 0)
+        let took = ContinuousClock.now - started
+        #expect(took < .seconds(30), "the stop waited \(took) for a connection that never sent a request")
+        var byte: UInt8 = 0
+        #expect(read(silent, &byte, 1) == 0)  // closed by the server, nothing sent
+    }
+}

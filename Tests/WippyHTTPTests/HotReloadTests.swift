@@ -46,7 +46,7 @@ struct HotReloadTests {
         try await Self.withApp { folder, base, _, logs in
             #expect(try await Self.get(base, "/api/version").body == "v1")
             async let slow = Self.get(base, "/api/version?sleep=600")
-            try await Task.sleep(for: .milliseconds(150))  // the slow request runs the v1 code now
+            #expect(try await Self.eventually { logs.all.contains { $0.contains("version v1 waits") } })  // it runs the v1 code now
             let written = ContinuousClock.now
             try Self.edit(folder.appending(path: "handlers.lua")) { $0.replacingOccurrences(of: "\"v1\"", with: "\"v2\"") }
             let live = try await Self.eventually { try await Self.get(base, "/api/version").body == "v2" }

@@ -1,4 +1,4 @@
-import HummingbirdCore
+import Foundation
 import NIOCore
 import NIOHTTP1
 
@@ -37,22 +37,34 @@ public final class HTTPExchange: @unchecked Sendable {
         self.authority = authority
     }
 
-    /// The path of a request target: up to `?` for an origin-form target (`/a/b?c`), else the
-    /// path of the absolute URI.
+    /// The path of a request target (`/a/b?c` → `/a/b`; an absolute one, `http://host/a?c`, loses
+    /// its scheme and authority too; `/` when nothing is left).
     static func path(of target: String) -> String {
-        guard target.utf8.first == UInt8(ascii: "/") else { return URI(target).path }
-        guard let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target }
-        return String(target[..<mark])
+        var path = Substring(target)
+        if path.utf8.first != UInt8(ascii: "/"), let scheme = path.range(of: "://") {
+            path = path[scheme.upperBound...]
+            path = path[(path.firstIndex { $0 == "/" || $0 == "?" } ?? path.endIndex)...]
+        }
+        if let mark = path.utf8.firstIndex(of: UInt8(ascii: "?")) { path = path[..<mark] }
+        return path.isEmpty ? "/" : String(path)
     }
 
-    /// Query parameters in order (a name may repeat), values percent-decoded.
+    /// Query parameters in order (a name may repeat): `&`-separated, each split at its first `=`
+    /// (none: an empty value), values percent-decoded (kept as sent when that fails), up to a `#`.
     public var query: [(name: String, value: String)] {
-        URI(target).queryParameters.map { (String($0.key), String($0.value)) }
+        guard let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return [] }
+        var query = target[target.index(after: mark)...]
+        if let fragment = query.utf8.firstIndex(of: UInt8(ascii: "#")) { query = query[..<fragment] }
+        return query.split(separator: "&").map { pair in
+            guard let equals = pair.firstIndex(of: "=") else { return (String(pair), "") }
+            let value = pair[pair.index(after: equals)...]
+            return (String(pair[..<equals]), value.removingPercentEncoding ?? String(value))
+        }
     }
 
     /// The first query parameter called `name`.
     public func query(_ name: String) -> String? {
-        URI(target).queryParameters.first { $0.key == name }.map { String($0.value) }
+        query.first { $0.name == name }?.value
     }
 
     /// Calls `body` with each request header field in order; names as sent.

@@ -1,5 +1,4 @@
 import Foundation
-import HTTPTypes
 import NIOCore
 import NIOHTTP1
 import WippyProcess
@@ -92,7 +91,21 @@ struct HTTPReply: Sendable {
         name.utf8.count <= 17 && framing.contains(name.lowercased())  // "transfer-encoding" is the longest
     }
 
+    /// A name that is an HTTP token and a value without control characters (tabs inside aside)
+    /// or surrounding white space (RFC 9110 §5.1, §5.5).
     static func canCarry(_ field: (name: String, value: String)) -> Bool {
-        HTTPField.Name(field.name) != nil && HTTPField.isValidValue(field.value)
+        let name = field.name.utf8, value = field.value.utf8
+        guard !name.isEmpty, name.allSatisfy(isTokenCharacter) else { return false }
+        func isBlank(_ byte: UInt8?) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        return !isBlank(value.first) && !isBlank(value.last)
+            && value.allSatisfy { $0 == UInt8(ascii: "\t") || (0x20...0x7E).contains($0) || $0 >= 0x80 }
+    }
+
+    /// `tchar`: a letter, a digit or one of ``!#$%&'*+-.^_`|~``.
+    private static func isTokenCharacter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        default: "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
     }
 }

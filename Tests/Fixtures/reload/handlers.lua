@@ -6,10 +6,14 @@ local function connect()
   http.response():set_header("X-WS-Relay", (json.encode({ target_pid = "reload_hub" })))
 end
 
--- Answers the code's version; ?sleep=MS first waits that long (a request in flight).
+-- Answers the code's version; ?sleep=MS first logs that it waits, then waits that long (a
+-- request in flight).
 local function version()
   local sleep = http.request():query("sleep")
-  if sleep then require("time").sleep(tonumber(sleep)) end
+  if sleep then
+    require("logger"):info("version " .. VERSION .. " waits")
+    require("time").sleep(tonumber(sleep))
+  end
   http.response():write(VERSION)
 end
 
