@@ -60,6 +60,10 @@ public enum HTTPModule {
         case "body":
             exchange.withBody { _ = lua_pushlstring(L, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }
             return 1
+        case "body_json":
+            return exchange.withBody { body in
+                body.isEmpty ? Builtins.failure(L, "the request has no body") : Builtins.pushJSON(decoding: body, L)
+            }
         case "content_type": return push(exchange.header("Content-Type"))
         case "host": return push(exchange.host)
         case "remote_addr": return push(exchange.remoteAddress)

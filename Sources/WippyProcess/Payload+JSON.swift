@@ -16,14 +16,7 @@ extension Payload {
         case .null: out.append(contentsOf: "null".utf8)
         case let .bool(b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case let .int(i): out.append(contentsOf: String(i).utf8)
-        case let .double(d):
-            if !d.isFinite {
-                out.append(contentsOf: "null".utf8)
-            } else if d.rounded() == d, abs(d) < 1e15 {
-                out.append(contentsOf: String(Int64(d)).utf8)
-            } else {
-                out.append(contentsOf: "\(d)".utf8)
-            }
+        case let .double(d): Self.writeJSONNumber(d, into: &out)
         case let .string(s): Self.writeJSONString(s, into: &out)
         case let .bytes(b): Self.writeJSONString(String(decoding: b, as: UTF8.self), into: &out)
         case let .array(items):
@@ -40,11 +33,11 @@ extension Payload {
                 out.append(UInt8(ascii: ":"))
                 value.writeJSON(into: &out)
             } else {
-                let entries = map.map { (key: $0.key.description, value: $0.value) }
-                    .sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+                let entries = map.map { (text: $0.key.description, key: $0.key, value: $0.value) }
+                    .sorted { Self.precedesInJSON(($0.text, $0.key), ($1.text, $1.key)) }
                 for (i, entry) in entries.enumerated() {
                     if i > 0 { out.append(UInt8(ascii: ",")) }
-                    Self.writeJSONString(entry.key, into: &out)
+                    Self.writeJSONString(entry.text, into: &out)
                     out.append(UInt8(ascii: ":"))
                     entry.value.writeJSON(into: &out)
                 }
@@ -53,30 +46,62 @@ extension Payload {
         }
     }
 
+    /// Whether the member keyed `a` comes before the one keyed `b` in an object's JSON text: by
+    /// the keys' text, UTF-8 byte by byte; keys of one text (`1` and `"1"`) string first, then
+    /// integer, float, boolean.
+    public static func precedesInJSON(_ a: (text: String, key: Key), _ b: (text: String, key: Key)) -> Bool {
+        if a.text != b.text { return a.text.utf8.lexicographicallyPrecedes(b.text.utf8) }
+        func rank(_ key: Key) -> Int {
+            switch key {
+            case .string: 0
+            case .int: 1
+            case .double: 2
+            case .bool: 3
+            }
+        }
+        return rank(a.key) < rank(b.key)
+    }
+
+    /// Appends `d` as JSON: integral values below 10^15 without a fraction, NaN and ±infinity as
+    /// `null`.
+    public static func writeJSONNumber(_ d: Double, into out: inout [UInt8]) {
+        if !d.isFinite {
+            out.append(contentsOf: "null".utf8)
+        } else if d.rounded() == d, abs(d) < 1e15 {
+            out.append(contentsOf: String(Int64(d)).utf8)
+        } else {
+            out.append(contentsOf: "\(d)".utf8)
+        }
+    }
+
     /// Appends `s` as a JSON string literal: quotes, backslashes and control characters escaped.
     public static func writeJSONString(_ s: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
         var s = s
-        s.withUTF8 { bytes in
-            var plainStart = 0
-            for index in 0..<bytes.count {
-                let byte = bytes[index]
-                guard byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 else { continue }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plainStart..<index]))
-                switch byte {
-                case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
-                case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
-                case 0x0A: out.append(contentsOf: "\\n".utf8)
-                case 0x0D: out.append(contentsOf: "\\r".utf8)
-                case 0x09: out.append(contentsOf: "\\t".utf8)
-                default:
-                    let hex = String(byte, radix: 16)
-                    out.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8)
-                }
-                plainStart = index + 1
+        s.withUTF8 { writeJSONString(utf8: UnsafeRawBufferPointer($0), into: &out) }
+    }
+
+    /// ``writeJSONString(_:into:)`` of text given as valid UTF-8 bytes.
+    public static func writeJSONString(utf8 raw: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        let bytes = raw.assumingMemoryBound(to: UInt8.self)
+        out.append(UInt8(ascii: "\""))
+        var plainStart = 0
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            guard byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 else { continue }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plainStart..<index]))
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
+            case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
+            case 0x0A: out.append(contentsOf: "\\n".utf8)
+            case 0x0D: out.append(contentsOf: "\\r".utf8)
+            case 0x09: out.append(contentsOf: "\\t".utf8)
+            default:
+                let hex = String(byte, radix: 16)
+                out.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8)
             }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plainStart..<bytes.count]))
+            plainStart = index + 1
         }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plainStart..<bytes.count]))
         out.append(UInt8(ascii: "\""))
     }
 
@@ -89,7 +114,15 @@ extension Payload {
 
     /// ``parseJSON(_:limit:)`` of UTF-8 bytes.
     public static func parseJSON(bytes: [UInt8], limit: Int = .max) throws(JSONError) -> Payload {
-        var parser = JSONParser(bytes: bytes, budget: ByteBudget(limit: limit))
+        try bytes.withUnsafeBytes { raw in
+            Result { () throws(JSONError) in try parseJSON(utf8: raw, limit: limit) }
+        }.get()
+    }
+
+    /// ``parseJSON(_:limit:)`` of UTF-8 bytes in memory the caller keeps alive (a Lua string, a
+    /// request body), read in place.
+    public static func parseJSON(utf8: UnsafeRawBufferPointer, limit: Int = .max) throws(JSONError) -> Payload {
+        var parser = JSONParser(bytes: utf8.assumingMemoryBound(to: UInt8.self), budget: ByteBudget(limit: limit))
         return try parser.parseDocument()
     }
 }
@@ -102,7 +135,7 @@ public struct JSONError: Error, Sendable, CustomStringConvertible {
 }
 
 private struct JSONParser {
-    let bytes: [UInt8]
+    let bytes: UnsafeBufferPointer<UInt8>
     var budget: ByteBudget
     var position = 0
     var depth = 0

@@ -11,6 +11,13 @@ struct PayloadJSONTests {
         #expect(Payload.double(3).json == "3")
     }
 
+    /// Keys of one text (a Lua table may have both `1` and `"1"`) come in a fixed order, not the
+    /// dictionary's: string, integer, float, boolean.
+    @Test func keysOfOneTextAreOrderedByKind() {
+        let value = Payload.map([.bool(true): .int(4), .int(1): .int(2), .string("true"): .int(3), .string("1"): .int(1)])
+        #expect(value.json == #"{"1":1,"1":2,"true":3,"true":4}"#)
+    }
+
     @Test func parsesAndRoundTrips() throws {
         let text = #"{"ClientPID":"{system:http|0x0000c}","Metadata":{"n":[1,-2,3.5e2,"\u00e9\ud83d\ude00"]},"ok":false,"none":null}"#
         let value = try Payload.parseJSON(text)

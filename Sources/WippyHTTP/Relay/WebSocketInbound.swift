@@ -1,5 +1,6 @@
 import NIOCore
 import NIOWebSocket
+import WippyProcess
 
 /// The receiving half of RFC 6455 for one server connection, without sockets: client frames in,
 /// what the connection does next out. It joins fragments into messages, bounds their size and
@@ -75,10 +76,10 @@ struct WebSocketInbound {
 
     private static func message(_ data: ByteBuffer, text: Bool) -> Action {
         guard text else { return .binary(data) }
-        guard let string = String(validating: data.readableBytesView, as: UTF8.self) else {
+        guard data.withUnsafeReadableBytes({ UTF8Validation.isValid($0) }) else {
             return .fail(.dataInconsistentWithMessage, "text message is not valid UTF-8")
         }
-        return .text(string)
+        return .text(String(buffer: data))
     }
 
     /// A close frame's body: nothing, or a code and a UTF-8 reason.
@@ -87,7 +88,7 @@ struct WebSocketInbound {
         guard body.readableBytes > 0 else { return .close(nil) }
         guard let code = body.readInteger(as: UInt16.self) else { return .fail(.protocolError, "close frame with a one-byte body") }
         guard isValidCloseCode(code) else { return .fail(.protocolError, "close code \(code) may not be sent") }
-        guard String(validating: body.readableBytesView, as: UTF8.self) != nil else {
+        guard body.withUnsafeReadableBytes({ UTF8Validation.isValid($0) }) else {
             return .fail(.dataInconsistentWithMessage, "close reason is not valid UTF-8")
         }
         return .close(WebSocketErrorCode(codeNumber: Int(code)))

@@ -9,7 +9,8 @@ extension Builtins {
         let L = L!
         do {
             // The text lands in this process's memory: its limit bounds what may be encoded.
-            LuaBridge.pushString(try LuaBridge.payload(at: 1, L, limit: owner(L).context.memoryLimit).json, L)
+            let text = try LuaBridge.json(at: 1, L, limit: owner(L).context.memoryLimit)
+            text.withUnsafeBufferPointer { _ = lua_pushlstring(L, UnsafeRawPointer($0.baseAddress)?.assumingMemoryBound(to: CChar.self), $0.count) }
             return 1
         } catch {
             return failure(L, "json.encode: \(error)")
@@ -20,11 +21,16 @@ extension Builtins {
         let L = L!
         guard lua_type(L, 1) == LUA_TSTRING else { return failure(L, "json.decode expects a string") }
         var length = 0
-        let text = Array(UnsafeRawBufferPointer(start: lua_tolstring(L, 1, &length), count: length))
+        let text = UnsafeRawBufferPointer(start: lua_tolstring(L, 1, &length), count: length)
+        return pushJSON(decoding: text, L)  // the string stays on the stack while it is read
+    }
+
+    /// Decodes JSON `text` and pushes the value, or `nil, message` (2 results); only what fits in
+    /// the running process's free memory is built at all.
+    public static func pushJSON(decoding text: UnsafeRawBufferPointer, _ L: OpaquePointer) -> Int32 {
         do {
-            // Only what fits in the process's memory is built at all.
             let limit = max(0, remainingBytes(L, owner(L)))
-            LuaBridge.push(try Payload.parseJSON(bytes: text, limit: limit), L)
+            LuaBridge.push(try Payload.parseJSON(utf8: text, limit: limit), L)
             return 1
         } catch {
             return failure(L, "json.decode: \(error)")

@@ -8,11 +8,7 @@ for _, name in ipairs({ "method", "path", "param", "params", "query", "query_par
                         "headers", "body", "content_type", "host", "remote_addr" }) do
   Request[name] = function(self, key) return B.http_get(name, key) end
 end
-function Request:body_json()
-  local body = B.http_get("body")
-  if body == nil or body == "" then return nil, "the request has no body" end
-  return B.json_decode(body)
-end
+function Request:body_json() return B.http_get("body_json") end  -- decoded in place, no copy
 
 local Response = { __name = "http.response", __metatable = false }
 Response.__index = Response
