@@ -94,7 +94,7 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
         case "ws.binary":
             enqueue(.frame(.binary, message.payload.rawBytes))
         default:
-            enqueue(.frame(.text, ByteBuffer(bytes: RelayWire.frame(for: message))))
+            enqueue(.frame(.text, RelayFrameCache.frame(for: message)))
         }
         return true  // a client that cannot keep up is closed instead (see `enqueue`)
     }
