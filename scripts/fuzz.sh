@@ -2,7 +2,7 @@
 # Fuzzes the parsers that take what users and clients send, each for a bounded time, with
 # libFuzzer (Swift's -sanitize=fuzzer) and AddressSanitizer.
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET (default 60)] [TARGET...]
-#   targets: manifest json duration relay payload (default: all)
+#   targets: manifest json duration relay payload typedlua (default: all)
 # Corpora start from Tests/Fuzz/seeds/TARGET and grow in .build-fuzz/corpus/TARGET. An input that
 # crashes is written to .build-fuzz/crashes/TARGET/; copy it to Tests/Fuzz/crashes/TARGET/ and the
 # test suite replays it from then on (FuzzReplayTests).
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(manifest json duration relay payload)
+[ ${#targets[@]} -eq 0 ] && targets=(manifest json duration relay payload typedlua)
 
 scripts/setup-system.sh
 WIPPY_FUZZ=1 swift build --scratch-path .build-fuzz --product wippy-fuzz

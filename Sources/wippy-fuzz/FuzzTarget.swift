@@ -11,10 +11,11 @@ import WippyProcess
 /// error value. libFuzzer drives them (scripts/fuzz.sh); the regular build replays files through
 /// them (`wippy-fuzz TARGET FILE...`), which is how the tests keep every input that once crashed.
 enum FuzzTarget: String, CaseIterable {
-    case manifest, json, duration, relay, payload
+    case manifest, json, duration, relay, payload, typedlua
 
     func run(_ data: [UInt8]) {
         switch self {
+        case .typedlua: Self.typedLua(data)
         case .manifest: Self.manifest(data)
         case .json: Self.json(data)
         case .duration: _ = Duration(manifest: String(decoding: data, as: UTF8.self))
@@ -73,10 +74,33 @@ enum FuzzTarget: String, CaseIterable {
             default: break
             }
         }
-        guard let (value, _) = try? LuaBridge.payloadAndSize(at: -1, from, limit: 1 << 20) else { return }
+        let direct = try? LuaBridge.json(at: -1, from, limit: 1 << 20)
+        guard let (value, _) = try? LuaBridge.payloadAndSize(at: -1, from, limit: 1 << 20) else {
+            if direct != nil { fatalError("json.encode wrote what cannot be a payload") }
+            return
+        }
+        // json.encode writes straight from Lua what the payload's JSON would be.
+        guard let direct, String(decoding: direct, as: UTF8.self) == value.json else {
+            fatalError("json.encode wrote \(direct.map { String(decoding: $0, as: UTF8.self) } ?? "an error"), the payload \(value.json)")
+        }
         LuaBridge.push(value, to)
         guard let back = try? LuaBridge.payload(at: -1, to) else { fatalError("a copied payload cannot be read back: \(value)") }
         guard comparable(back) == comparable(value) else { fatalError("payload copy changed \(value) into \(back)") }
+    }
+
+    /// The typed dialect's front end: it keeps the length and every line break, turns bytes into
+    /// spaces only, and leaves source that is valid plain Lua exactly as it was.
+    private static func typedLua(_ data: [UInt8]) {
+        let source = String(decoding: data, as: UTF8.self)
+        let erased = TypedLua.erase(source)
+        guard erased.utf8.count == source.utf8.count,
+              zip(erased.utf8, source.utf8).allSatisfy({ $0 == $1 || ($0 == 0x20 && $1 != 0x0A && $1 != 0x0D) }) else {
+            fatalError("the front end did more than blank bytes: \(source.debugDescription) → \(erased.debugDescription)")
+        }
+        guard let L = luaL_newstate() else { return }
+        defer { lua_close(L) }
+        let plain = source.withCString { wippy_loadbuffer(L, $0, source.utf8.count, "=fuzz") } == LUA_OK
+        if plain, erased != source { fatalError("valid plain Lua was changed: \(source.debugDescription) → \(erased.debugDescription)") }
     }
 
     /// `value` with NaN (never equal to itself) as a marker, so that copies compare with `==`.

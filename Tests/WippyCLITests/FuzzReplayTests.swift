@@ -8,7 +8,7 @@ import WippyTestSupport
 struct FuzzReplayTests {
     static let folder = CLITests.repository.appending(path: "Tests/Fuzz")
 
-    @Test(arguments: ["manifest", "json", "duration", "relay", "payload"])
+    @Test(arguments: ["manifest", "json", "duration", "relay", "payload", "typedlua"])
     func seedsAndPastCrashesRunCleanly(target: String) async throws {
         var files: [String] = []
         for kind in ["seeds", "crashes"] {

@@ -264,6 +264,16 @@ import WippyProcess
                 out.append(UInt8(ascii: "]"))
                 return
             }
+            if keys.contains(where: { $0.bytes != nil }) {
+                // Repaired, two such keys may read alike: as in a payload's map, the later one
+                // (in `next` order) stands for both.
+                var last: [String: Int] = [:]
+                for (position, entry) in keys.enumerated() { if case let .string(text) = entry.key { last[text] = position } }
+                keys = keys.enumerated().filter { position, entry in
+                    guard case let .string(text) = entry.key else { return true }
+                    return last[text] == position
+                }.map(\.element)
+            }
             let members = keys.map { (text: $0.key.description, key: $0.key, bytes: $0.bytes) }
                 .sorted { Payload.precedesInJSON(($0.text, $0.key), ($1.text, $1.key)) }
             out.append(UInt8(ascii: "{"))

@@ -44,7 +44,7 @@ enum PreludeCode {
 
 extension LuaProgram {
     /// Pushes the program's code factory onto `L`: a function of the private globals (`_ENV`)
-    /// that runs the code and returns what it returns. The source is wrapped on its first line, so
+    /// that runs the code (in Wippy's typed dialect or plain Lua) and returns what it returns. The source is wrapped on its first line, so
     /// line numbers stay the user's. Loaded from the compiled bytes when a state compiled them
     /// already (debug information kept, so errors still name file and line). nil, or the
     /// compiler's message.
@@ -52,7 +52,8 @@ extension LuaProgram {
         if let bytes = compiled.bytes, PreludeCode.load(bytes, L, chunkName: chunkName) == nil {
             return nil
         }
-        if let error = LuaState.load(L, "return function(_ENV, ...) " + source + "\nend", chunkName: chunkName) {
+        // Wippy's typed dialect is erased first, lines and columns kept (TypedLua).
+        if let error = LuaState.load(L, "return function(_ENV, ...) " + TypedLua.erase(source) + "\nend", chunkName: chunkName) {
             return error
         }
         if let bytes = PreludeCode.dump(L, strip: false) { compiled.store(bytes) }
