@@ -75,10 +75,12 @@ enum FuzzTarget: String, CaseIterable {
             }
         }
         let direct = try? LuaBridge.json(at: -1, from, limit: 1 << 20)
-        guard let (value, _) = try? LuaBridge.payloadAndSize(at: -1, from, limit: 1 << 20) else {
-            if direct != nil { fatalError("json.encode wrote what cannot be a payload") }
+        let read: (payload: Payload, size: Int)
+        do { read = try LuaBridge.payloadAndSize(at: -1, from, limit: 1 << 20) } catch {
+            if let direct { fatalError("json.encode wrote \(String(decoding: direct, as: UTF8.self)) of what cannot be a payload: \(error)") }
             return
         }
+        let value = read.payload
         // json.encode writes straight from Lua what the payload's JSON would be.
         guard let direct, String(decoding: direct, as: UTF8.self) == value.json else {
             fatalError("json.encode wrote \(direct.map { String(decoding: $0, as: UTF8.self) } ?? "an error"), the payload \(value.json)")

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import WippyTestSupport
 
 /// `wippy run` as a user starts and stops it.
 @Suite("wippy run")
@@ -132,16 +133,8 @@ extension RunCommandTests {
         defer { wippy.process.terminate() }
         #expect(try await wippy.wait(for: "listening on 127.0.0.1:"))
         let port = try #require(wippy.stderr.split(separator: "listening on 127.0.0.1:").last.flatMap { UInt16($0.prefix { $0.isNumber }) })
-        let silent = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let silent = try LoopbackSocket.connect(port: port)
         defer { close(silent) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(silent, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        try #require(connected == 0)
         kill(wippy.process.processIdentifier, SIGINT)
         let started = ContinuousClock.now
         #expect(try await wippy.exit() == 0)

@@ -122,21 +122,7 @@ final class RawConnection: @unchecked Sendable {
 
     init(_ base: String, receiveBuffer: Int32? = nil) throws {
         let port = UInt16(base.split(separator: ":").last.flatMap { Int($0) } ?? 0)
-        socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        if var size = receiveBuffer {
-            setsockopt(socket, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard result == 0 else {
-            close(socket)
-            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
-        }
+        socket = try LoopbackSocket.connect(port: port, receiveBuffer: receiveBuffer)
     }
 
     deinit { close(socket) }

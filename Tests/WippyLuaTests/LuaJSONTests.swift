@@ -86,6 +86,11 @@ struct LuaJSONTests {
         "return { [{}] = 1 }",                                 // a table as a key
         "return { a = string.rep('x', 2 * 1024 * 1024) }",     // over the limit
         "return { ['\\255'] = 'raw key', [1] = 2 }",           // a key that is not UTF-8
+        // Keys that read alike once repaired: one stands for both, the other's value still counts.
+        "return { ['\\255'] = string.rep('x', 2 * 1024 * 1024), ['\\254'] = 1 }",
+        "return { ['\\255'] = 1, ['\\254'] = string.rep('x', 2 * 1024 * 1024) }",
+        "return { ['\\255'] = function() end, ['\\254'] = 1 }",
+        "return { ['\\255'] = 'a', ['\\254'] = 'b', ['\\253'] = 'c' }",
         "return {}", "return { [1] = 'a', [3] = 'c' }", "return { [0] = 'zero' }", "return { [1.5] = 'x' }",
     ])
     func edgeCasesMatchToo(source: String) throws {

@@ -79,9 +79,8 @@ private struct Eraser {
                 case "::":
                     if isName(i + 1), isSymbol(i + 2, "::") {
                         i += 3  // a label
-                    } else if endsExpression(i - 1), let end = typeEnd(from: i + 1) {
-                        blank(i, end)
-                        i = end
+                    } else if endsExpression(i - 1) {
+                        cast()
                     } else {
                         i += 1
                     }
@@ -102,22 +101,22 @@ private struct Eraser {
                 alias(from: i, nameAt: i + 1)
             case "export" where startsStatement(i) && isKeyword(i + 1, "type") && isName(i + 2):
                 alias(from: i, nameAt: i + 2)
-            case "as" where endsExpression(i - 1) && isName(i + 1) || isAsCastOfLiteral(i):
-                if let end = typeEnd(from: i + 1) {
-                    blank(i, end)
-                    i = end
-                } else {
-                    i += 1
-                }
+            case "as" where endsExpression(i - 1) && (isName(i + 1) || ["nil", "true", "false"].contains(String(text(i + 1)))):
+                cast()
             default:
                 i += 1
             }
         }
     }
 
-    /// `as` followed by `nil`, `true` or `false` (literal types) after an expression.
-    func isAsCastOfLiteral(_ index: Int) -> Bool {
-        endsExpression(index - 1) && (isKeyword(index + 1, "nil") || isKeyword(index + 1, "true") || isKeyword(index + 1, "false"))
+    /// A cast (`::` or `as` at `i`, then a type) goes; if no type follows, both stay.
+    mutating func cast() {
+        guard let end = typeEnd(from: i + 1) else {
+            i += 1
+            return
+        }
+        blank(i, end)
+        i = end
     }
 
     /// Whether a statement may start at `index`: the previous token cannot continue an

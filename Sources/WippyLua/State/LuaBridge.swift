@@ -266,37 +266,50 @@ import WippyProcess
             }
             if keys.contains(where: { $0.bytes != nil }) {
                 // Repaired, two such keys may read alike: as in a payload's map, the later one
-                // (in `next` order) stands for both.
+                // (in `next` order) stands for both; the others' values are still read (checked
+                // and charged, as a payload reads them) but not written.
                 var last: [String: Int] = [:]
                 for (position, entry) in keys.enumerated() { if case let .string(text) = entry.key { last[text] = position } }
-                keys = keys.enumerated().filter { position, entry in
-                    guard case let .string(text) = entry.key else { return true }
-                    return last[text] == position
-                }.map(\.element)
+                var kept: [(key: Payload.Key, bytes: [UInt8]?)] = []
+                for (position, entry) in keys.enumerated() {
+                    if case let .string(text) = entry.key, last[text] != position {
+                        let mark = out.count
+                        try writeValue(of: entry, in: index, L)
+                        out.removeSubrange(mark...)
+                    } else {
+                        kept.append(entry)
+                    }
+                }
+                keys = kept
             }
-            let members = keys.map { (text: $0.key.description, key: $0.key, bytes: $0.bytes) }
-                .sorted { Payload.precedesInJSON(($0.text, $0.key), ($1.text, $1.key)) }
+            let members = keys.sorted { Payload.precedesInJSON(($0.key.description, $0.key), ($1.key.description, $1.key)) }
             out.append(UInt8(ascii: "{"))
             for (position, member) in members.enumerated() {
                 if position > 0 { out.append(UInt8(ascii: ",")) }
-                Payload.writeJSONString(member.text, into: &out)
+                Payload.writeJSONString(member.key.description, into: &out)
                 out.append(UInt8(ascii: ":"))
-                switch member.key {
-                case let .string(text):
-                    if let bytes = member.bytes {
-                        bytes.withUnsafeBufferPointer { _ = lua_pushlstring(L, UnsafeRawPointer($0.baseAddress)?.assumingMemoryBound(to: CChar.self), $0.count) }
-                    } else {
-                        LuaBridge.pushString(text, L)
-                    }
-                case let .int(i): lua_pushinteger(L, lua_Integer(i))
-                case let .double(d): lua_pushnumber(L, d)
-                case let .bool(b): lua_pushboolean(L, b ? 1 : 0)
-                }
-                _ = lua_rawget(L, index)
-                defer { wippy_pop(L, 1) }
-                try write(lua_absindex(L, -1), L)
+                try writeValue(of: member, in: index, L)
             }
             out.append(UInt8(ascii: "}"))
+        }
+
+        /// Writes the value the table at `index` holds for `entry` (its key looked up again, a
+        /// key that is not UTF-8 by its own bytes).
+        mutating func writeValue(of entry: (key: Payload.Key, bytes: [UInt8]?), in index: Int32, _ L: OpaquePointer) throws(Unsendable) {
+            switch entry.key {
+            case let .string(text):
+                if let bytes = entry.bytes {
+                    bytes.withUnsafeBufferPointer { _ = lua_pushlstring(L, UnsafeRawPointer($0.baseAddress)?.assumingMemoryBound(to: CChar.self), $0.count) }
+                } else {
+                    LuaBridge.pushString(text, L)
+                }
+            case let .int(i): lua_pushinteger(L, lua_Integer(i))
+            case let .double(d): lua_pushnumber(L, d)
+            case let .bool(b): lua_pushboolean(L, b ? 1 : 0)
+            }
+            _ = lua_rawget(L, index)
+            defer { wippy_pop(L, 1) }
+            try write(lua_absindex(L, -1), L)
         }
     }
 }
