@@ -103,6 +103,7 @@ let package = Package(
             name: "wippy",
             dependencies: [
                 "WippyManifest", "WippyGraph", "WippyRuntime", "WippyProcess", "WippyHTTP", "CLua",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -5,8 +5,16 @@ import WippyManifest
 
 /// The `[DIR]` argument shared by the commands that read an app.
 struct AppFolderOptions: ParsableArguments {
-    @Argument(help: "The app folder: every *.yaml below it with a namespace: is a manifest.")
-    var directory: String = "."
+    @Argument(help: "The app folder: every *.yaml below it with a namespace: is a manifest. Default: the source folder of wippy.lock, else ./src when it holds manifests, else the current folder.")
+    var folder: String?
+
+    /// The folder given, else the one the project names (``ProjectLock/appFolder()``).
+    var directory: String {
+        get throws {
+            if let folder { return folder }
+            do { return try ProjectLock.appFolder() } catch { throw ValidationError("\(error)") }
+        }
+    }
 
     /// Loads and checks the app; prints the diagnostics to standard error when there are any.
     func check() throws -> CheckedApp {
@@ -16,7 +24,7 @@ struct AppFolderOptions: ParsableArguments {
         } catch {
             throw ValidationError("the bundled schemas are broken: \(error)")
         }
-        let app = CheckedApp(directory: directory, loader: loader)
+        let app = CheckedApp(directory: try directory, loader: loader)
         let cwd = FileManager.default.currentDirectoryPath
         for diagnostic in app.diagnostics {
             FileHandle.standardError.write(Data((diagnostic.formatted(relativeTo: cwd) + "\n").utf8))

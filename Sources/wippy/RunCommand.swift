@@ -64,6 +64,7 @@ struct RunCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { _ in WippyLogHandler(format: format, level: level) }
         let logger = Logger(label: "wippy")
 
+        let folder = try app.directory
         let checked = try app.check()
         guard checked.isValid else {
             let count = checked.diagnostics.count
@@ -97,13 +98,13 @@ struct RunCommand: AsyncParsableCommand {
         }
         var services = runtime.services
         if watch {
-            services.append(AppReloader(directory: app.directory, runtime: runtime, loader: try ManifestLoader(), logger: logger))
+            services.append(AppReloader(directory: folder, runtime: runtime, loader: try ManifestLoader(), logger: logger))
         }
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
-        logger.info("wippy \(WippyVersion.number) running \(app.directory) (\(checked.summary.dropFirst(4)))")
+        logger.info("wippy \(WippyVersion.number) running \(folder) (\(checked.summary.dropFirst(4)))")
         try await group.run()
         logger.info("stopped")
     }
