@@ -110,7 +110,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     private func runOnce(_ entry: String, runtime: AppRuntime, logger: Logger) async throws {
-        guard let id = EntryID(entry) else { throw ValidationError("-x expects an entry ID (namespace:name), got \(entry)") }
+        let id = try Self.resolve(entry, in: runtime.app.manifest)
         let host = runtime.hosts[SystemNamespace.processes.description] != nil
             ? SystemNamespace.processes.description : runtime.hosts.keys.sorted().first ?? ""
         let (outcomes, input) = AsyncStream.makeStream(of: ProcessOutcome.self)
@@ -134,10 +134,28 @@ struct RunCommand: AsyncParsableCommand {
             try await tasks.waitForAll()
         }
         switch outcome {
+        case let .result(.int(status)):
+            // An integer is the exit status, as the OS keeps it (its low 8 bits).
+            if status != 0 { throw ExitCode(Int32(truncatingIfNeeded: status & 0xFF)) }
         case let .result(value):
             if value != .null { print(value.json) }
         case let .failure(message):
             throw ValidationFailure(message: "\(entry) failed: \(message)")
+        }
+    }
+
+    /// The process.lua entry `-x` names: an ID (`ns:name`), or a bare name that one entry of the
+    /// app's own has.
+    static func resolve(_ entry: String, in manifest: Manifest) throws -> EntryID {
+        if entry.contains(":") {
+            guard let id = EntryID(entry) else { throw ValidationError("-x expects an entry ID (namespace:name) or a name, got \(entry)") }
+            return id
+        }
+        let named = manifest.userEntries.filter { $0.id.name == entry && $0.kind == .processLua }.map(\.id)
+        switch named.count {
+        case 1: return named[0]
+        case 0: throw ValidationFailure(message: "-x \(entry): no process.lua entry of the app is called \(entry)")
+        default: throw ValidationFailure(message: "-x \(entry): several entries are called \(entry) (\(named.map(\.description).joined(separator: ", "))); give the full ID")
         }
     }
 }

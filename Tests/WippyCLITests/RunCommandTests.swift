@@ -96,6 +96,34 @@ struct RunCommandTests {
         #expect(result.stdout == "[\"a\",\"b\"]\n")
     }
 
+    /// `-x` takes a bare name when one entry has it; an integer result is the exit status and
+    /// prints nothing.
+    @Test func executeReturnsTheIntegerAsExitStatus() throws {
+        let three = try CLITests.wippy("run", "Tests/Fixtures/lua/processes", "-x", "exit_code", "3")
+        #expect(three.status == 3, "\(three.stderr)")
+        #expect(three.stdout.isEmpty)
+        let zero = try CLITests.wippy("run", "Tests/Fixtures/lua/processes", "-x", "test:exit_code", "0")
+        #expect(zero.status == 0 && zero.stdout.isEmpty, "\(zero.stderr)")
+        let wrapped = try CLITests.wippy("run", "Tests/Fixtures/lua/processes", "-x", "exit_code", "257")
+        #expect(wrapped.status == 1)  // the OS keeps the low 8 bits
+        let unknown = try CLITests.wippy("run", "Tests/Fixtures/lua/processes", "-x", "nosuch")
+        #expect(unknown.status == 1 && unknown.stderr.contains("-x nosuch: no process.lua entry of the app is called nosuch"))
+    }
+
+    @Test func anAmbiguousBareNameAsksForTheID() throws {
+        try InitCommandTests.withProject { project in
+            for namespace in ["one", "two"] {
+                let manifest = InitCommandTests.manifest.replacingOccurrences(of: "namespace: app", with: "namespace: \(namespace)")
+                    .replacingOccurrences(of: "function.lua", with: "process.lua")
+                try InitCommandTests.write(manifest, to: project.appending(path: "\(namespace)/_index.yaml"))
+            }
+            let result = try CLITests.wippy("run", ".", "-x", "hello", in: project)
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("-x hello: several entries are called hello (one:hello, two:hello); give the full ID"), "\(result.stderr)")
+            #expect(try CLITests.wippy("run", ".", "-x", "two:hello", in: project).status == 1)  // returns 1
+        }
+    }
+
     @Test func executeReportsAFailure() throws {
         let result = try CLITests.wippy("run", "Tests/Fixtures/lua/processes", "-x", "test:returns_error")
         #expect(result.status == 1)
