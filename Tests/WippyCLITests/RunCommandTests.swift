@@ -124,6 +124,17 @@ struct RunCommandTests {
         }
     }
 
+    /// A logger call's fields are printed as fields, the line keeps its process's tags.
+    @Test func logFieldsNeverReplaceTheLinesTags() throws {
+        let text = try CLITests.wippy("run", "Tests/Fixtures/lua/processes", "-x", "logs_fields")
+        #expect(text.status == 0, "\(text.stderr)")
+        let line = try #require(text.stderr.split(separator: "\n").first { $0.contains(" hello") })
+        #expect(line.contains("info [test:logs_fields {system:processes|0x") && line.hasSuffix("] hello entry=x n=1 pid=y"), "\(line)")
+        let json = try CLITests.wippy("run", "Tests/Fixtures/lua/processes", "-x", "logs_fields", "--log-format", "json")
+        let object = try #require(json.stderr.split(separator: "\n").first { $0.contains(#""message":"hello""#) })
+        #expect(object.contains(#""entry":"test:logs_fields""#) && object.contains(#""fields":{"entry":"x","n":"1","pid":"y"}"#), "\(object)")
+    }
+
     @Test func executeReportsAFailure() throws {
         let result = try CLITests.wippy("run", "Tests/Fixtures/lua/processes", "-x", "test:returns_error")
         #expect(result.status == 1)

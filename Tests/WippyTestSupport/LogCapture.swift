@@ -45,7 +45,11 @@ public final class LogCapture: Sendable {
         func log(event: LogEvent) {
             var fields = metadata
             if let extra = event.metadata { fields.merge(extra) { _, new in new } }
-            let tags = fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            // A Lua logger call's own fields (a dictionary under one key) print as `user.key=value`.
+            var user: [String: Logger.MetadataValue] = [:]
+            if case let .dictionary(given)? = fields.removeValue(forKey: "fields") { user = given }
+            let tags = (fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                        + user.sorted { $0.key < $1.key }.map { "user.\($0.key)=\($0.value)" }).joined(separator: " ")
             capture.append("\(event.level) \(event.message) \(tags)")
         }
     }
