@@ -7,7 +7,8 @@ import WippyProcess
 
 /// Runs the app's `process.service`s: starts the auto-start ones (and what they require) in
 /// dependency order, supervises them, swaps them on reload, and on graceful shutdown stops them
-/// in reverse order.
+/// in reverse order: a service once every service that requires it has stopped, services that do
+/// not depend on each other together.
 public final class Supervisor: Service, Sendable {
     private struct State {
         /// The supervised services, in start order.
@@ -57,8 +58,31 @@ public final class Supervisor: Service, Sendable {
                 return state.runners
             }
             onShutdown()
-            for runner in runners.reversed() { await runner.stop() }
+            await Self.stop(runners)
             group.cancelAll()
+        }
+    }
+
+    /// Stops `runners` in waves: each wave is every runner that no running one requires, its
+    /// runners stopping together (each within its own `stop_timeout`).
+    static func stop(_ runners: [ServiceRunner]) async {
+        let ids = Set(runners.map(\.id))
+        var requiredBy: [EntryID: [EntryID]] = [:]
+        for runner in runners {
+            for required in runner.lifecycle.requires.map(\.target) where ids.contains(required) {
+                requiredBy[required, default: []].append(runner.id)
+            }
+        }
+        var running = runners
+        var stopped = Set<EntryID>()
+        while !running.isEmpty {
+            var wave = running.filter { (requiredBy[$0.id] ?? []).allSatisfy(stopped.contains) }
+            if wave.isEmpty { wave = running }  // a cycle (the app's check refuses them): all at once
+            await withTaskGroup(of: Void.self) { group in
+                for runner in wave { group.addTask { await runner.stop() } }
+            }
+            stopped.formUnion(wave.map(\.id))
+            running.removeAll { stopped.contains($0.id) }
         }
     }
 

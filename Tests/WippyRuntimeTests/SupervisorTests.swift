@@ -73,4 +73,22 @@ struct SupervisorTests {
         #expect(lines.contains { $0.contains("order:stubborn.service did not return within stop_timeout") })
         #expect(runtime.table.count == 0)
     }
+
+    /// Services that do not depend on each other stop together; what requires them stops first.
+    @Test func independentServicesStopTogether() async throws {
+        let logs = LogCapture()
+        _ = try await Self.runServices("lua/parallel-stop", logs: logs) { lines in
+            lines.contains { $0.contains("started 3 service(s)") }
+        }
+        let lines = logs.all
+        func index(_ fragment: String) -> Int { lines.firstIndex { $0.contains(fragment) } ?? -1 }
+        let frontStopped = index("parallel:front.service stopped: returned")
+        let cancels = [index("a got cancel"), index("b got cancel")]
+        let firstTerminate = index("did not return within stop_timeout")
+        #expect(frontStopped >= 0 && cancels.allSatisfy { $0 > frontStopped }, "\(lines)")
+        // Both got CANCEL before either was terminated: one after the other, the first would
+        // have been terminated before the second heard anything.
+        #expect(firstTerminate >= 0 && cancels.allSatisfy { $0 >= 0 && $0 < firstTerminate }, "\(lines)")
+        #expect(lines.filter { $0.contains("did not return within stop_timeout") }.count == 2)
+    }
 }
