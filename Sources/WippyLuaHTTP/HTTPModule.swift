@@ -60,6 +60,9 @@ public enum HTTPModule {
         case "body":
             exchange.withBody { _ = lua_pushlstring(L, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }
             return 1
+        case "has_body":
+            lua_pushboolean(L, exchange.withBody { $0.isEmpty } ? 0 : 1)
+            return 1
         case "body_json":
             return exchange.withBody { body in
                 body.isEmpty ? Builtins.failure(L, "the request has no body") : Builtins.pushJSON(decoding: body, L)

@@ -54,7 +54,11 @@ struct HTTPServerTests {
                                                headers: ["Content-Type": "application/json"], body: #"{"n": [1, 2], "s": "x"}"#)
             #expect(reply.status == 200)
             #expect(reply.headers["content-type"] == "application/json")
-            #expect(reply.body == #"{"got":{"n":[1,2],"s":"x"},"params":[],"type":"application/json"}"#)
+            #expect(reply.body == #"{"got":{"n":[1,2],"s":"x"},"has_body":true,"is_json":true,"method":true,"params":[],"type":"application/json"}"#)
+            // The constants and helpers Wippy's http module has: CONTENT, METHOD, accepts, content_length.
+            let plain = try await Self.request(base.appending(path: "api/echo"), method: "POST",
+                                               headers: ["Content-Type": "application/json; charset=utf-8", "Accept": "text/*"], body: "[1]")
+            #expect(plain.body == "plain POST 3" && plain.headers["content-type"] == "text/plain")
             let bad = try await Self.request(base.appending(path: "api/echo"), method: "POST", body: "{oops")
             #expect(bad.status == 400)
             #expect(bad.body.contains("json.decode"))

@@ -19,7 +19,12 @@ local function echo()
     res:write_json({ error = err })
     return
   end
-  res:write_json({ got = body, type = req:content_type(), params = req:params() })
+  if req:accepts(http.CONTENT.TEXT) and not req:accepts(http.CONTENT.JSON) then
+    res:set_content_type(http.CONTENT.TEXT)
+    return res:write("plain " .. req:method() .. " " .. tostring(req:content_length()))
+  end
+  res:write_json({ got = body, type = req:content_type(), params = req:params(), has_body = req:has_body(),
+                   is_json = req:is_content_type(http.CONTENT.JSON), method = req:method() == http.METHOD.POST })
 end
 
 return { hello = hello, echo = echo }
