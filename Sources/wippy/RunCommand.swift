@@ -114,21 +114,24 @@ struct RunCommand: AsyncParsableCommand {
         let host = runtime.hosts[SystemNamespace.processes.description] != nil
             ? SystemNamespace.processes.description : runtime.hosts.keys.sorted().first ?? ""
         let (outcomes, input) = AsyncStream.makeStream(of: ProcessOutcome.self)
-        let hosts = runtime.hosts.keys.sorted().map { runtime.hosts[$0]! as any Service }
+        // The whole app runs (its services and listeners), so that the entry finds what it talks to.
         let group = ServiceGroup(configuration: .init(
-            services: hosts.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        do {
-            try runtime.launch(id, host: host, arguments: arguments.map { .string($0) }, parent: nil,
-                               monitor: false, link: false, onExit: { outcome in
-                input.yield(outcome)
-                input.finish()
-            })
-        } catch {
-            throw ValidationFailure(message: "\(entry): \(error)")
-        }
+            services: runtime.services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         var outcome: ProcessOutcome = .failure("no result")
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
+            await Self.waitForServices(of: runtime, logger: logger)
+            do {
+                try runtime.launch(id, host: host, arguments: arguments.map { .string($0) }, parent: nil,
+                                   monitor: false, link: false, onExit: { outcome in
+                    input.yield(outcome)
+                    input.finish()
+                })
+            } catch {
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                throw ValidationFailure(message: "\(entry): \(error)")
+            }
             for await ended in outcomes { outcome = ended }
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
@@ -141,6 +144,22 @@ struct RunCommand: AsyncParsableCommand {
             if value != .null { print(value.json) }
         case let .failure(message):
             throw ValidationFailure(message: "\(entry) failed: \(message)")
+        }
+    }
+
+    /// Waits until every auto-start service is past its start-up code (`/healthz` would say
+    /// running), at most as long as the slowest may take to start (`start_timeout`).
+    static func waitForServices(of runtime: AppRuntime, logger: Logger) async {
+        let limit = runtime.app.manifest.userEntries.compactMap(\.lifecycle?.startTimeout).max() ?? .zero
+        let deadline = ContinuousClock.now + limit
+        while runtime.supervisor.health != .running {
+            guard ContinuousClock.now < deadline else {
+                if case let .starting(waiting) = runtime.supervisor.health {
+                    logger.warning("-x: running before \(waiting.map(\.description).joined(separator: ", ")) started")
+                }
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(5))
         }
     }
 

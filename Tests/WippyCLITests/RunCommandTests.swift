@@ -135,6 +135,14 @@ struct RunCommandTests {
         #expect(object.contains(#""entry":"test:logs_fields""#) && object.contains(#""fields":{"entry":"x","n":"1","pid":"y"}"#), "\(object)")
     }
 
+    /// The app's services run first: the entry talks to one; they stop after it.
+    @Test func executeFindsTheAppsServicesRunning() throws {
+        let result = try CLITests.wippy("run", "Tests/Fixtures/cli/with-service", "-x", "ask")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "{\"a\":1,\"b\":2}\n")
+        #expect(result.stderr.contains(#"service cli:counter.service stopped: returned "stopped""#))
+    }
+
     @Test func executeReportsAFailure() throws {
         let result = try CLITests.wippy("run", "Tests/Fixtures/lua/processes", "-x", "test:returns_error")
         #expect(result.status == 1)
