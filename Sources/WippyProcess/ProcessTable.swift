@@ -55,6 +55,8 @@ public final class ProcessTable: Sendable {
     private let state = Mutex(State())
     /// Which process runs each supervised service (for those that follow a service across restarts).
     public let services = ServiceDirectory()
+    /// Subscriptions to events (the Lua `events` module).
+    public let events = EventBus()
 
     public init() {}
 

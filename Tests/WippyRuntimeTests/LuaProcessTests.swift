@@ -135,4 +135,14 @@ extension LuaProcessTests {
         #expect(result["ticks"] == Payload.int(2))
         #expect(result["unix"] == Payload.int(1_700_000_000))
     }
+
+    @Test func eventsReachTheSubscriptionsThatMatch() async throws {
+        let result = try await RuntimeHarness.run("test:events").value()
+        #expect(result["got"] == .array([.string("app.users created /u/1"), .string("app.orders.eu created /o/9")]))
+        #expect(result["data"] == .array([.object([("id", .int(1))]), .object([("total", .int(5))])]))
+        #expect(result["after"] == .string("/u/2"))  // the closed subscription got nothing more
+        #expect(result["bad"] == .bool(true))
+        #expect(result["bad_err"]?.stringValue?.contains("bad system pattern \"a..b\"") == true)
+        #expect(result["no_kind"] == .bool(true) && result["kind_err"]?.stringValue?.contains("expects a system and a kind") == true)
+    }
 }

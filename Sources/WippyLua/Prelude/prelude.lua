@@ -256,6 +256,7 @@ local factories = {
   time = chunk_module("time"),
   pubsub = chunk_module("pubsub"),
   logger = chunk_module("logger"),
+  events = chunk_module("events"),
   funcs = function() return { call = B.call } end,
   registry = function() return { get = B.registry_get, find = B.registry_find } end,
   process = function() return process end,
