@@ -9,11 +9,10 @@
 public enum TypedLua {
     public static func erase(_ source: String) -> String {
         let bytes = Array(source.utf8)
-        // Every construct starts with one of these; most files of plain Lua have none of them
-        // outside strings and comments, but the tokens decide.
         var eraser = Eraser(source: bytes, tokens: LuaTokenizer.tokens(of: bytes))
         eraser.run()
         guard !eraser.blanks.isEmpty else { return source }
+        // Whole tokens (and what lies between them) go, so a multi-byte character goes whole.
         var out = bytes
         for range in eraser.blanks {
             for index in range where out[index] != 0x0A && out[index] != 0x0D { out[index] = 0x20 }
