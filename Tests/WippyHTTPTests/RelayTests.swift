@@ -77,14 +77,15 @@ struct RelayTests {
         .deletingLastPathComponent().appending(path: "apps").path
 
     /// Runs `apps/` on an ephemeral loopback port; `body` gets the WebSocket URL.
-    static func withChat(_ body: (String) async throws -> Void) async throws {
-        try await TestApp.serve(apps, address: "127.0.0.1:0", ready: { $0.table.lookup("my_ws_hub") != nil }) { base, _ in
+    static func withChat(logs: LogCapture = LogCapture(), _ body: (String) async throws -> Void) async throws {
+        try await TestApp.serve(apps, address: "127.0.0.1:0", logs: logs, ready: { $0.table.lookup("my_ws_hub") != nil }) { base, _ in
             try await body("ws://\(base)/api/v1/ws/connect")
         }
     }
 
     @Test func welcomeChatBroadcastAndLeave() async throws {
-        try await Self.withChat { url in
+        let logs = LogCapture()
+        try await Self.withChat(logs: logs) { url in
             try await withThrowingTaskGroup(of: Void.self) { clients in
                 let a = TestSocket(), b = TestSocket()
                 clients.addTask { try await a.run(url) }
@@ -111,6 +112,8 @@ struct RelayTests {
                 // b leaves; a newcomer then counts a and itself only.
                 b.close()
                 try await b.wait("b closed") { b.closed.withLock { $0 } != nil }
+                // The client may finish before the server has read its close: wait for the hub.
+                try await b.wait("the hub saw b leave") { logs.all.contains { $0.contains("Client left:") } }
                 let c = TestSocket()
                 clients.addTask { try await c.run(url) }
                 try await c.wait("c's welcome") { !c.messages("welcome").isEmpty }
