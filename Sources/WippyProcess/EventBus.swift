@@ -3,8 +3,8 @@ import Synchronization
 /// The runtime's event bus (the Lua `events` module): a process subscribes to a pattern of
 /// systems, and optionally one kind, and every event sent that matches reaches it as a message
 /// on the subscription's own topic, with the payload `{system, kind, path, data}`. Delivery is
-/// best effort, as Wippy's is: a subscriber whose mailbox is full misses the event, and one that
-/// has ended is forgotten.
+/// best effort, as Wippy's is: a subscriber whose mailbox is full misses the event. A process's
+/// subscriptions end with it.
 public final class EventBus: Sendable {
     /// Most subscriptions one process may hold at once.
     public static let maxPerProcess = 256
@@ -15,22 +15,35 @@ public final class EventBus: Sendable {
         let kind: String?
     }
 
-    private let state = Mutex<(next: UInt64, byTopic: [String: Subscription])>((0, [:]))
+    private struct State {
+        var next: UInt64 = 0
+        var byTopic: [String: Subscription] = [:]
+        /// The topics each subscriber holds.
+        var byPID: [PID: Set<String>] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// Longest system name or pattern, and most segments in one: matching stays cheap whatever
+    /// a script sends.
+    public static let maxSystemBytes = 256
+    public static let maxSegments = 16
 
     public init() {}
 
     /// Subscribes `pid`; the topic its events will come on.
     public func subscribe(_ pid: PID, pattern: String, kind: String?) throws(ProcessError) -> String {
-        guard let parsed = SystemPattern(pattern) else {
-            throw .invalid("events.subscribe: bad system pattern \"\(pattern)\" (segments split on \".\": a name, *, ** or (a|b))")
+        guard pattern.utf8.count <= Self.maxSystemBytes, let parsed = SystemPattern(pattern), parsed.segments.count <= Self.maxSegments else {
+            throw .invalid("events.subscribe: bad system pattern \"\(pattern.prefix(64))\" (up to \(Self.maxSegments) segments split on \".\": a name, *, ** or (a|b); at most \(Self.maxSystemBytes) bytes)")
         }
         return try state.withLock { state throws(ProcessError) -> String in
-            guard state.byTopic.values.lazy.filter({ $0.pid == pid }).count < Self.maxPerProcess else {
+            guard state.byPID[pid, default: []].count < Self.maxPerProcess else {
                 throw .invalid("events.subscribe: more than \(Self.maxPerProcess) subscriptions in one process; close some first")
             }
             state.next += 1
             let topic = "@events/\(state.next)"
             state.byTopic[topic] = Subscription(pid: pid, pattern: parsed, kind: kind)
+            state.byPID[pid, default: []].insert(topic)
             return topic
         }
     }
@@ -38,8 +51,25 @@ public final class EventBus: Sendable {
     /// Ends the subscription on `topic` if `pid` holds it.
     public func unsubscribe(_ topic: String, by pid: PID) {
         state.withLock { state in
-            if state.byTopic[topic]?.pid == pid { state.byTopic[topic] = nil }
+            guard state.byTopic[topic]?.pid == pid else { return }
+            state.byTopic[topic] = nil
+            state.byPID[pid]?.remove(topic)
+            if state.byPID[pid]?.isEmpty == true { state.byPID[pid] = nil }
         }
+    }
+
+    /// Drops every subscription of `pid` (it ended).
+    func forget(_ pid: PID) {
+        state.withLock { state in
+            guard let topics = state.byPID.removeValue(forKey: pid) else { return }
+            for topic in topics { state.byTopic[topic] = nil }
+        }
+    }
+
+    /// Whether events may be sent as coming from `system`: a name of at most ``maxSegments``
+    /// segments and ``maxSystemBytes`` bytes.
+    public static func isValidSystem(_ system: String) -> Bool {
+        !system.isEmpty && system.utf8.count <= maxSystemBytes && system.utf8.count(where: { $0 == UInt8(ascii: ".") }) < maxSegments
     }
 
     /// Sends the event to every matching subscription; how many got it.
@@ -50,16 +80,11 @@ public final class EventBus: Sendable {
         }
         guard !targets.isEmpty else { return 0 }
         let payload = Payload.object([("system", .string(system)), ("kind", .string(kind)), ("path", .string(path)), ("data", data)])
-        var delivered = 0, gone: [String] = []
+        var delivered = 0
         for (topic, subscription) in targets {
-            do {
-                _ = try table.send(to: subscription.pid, Message(from: sender, topic: topic, payload: payload))
-                delivered += 1
-            } catch {
-                if case .notFound = error { gone.append(topic) }
-            }
+            // A subscriber that has ended was forgotten when it did (ProcessTable.exited).
+            if (try? table.send(to: subscription.pid, Message(from: sender, topic: topic, payload: payload))) != nil { delivered += 1 }
         }
-        if !gone.isEmpty { state.withLock { state in for topic in gone { state.byTopic[topic] = nil } } }
         return delivered
     }
 }

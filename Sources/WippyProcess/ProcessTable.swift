@@ -212,6 +212,7 @@ public final class ProcessTable: Sendable {
             return (slot, linked)
         }
         guard let slot else { return }
+        events.forget(pid)
         for watcher in slot.monitors {
             try? send(event: ProcessEvent(kind: .exit, from: pid, outcome: outcome), to: watcher)
         }

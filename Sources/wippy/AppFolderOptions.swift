@@ -16,15 +16,16 @@ struct AppFolderOptions: ParsableArguments {
         }
     }
 
-    /// Loads and checks the app; prints the diagnostics to standard error when there are any.
-    func check() throws -> CheckedApp {
+    /// Loads and checks the app in `folder` (by default ``directory``); prints the diagnostics to
+    /// standard error when there are any.
+    func check(_ folder: String? = nil) throws -> CheckedApp {
         let loader: ManifestLoader
         do {
             loader = try ManifestLoader()
         } catch {
             throw ValidationError("the bundled schemas are broken: \(error)")
         }
-        let app = CheckedApp(directory: try directory, loader: loader)
+        let app = CheckedApp(directory: try folder ?? directory, loader: loader)
         let cwd = FileManager.default.currentDirectoryPath
         for diagnostic in app.diagnostics {
             FileHandle.standardError.write(Data((diagnostic.formatted(relativeTo: cwd) + "\n").utf8))

@@ -64,8 +64,8 @@ struct RunCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { _ in WippyLogHandler(format: format, level: level) }
         let logger = Logger(label: "wippy")
 
-        let folder = try app.directory
-        let checked = try app.check()
+        let folder = try app.directory  // read once: the lock, or a walk of ./src
+        let checked = try app.check(folder)
         guard checked.isValid else {
             let count = checked.diagnostics.count
             throw ValidationFailure(message: "\(count) \(count == 1 ? "error" : "errors")")

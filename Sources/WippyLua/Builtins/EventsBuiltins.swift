@@ -33,6 +33,9 @@ extension Builtins {
         guard let system = string(L, 1), let kind = string(L, 2) else {
             return failure(L, "events.send expects a system and a kind (strings)")
         }
+        guard EventBus.isValidSystem(system) else {
+            return failure(L, "events.send: the system must be a name of at most \(EventBus.maxSegments) segments and \(EventBus.maxSystemBytes) bytes")
+        }
         let path = text(L, 3) ?? ""
         let data: Payload
         do { data = try LuaBridge.payload(at: 4, L, limit: process.context.limits.message) } catch {
