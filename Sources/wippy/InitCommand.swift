@@ -19,7 +19,12 @@ struct InitCommand: ParsableCommand {
     var lock: String = ProjectLock.defaultPath
 
     func run() throws {
-        let contents = ProjectLock(source: directory, modules: modulesDirectory).yaml
+        // Written over an existing lock, its other contents (module pins) stay.
+        let existing = FileManager.default.contents(atPath: lock).map { String(decoding: $0, as: UTF8.self) }
+        let contents: String
+        do { contents = try ProjectLock(source: directory, modules: modulesDirectory).yaml(over: existing, path: lock) } catch {
+            throw ValidationError("\(error)")
+        }
         do {
             try contents.write(toFile: lock, atomically: true, encoding: .utf8)
         } catch {

@@ -41,6 +41,27 @@ struct ProjectLock {
         "directories:\n  modules: \(modules)\n  src: \(source)\n"
     }
 
+    /// The text of this lock written over `existing` (the lock file's text, if there is one):
+    /// its `directories` are replaced, everything else it holds (module pins) is kept.
+    func yaml(over existing: String?, path: String) throws -> String {
+        guard let existing, !existing.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return yaml }
+        let document: Any?
+        do { document = try Yams.load(yaml: existing) } catch {
+            throw LockError(description: "\(path): not YAML, left as it is (fix or remove it): \(error)")
+        }
+        guard var root = document as? [String: Any] else {
+            throw LockError(description: "\(path): expected a mapping, left as it is (fix or remove it)")
+        }
+        guard root.keys.contains(where: { $0 != "directories" }) else { return yaml }
+        var directories = root["directories"] as? [String: Any] ?? [:]
+        directories["src"] = source
+        directories["modules"] = modules
+        root["directories"] = directories
+        do { return try Yams.dump(object: root, sortKeys: true) } catch {
+            throw LockError(description: "\(path): cannot be written back: \(error)")
+        }
+    }
+
     struct LockError: Error, CustomStringConvertible {
         var description: String
     }

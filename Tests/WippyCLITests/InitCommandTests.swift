@@ -56,6 +56,24 @@ struct InitCommandTests {
         }
     }
 
+    /// `wippy init` over a lock that pins modules changes the folders and keeps the pins; it
+    /// leaves a lock it cannot read alone.
+    @Test func initKeepsWhatElseTheLockHolds() throws {
+        try Self.withProject { project in
+            let lock = project.appending(path: "wippy.lock")
+            try Self.write("directories:\n  src: ./old\nmodules:\n  - {name: acme/http, version: v1.2.0}\n", to: lock)
+            let result = try CLITests.wippy("init", "-d", "./src", in: project)
+            #expect(result.status == 0, "\(result.stderr)")
+            let text = try String(contentsOf: lock, encoding: .utf8)
+            #expect(text.contains("src: ./src") && text.contains("acme/http") && text.contains("v1.2.0") && !text.contains("./old"), "\(text)")
+
+            try Self.write("directories: [broken\n", to: lock)
+            let refused = try CLITests.wippy("init", in: project)
+            #expect(refused.status != 0 && refused.stderr.contains("wippy.lock: not YAML, left as it is"), "\(refused.stderr)")
+            #expect(try String(contentsOf: lock, encoding: .utf8) == "directories: [broken\n")
+        }
+    }
+
     @Test func aBrokenLockIsAClearError() throws {
         try Self.withProject { project in
             try Self.write("directories:\n  src: [not, a, path]\n", to: project.appending(path: "wippy.lock"))
