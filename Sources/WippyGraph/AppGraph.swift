@@ -50,6 +50,7 @@ public struct AppGraph: Sendable {
                 }
             }
         }
+        diagnostics += duplicateVariables(manifest)
         let (levels, cycles) = Self.layers(nodes: manifest.sortedEntries.map(\.id), edges: edges)
         for cycle in cycles {
             // Report at the edge that closes the cycle back to its first entry.
@@ -60,6 +61,22 @@ public struct AppGraph: Sendable {
         }
         let graph = AppGraph(manifest: manifest, edges: edges, levels: levels)
         return (graph, diagnostics.sorted())
+    }
+
+    /// `env.variable` names are public: two variables may not share one.
+    private static func duplicateVariables(_ manifest: Manifest) -> [Diagnostic] {
+        var first: [String: Entry] = [:]
+        var diagnostics: [Diagnostic] = []
+        for entry in manifest.sortedEntries {
+            guard case let .envVariable(variable) = entry.body, let name = variable.name else { continue }
+            if let earlier = first[name] {
+                diagnostics.append(Diagnostic(entry.location, "\(entry.id): variable: \"\(name)\" is already the name of \(earlier.id)",
+                                              related: [.init("defined at", earlier.location)]))
+            } else {
+                first[name] = entry
+            }
+        }
+        return diagnostics
     }
 
     private static func missing(_ reference: Reference, from entry: Entry, in manifest: Manifest) -> Diagnostic {

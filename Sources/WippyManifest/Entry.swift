@@ -26,6 +26,9 @@ public struct Entry: Sendable, Equatable {
         case httpStatic(HTTPStatic)
         /// `registry.entry`: the entry's fields other than name, kind and meta.
         case registryEntry(Node)
+        case terminalHost(TerminalHost)
+        case envStorage(EnvStorage)
+        case envVariable(EnvVariable)
     }
 
     public init(id: EntryID, kind: EntryKind, meta: Node, location: SourceLocation, node: Node, body: Body) {
@@ -56,6 +59,13 @@ public struct Entry: Sendable, Equatable {
             return [site.server]
         case .registryEntry:
             return []
+        case let .terminalHost(host):
+            return host.lifecycle.requires
+        case let .envStorage(storage):
+            if case let .router(storages) = storage.backend { return storages }
+            return []
+        case let .envVariable(variable):
+            return [variable.storage]
         }
     }
 
@@ -65,6 +75,7 @@ public struct Entry: Sendable, Equatable {
         case let .processService(service): return service.lifecycle
         case let .processHost(host): return host.lifecycle
         case let .httpService(service): return service.lifecycle
+        case let .terminalHost(host): return host.lifecycle
         default: return nil
         }
     }

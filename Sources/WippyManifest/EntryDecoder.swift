@@ -38,6 +38,23 @@ struct EntryDecoder {
         case .registryEntry:
             let data = (node.members ?? []).filter { !["name", "kind", "meta"].contains($0.key) }
             body = .registryEntry(Node(.object(data), mark: node.mark))
+        case .terminalHost: body = .terminalHost(TerminalHost(hideLogs: node["hide_logs"]?.bool ?? false, lifecycle: lifecycle()))
+        case .envStorageOS: body = .envStorage(EnvStorage(backend: .os))
+        case .envStorageMemory: body = .envStorage(EnvStorage(backend: .memory))
+        case .envStorageFile: body = envFile().map { .envStorage(EnvStorage(backend: $0)) }
+        case .envStorageStatic:
+            let values = (node["values"]?.members ?? []).compactMap { member in Self.scalarText(member.value).map { (member.key, $0) } }
+            body = .envStorage(EnvStorage(backend: .fixed(Dictionary(values) { _, last in last })))
+        case .envStorageRouter:
+            let storages = (node["storages"]?.array ?? []).enumerated().map { index, item in
+                reference("storages[\(index)]", item, EntryKind.envStorages)
+            }
+            body = .envStorage(EnvStorage(backend: .router(storages)))
+        case .envVariable:
+            body = .envVariable(EnvVariable(name: node["variable"]?.string,
+                                            storage: reference("storage", node["storage"], EntryKind.envStorages),
+                                            defaultValue: node["default"].flatMap(Self.scalarText),
+                                            readOnly: node["read_only"]?.bool ?? node["readonly"]?.bool ?? false))
         }
         guard let body else { return nil }
         return Entry(id: id, kind: kind, meta: meta, location: location(node), node: node, body: body)
@@ -86,7 +103,7 @@ struct EntryDecoder {
 
     private mutating func processService() -> ProcessService {
         ProcessService(process: reference("process", node["process"], [.processLua]),
-                       host: reference("host", node["host"], [.processHost]),
+                       host: reference("host", node["host"], EntryKind.hosts),
                        input: node["input"]?.array ?? [],
                        lifecycle: lifecycle())
     }
@@ -97,6 +114,35 @@ struct EntryDecoder {
                            queueSize: host?["queue_size"]?.int ?? 1024,
                            localQueueSize: host?["local_queue_size"]?.int ?? 256,
                            lifecycle: lifecycle())
+    }
+
+    /// `env.storage.file`: a relative `file_path` is taken from the working folder (where `wippy
+    /// run` was started, the project's root), as Wippy does.
+    private mutating func envFile() -> EnvStorage.Backend? {
+        guard let pathNode = node["file_path"], let written = pathNode.string, !written.isEmpty else { return nil }
+        let path = written.hasPrefix("/") ? written : FileManager.default.currentDirectoryPath + "/" + written
+        return .file(path: URL(fileURLWithPath: path).standardizedFileURL.path, autoCreate: node["auto_create"]?.bool ?? false,
+                     fileMode: node["file_mode"]?.int.map(Self.permissions) ?? 0o644,
+                     directoryMode: node["dir_mode"]?.int.map(Self.permissions) ?? 0o755)
+    }
+
+    /// Permission bits as people write them, `0600`: YAML 1.2 reads that as the decimal 600,
+    /// whose digits are taken as octal again. A number with an 8 or 9 in it is taken as it is.
+    static func permissions(_ written: Int) -> Int {
+        let digits = String(written)
+        guard written >= 0, digits.allSatisfy({ $0 <= "7" }), let octal = Int(digits, radix: 8) else { return written }
+        return octal & 0o7777
+    }
+
+    /// A scalar's text: an env value or default written as a number or boolean is its text.
+    static func scalarText(_ node: Node) -> String? {
+        switch node.value {
+        case let .string(text): return text
+        case let .int(number): return String(number)
+        case let .double(number): return String(number)
+        case let .bool(flag): return flag ? "true" : "false"
+        default: return nil
+        }
     }
 
     private mutating func httpService() -> HTTPService {

@@ -10,7 +10,19 @@ public enum EntryKind: String, Sendable, CaseIterable, Hashable {
     case httpEndpoint = "http.endpoint"
     case httpStatic = "http.static"
     case registryEntry = "registry.entry"
+    case terminalHost = "terminal.host"
+    case envStorageOS = "env.storage.os"
+    case envStorageMemory = "env.storage.memory"
+    case envStorageFile = "env.storage.file"
+    case envStorageStatic = "env.storage.static"
+    case envStorageRouter = "env.storage.router"
+    case envVariable = "env.variable"
 
     /// Kinds run by the supervisor, with a `lifecycle` block.
-    public static let services: Set<EntryKind> = [.processService, .processHost, .httpService]
+    public static let services: Set<EntryKind> = [.processService, .processHost, .httpService, .terminalHost]
+    /// Kinds a `process.service` may run its process on.
+    public static let hosts: Set<EntryKind> = [.processHost, .terminalHost]
+    /// Where `env.variable` values are kept.
+    public static let envStorages: Set<EntryKind> = [.envStorageOS, .envStorageMemory, .envStorageFile, .envStorageStatic,
+                                                     .envStorageRouter]
 }

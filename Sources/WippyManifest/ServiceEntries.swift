@@ -17,3 +17,12 @@ public struct ProcessHost: Sendable, Equatable {
     public var localQueueSize: Int
     public var lifecycle: Lifecycle
 }
+
+/// `terminal.host`: the host of command-line processes, which read and write the terminal
+/// through the `io` module; `wippy run -x` runs its process here.
+public struct TerminalHost: Sendable, Equatable {
+    /// `hide_logs`: accepted for Wippy's manifests; log lines are silenced under `-x` anyway
+    /// unless a log flag is given.
+    public var hideLogs: Bool
+    public var lifecycle: Lifecycle
+}

@@ -97,8 +97,8 @@ extension AppRuntime {
         report.stopped += stopping.map(\.id).filter { !restart.contains($0) }
 
         // Hosts (their worker threads) are set up once, at start.
-        report.needsRestart = diff.added.union(diff.changed).filter { new.manifest[$0]?.kind == .processHost }
-            .union(diff.removed.filter { old.manifest[$0]?.kind == .processHost }).sorted()
+        report.needsRestart = diff.added.union(diff.changed).filter { new.manifest[$0].map { EntryKind.hosts.contains($0.kind) } ?? false }
+            .union(diff.removed.filter { old.manifest[$0].map { EntryKind.hosts.contains($0.kind) } ?? false }).sorted()
         report.duration = ContinuousClock.now - began
         return report
     }

@@ -34,8 +34,12 @@ public final class AppRuntime: LuaServices, Sendable {
     public let limits: RuntimeLimits
     /// What its Lua processes and function calls share.
     let luaContext: LuaContext
+    /// The terminals of its `terminal.host`s, by host ID.
+    public var terminals: [String: Terminal] { luaContext.terminals }
     /// HTTP handlers and `funcs.call`: warm function instances and the calls running now.
     let calls: FunctionCalls
+    /// The values behind `env.variable` entries.
+    let environment = Environment()
     private let clock: any ServiceClock
 
     /// - Parameters:
@@ -43,22 +47,32 @@ public final class AppRuntime: LuaServices, Sendable {
     ///   - limits: byte limits of processes, messages and mailboxes.
     ///   - address: listen address for the built-in `system:http` (`--addr`, `WIPPY_ADDR`).
     ///   - tls: certificate and key for the built-in `system:http` (`--tls-cert`, `--tls-key`).
+    ///   - arguments: what `io.args()` gives processes on a `terminal.host` (`wippy run -x`'s).
     public init(app: CheckedApp, logger: Logger, limits: RuntimeLimits = RuntimeLimits(), clock: any ServiceClock = SystemServiceClock(),
-                address: String? = nil, tls: TLSFiles? = nil) {
+                address: String? = nil, tls: TLSFiles? = nil, arguments: [String] = []) {
         HTTPModule.register()  // before the first Lua state is made
         self.current = Mutex(app)
         self.clock = clock
         self.logger = logger
         self.limits = limits
         let table = self.table
-        self.luaContext = LuaContext(table: table, logger: logger, limits: limits)
         var hosts: [String: ProcessHostService] = [:]
-        for entry in app.manifest.sortedEntries where entry.kind == .processHost {
-            guard case let .processHost(settings) = entry.body else { continue }
-            hosts[entry.id.description] = ProcessHostService(id: entry.id.description, table: table,
-                                                             stopTimeout: settings.lifecycle.stopTimeout,
-                                                             workers: settings.workers, logger: logger)
+        var terminals: [String: Terminal] = [:]
+        for entry in app.manifest.sortedEntries {
+            let id = entry.id.description
+            switch entry.body {
+            case let .processHost(settings):
+                hosts[id] = ProcessHostService(id: id, table: table, stopTimeout: settings.lifecycle.stopTimeout,
+                                               workers: settings.workers, logger: logger)
+            case let .terminalHost(settings):
+                // One thread: a terminal runs one command at a time.
+                hosts[id] = ProcessHostService(id: id, table: table, stopTimeout: settings.lifecycle.stopTimeout,
+                                               workers: 1, logger: logger)
+                terminals[id] = Terminal(arguments: arguments)
+            default: break
+            }
         }
+        self.luaContext = LuaContext(table: table, logger: logger, limits: limits, terminals: terminals)
         self.spawner = ProcessSpawner(hosts: hosts, table: table, context: luaContext)
         self.calls = FunctionCalls(entries: app.manifest.sortedEntries, context: luaContext)
         let handle = Handler()
@@ -181,6 +195,18 @@ public final class AppRuntime: LuaServices, Sendable {
 
     public func registryFind(_ criteria: [String: Payload]) -> [Payload] {
         AppRegistry.find(criteria, in: app.manifest)
+    }
+
+    public func envGet(_ name: String) -> Result<String, CallError> {
+        environment.get(name, in: app.manifest)
+    }
+
+    public func envSet(_ name: String, value: String) -> CallError? {
+        environment.set(name, value: value, in: app.manifest)
+    }
+
+    public func envAll() -> [String: String] {
+        environment.all(in: app.manifest)
     }
 
     public func library(_ id: String) -> (id: String, program: LuaProgram)? {

@@ -19,8 +19,11 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             An invalid app is refused with the same messages as `wippy validate`. With --watch, \
             changes to its manifests and Lua files are applied while it runs (docs/hot-reload.md).
-            With -x ns:entry, runs that process.lua once with the remaining arguments (as strings) \
-            and exits 0 when it returns (its result is printed as JSON) or 1 when it fails.
+            With -x ns:entry (or a name one entry has), the app's services start first, then that \
+            process.lua runs once on the app's terminal.host (else on the default host) with the \
+            remaining arguments (as strings, also in io.args()). Log lines are silenced unless a \
+            log flag is given. The exit status is its integer result (0 for none; another result \
+            is printed as JSON), or 1 when it fails (the error on stderr).
             """
     )
 
@@ -28,6 +31,9 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(name: .customShort("x"), help: "Run this process.lua entry once instead of the services.")
     var execute: String?
+
+    @Option(help: "The host -x runs its process on (default: the app's terminal.host, when it has one).")
+    var host: String?
 
     @Argument(parsing: .remaining, help: "Arguments for the -x entry's method.")
     var arguments: [String] = []
@@ -53,17 +59,28 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Most bytes of messages waiting in one process's mailbox, e.g. 64MiB.")
     var mailbox = ByteSize(bytes: RuntimeLimits().mailbox)
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: Logger.Level = .info
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).")
+    var logLevel: Logger.Level?
 
-    @Option(help: "Log format: text or json.")
-    var logFormat: WippyLogHandler.Format = .text
+    @Option(help: "Log format: text or json (default text).")
+    var logFormat: WippyLogHandler.Format?
 
     func run() async throws {
-        let (format, level) = (logFormat, logLevel)
-        LoggingSystem.bootstrap { _ in WippyLogHandler(format: format, level: level) }
+        let (format, level) = (logFormat ?? .text, logLevel ?? .info)
+        // A command's output is its own: under -x, log lines only when asked for.
+        let silent = execute != nil && logLevel == nil && logFormat == nil
+        LoggingSystem.bootstrap { label in
+            silent ? SwiftLogNoOpLogHandler(label) as any LogHandler : WippyLogHandler(format: format, level: level)
+        }
         let logger = Logger(label: "wippy")
 
+        // `wippy run -x cli hello`: a first word that is no folder is the command's argument.
+        var app = self.app, arguments = self.arguments
+        var isFolder: ObjCBool = false
+        if execute != nil, let word = app.folder, !(FileManager.default.fileExists(atPath: word, isDirectory: &isFolder) && isFolder.boolValue) {
+            arguments.insert(word, at: 0)
+            app.folder = nil
+        }
         let folder = try app.directory  // read once: the lock, or a walk of ./src
         let checked = try app.check(folder)
         guard checked.isValid else {
@@ -90,10 +107,11 @@ struct RunCommand: AsyncParsableCommand {
         limits.processMemory = processMemory.bytes
         limits.message = maxMessage.bytes
         limits.mailbox = mailbox.bytes
-        let runtime = AppRuntime(app: checked, logger: logger, limits: limits, address: address, tls: tls)
+        let runtime = AppRuntime(app: checked, logger: logger, limits: limits, address: address, tls: tls,
+                                 arguments: execute == nil ? [] : arguments)
         for server in runtime.servers { try server.checkTLS() }
         if let execute {
-            try await runOnce(execute, runtime: runtime, logger: logger)
+            try await runOnce(execute, arguments: arguments, runtime: runtime, logger: logger)
             return
         }
         var services = runtime.services
@@ -109,10 +127,9 @@ struct RunCommand: AsyncParsableCommand {
         logger.info("stopped")
     }
 
-    private func runOnce(_ entry: String, runtime: AppRuntime, logger: Logger) async throws {
+    private func runOnce(_ entry: String, arguments: [String], runtime: AppRuntime, logger: Logger) async throws {
         let id = try Self.resolve(entry, in: runtime.app.manifest)
-        let host = runtime.hosts[SystemNamespace.processes.description] != nil
-            ? SystemNamespace.processes.description : runtime.hosts.keys.sorted().first ?? ""
+        let host = try Self.host(for: entry, asked: host, in: runtime)
         let (outcomes, input) = AsyncStream.makeStream(of: ProcessOutcome.self)
         // The whole app runs (its services and listeners), so that the entry finds what it talks to.
         let group = ServiceGroup(configuration: .init(
@@ -133,6 +150,7 @@ struct RunCommand: AsyncParsableCommand {
                 throw ValidationFailure(message: "\(entry): \(error)")
             }
             for await ended in outcomes { outcome = ended }
+            runtime.terminals[host]?.restore()
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
@@ -160,6 +178,26 @@ struct RunCommand: AsyncParsableCommand {
                 return
             }
             try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    /// Where `-x` runs: `--host`, else the app's one `terminal.host`, else the default host.
+    static func host(for entry: String, asked: String?, in runtime: AppRuntime) throws -> String {
+        if let asked {
+            guard runtime.hosts[asked] != nil else {
+                let known = runtime.hosts.keys.sorted().joined(separator: ", ")
+                throw ValidationError("--host \(asked): no process.host or terminal.host of the app has this ID (there are: \(known))")
+            }
+            return asked
+        }
+        let terminals = runtime.terminals.keys.sorted()
+        switch terminals.count {
+        case 0:
+            return runtime.hosts[SystemNamespace.processes.description] != nil
+                ? SystemNamespace.processes.description : runtime.hosts.keys.sorted().first ?? ""
+        case 1: return terminals[0]
+        default:
+            throw ValidationFailure(message: "-x \(entry): the app has several terminal.hosts (\(terminals.joined(separator: ", "))); choose one with --host")
         }
     }
 

@@ -126,7 +126,7 @@ struct RunCommandTests {
 
     /// A logger call's fields are printed as fields, the line keeps its process's tags.
     @Test func logFieldsNeverReplaceTheLinesTags() throws {
-        let text = try CLITests.wippy("run", "Tests/Fixtures/lua/processes", "-x", "logs_fields")
+        let text = try CLITests.wippy("run", "Tests/Fixtures/lua/processes", "-x", "logs_fields", "--log-level", "info")
         #expect(text.status == 0, "\(text.stderr)")
         let line = try #require(text.stderr.split(separator: "\n").first { $0.contains(" hello") })
         #expect(line.contains("info [test:logs_fields {system:processes|0x") && line.hasSuffix("] hello entry=x n=1 pid=y"), "\(line)")
@@ -135,12 +135,16 @@ struct RunCommandTests {
         #expect(object.contains(#""entry":"test:logs_fields""#) && object.contains(#""fields":{"entry":"x","n":"1","pid":"y"}"#), "\(object)")
     }
 
-    /// The app's services run first: the entry talks to one; they stop after it.
+    /// The app's services run first: the entry talks to one; they stop after it. Log lines are
+    /// silenced unless a log flag asks for them.
     @Test func executeFindsTheAppsServicesRunning() throws {
         let result = try CLITests.wippy("run", "Tests/Fixtures/cli/with-service", "-x", "ask")
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "{\"a\":1,\"b\":2}\n")
-        #expect(result.stderr.contains(#"service cli:counter.service stopped: returned "stopped""#))
+        #expect(result.stderr.isEmpty, "\(result.stderr)")
+        let logged = try CLITests.wippy("run", "Tests/Fixtures/cli/with-service", "-x", "ask", "--log-level", "info")
+        #expect(logged.stdout == "{\"a\":1,\"b\":2}\n")
+        #expect(logged.stderr.contains(#"service cli:counter.service stopped: returned "stopped""#))
     }
 
     @Test func executeReportsAFailure() throws {

@@ -58,6 +58,10 @@ struct InvalidAppTests {
               fragments: ["app:server", "tls.cert", "file \"missing.pem\" not found"]),
         .init(folder: "function-timeout", file: "_index.yaml", line: 6, column: 26,
               fragments: ["app:handler", "meta.options.timeout", "must be a duration above zero"]),
+        .init(folder: "env-duplicate-variable", file: "_index.yaml", line: 5, column: 5,
+              fragments: ["app:port_again", "variable", "\"PORT\" is already the name of app:port"]),
+        .init(folder: "env-wrong-storage", file: "_index.yaml", line: 6, column: 14,
+              fragments: ["app:port", "storage", "\"app:terminal\" is a terminal.host, expected a env.storage.file or env.storage.memory"]),
     ]
 
     @Test(arguments: cases)

@@ -27,6 +27,26 @@ struct ManifestLoaderTests {
         #expect(!result.manifestFiles.contains { $0.contains(".hidden") })
     }
 
+    /// A relative `file_path` is taken from the working folder; `0600` means the octal bits;
+    /// numbers are text; `readonly` is `read_only`.
+    @Test func terminalHostAndEnvironmentEntries() throws {
+        let result = try Self.loadAllKinds()
+        guard case let .terminalHost(host) = try Self.entry(result, "demo:terminal").body else { Issue.record("wrong body"); return }
+        #expect(host.hideLogs && host.lifecycle.autoStart)
+        guard case let .envStorage(file) = try Self.entry(result, "demo:file_env").body else { Issue.record("wrong body"); return }
+        let cwd = FileManager.default.currentDirectoryPath
+        #expect(file.backend == .file(path: cwd + "/config.env", autoCreate: true, fileMode: 0o600, directoryMode: 0o755))
+        guard case let .envStorage(fixed) = try Self.entry(result, "demo:defaults").body else { Issue.record("wrong body"); return }
+        #expect(fixed.backend == .fixed(["REGION": "eu", "RETRIES": "3"]))
+        guard case let .envStorage(chain) = try Self.entry(result, "demo:chain").body,
+              case let .router(storages) = chain.backend else { Issue.record("wrong body"); return }
+        #expect(storages.map(\.target.description) == ["demo:mem_env", "demo:file_env", "demo:os_env"])
+        guard case let .envVariable(port) = try Self.entry(result, "demo:port").body else { Issue.record("wrong body"); return }
+        #expect(port.name == "PORT" && port.defaultValue == "8080" && port.readOnly && port.storage.target.description == "demo:chain")
+        guard case let .envVariable(secret) = try Self.entry(result, "demo:secret").body else { Issue.record("wrong body"); return }
+        #expect(secret.name == nil && secret.defaultValue == nil && !secret.readOnly)
+    }
+
     @Test func processServiceFieldsAndLifecycle() throws {
         let entry = try Self.entry(Self.loadAllKinds(), "demo:worker.service")
         guard case let .processService(service) = entry.body else { Issue.record("wrong body"); return }

@@ -145,4 +145,21 @@ extension LuaProcessTests {
         #expect(result["bad_err"]?.stringValue?.contains("bad system pattern \"a..b\"") == true)
         #expect(result["no_kind"] == .bool(true) && result["kind_err"]?.stringValue?.contains("expects a system and a kind") == true)
     }
+
+    @Test func spawnedCoroutinesRunWhileTheProcessWaits() async throws {
+        let result = try await RuntimeHarness.run("test:coroutines").value()
+        // 1² + … + 9², shared out among the three workers while each sleeps.
+        #expect(result["pool"]?["sum"] == .int(285))
+        #expect(result["pool"]?["workers_used"] == .int(3))
+        #expect(result["handover"] == .string("handover"))
+        #expect(result["ticks"] == .int(3))
+        #expect(result["deadlock"]?.stringValue?.contains("channel receive would block forever") == true)
+        #expect(result["bad_spawn"]?.stringValue?.contains("coroutine.spawn expects a function") == true)
+    }
+
+    @Test func aFailingSpawnedCoroutineFailsItsProcess() async throws {
+        let outcome = try await RuntimeHarness.run("test:coroutines_failing")
+        guard case let .failure(message) = outcome else { Issue.record("expected a failure, got \(outcome)"); return }
+        #expect(message.contains("task broke"))
+    }
 }

@@ -7,7 +7,7 @@
 -- Everything a process owns lives in its record P (inbox, listeners, loaded modules, its globals),
 -- which B.proc() returns for the process running now; nothing per process is kept in an upvalue
 -- here, since every process of the state shares these functions. Swift built-ins never raise or
--- yield through Swift frames; blocking happens in B.wait, which yields to the scheduler.
+-- yield through Swift frames; blocking happens in `block`, whose B.wait yields to the scheduler.
 local B = ...
 local type, error, tostring, select, pairs = type, error, tostring, select, pairs
 local metatable = B.raw_getmetatable  -- sees through __metatable: the prelude's own type checks
@@ -15,6 +15,117 @@ local setmetatable = B.raw_setmetatable  -- the prelude's own objects, with meta
 local format = string.format
 local proc = B.proc
 local INBOX, EVENTS, LISTEN, TIMER = 1, 2, 3, 4
+
+-- Coroutines of a process (coroutine.spawn) ----------------------------------------------------
+-- The thread resumes a process's main coroutine only; the coroutines it spawns are resumed by the
+-- process itself. When any of its coroutines would wait (`block`), the main one first runs each
+-- spawned one until that one ends or would wait too, and waits for the runtime only when none of
+-- them moved. A spawned coroutine that would wait yields back to that round. Scheduling is
+-- cooperative: spawned coroutines run while the main one waits.
+--
+-- In the process's record P: `tasks`, the spawned coroutines still running, in spawn order;
+-- `task`, the one resumed now; `drain`, what the runtime runs on a function call that returned
+-- while some still run (they may outlive the call's answer).
+local co_create, co_resume, co_yield = coroutine.create, coroutine.resume, coroutine.yield
+local co_running, co_status = coroutine.running, coroutine.status
+local now_ns, wait, remove = B.now_ns, B.wait, table.remove
+local WAIT = {}  -- yielded by a spawned coroutine that would wait
+-- Bumped by whatever may let a waiting coroutine go on: a value into or out of a channel, a
+-- channel closed, a coroutine spawned or ended. One process of the state runs at a time, so a
+-- round of its coroutines sees only its own.
+local progress = 0
+
+-- Resumes each spawned coroutine once. Returns whether anything moved, the earliest deadline
+-- (monotonic ns) one of them waits for, and whether one waits for the runtime. A coroutine that
+-- failed fails the process.
+local function run_tasks(P, tasks)
+  local before, deadline, external = progress, nil, false
+  local i = 1
+  while tasks[i] ~= nil do
+    local task = tasks[i]
+    P.task = task
+    local ok, token, ns, waits_for_runtime = co_resume(task)
+    P.task = nil
+    if co_status(task) == "dead" then
+      remove(tasks, i)
+      progress = progress + 1
+      if not ok then error(token, 0) end
+    else
+      if token ~= WAIT then
+        progress = progress + 1  -- a plain coroutine.yield(): ready again
+      elseif ns then
+        local at = now_ns() + ns
+        if deadline == nil or at < deadline then deadline = at end
+      end
+      if waits_for_runtime then external = true end
+      i = i + 1
+    end
+  end
+  return progress ~= before, deadline, external
+end
+
+-- Waits until something happens that the caller may be waiting for: from the runtime when
+-- `external` (a message, an event, a timer; at most `ns` nanoseconds when given), or from another
+-- coroutine of the process. The caller checks again afterwards. false when nothing can ever come
+-- (no source of the runtime, and no coroutine of the process that could still move).
+local function block(ns, external)
+  local P = proc()
+  local me = co_running()
+  if me == P.task then
+    co_yield(WAIT, ns, external)
+    return true
+  end
+  local tasks = P.tasks
+  if me ~= P.co or tasks == nil or tasks[1] == nil then
+    if not external then return false end
+    wait(ns)  -- raises in a coroutine of the coroutine library: only the process's own code waits
+    return true
+  end
+  local moved, deadline, tasks_external = run_tasks(P, tasks)
+  if moved then return true end
+  if not external then ns = nil end
+  if deadline then
+    local left = deadline - now_ns()
+    if left <= 0 then return true end
+    if ns == nil or left < ns then ns = left end
+  elseif not (external or tasks_external) then
+    return false
+  end
+  wait(ns)
+  return true
+end
+
+-- Run by the runtime on a function call's main coroutine after the call answered, while some of
+-- its spawned coroutines still run.
+local function drain()
+  local tasks = proc().tasks
+  while tasks[1] ~= nil do
+    if not block(nil, false) then
+      error("the call's coroutines wait for each other: none of them can go on", 0)
+    end
+  end
+end
+
+local function spawn(fn, ...)
+  if type(fn) ~= "function" then error("coroutine.spawn expects a function", 2) end
+  local P = proc()
+  local tasks = P.tasks
+  if tasks == nil then
+    tasks = {}
+    P.tasks, P.drain = tasks, drain
+  end
+  local task
+  if select("#", ...) == 0 then
+    task = co_create(fn)
+  else
+    local args = table.pack(...)
+    task = co_create(function() return fn(table.unpack(args, 1, args.n)) end)
+  end
+  tasks[#tasks + 1] = task
+  progress = progress + 1
+  return true
+end
+coroutine.spawn = spawn
 
 -- Channels -------------------------------------------------------------------------------------
 -- A channel lives in one process. Internal sources (inbox, events, listen, timers) are filled by
@@ -26,7 +137,7 @@ Channel.__index = Channel
 -- A runtime channel holds only its source and key: its values wait in the mailbox, not here.
 local function new_channel(capacity, source, key)
   if source then return setmetatable({ source = source, key = key }, Channel) end
-  return setmetatable({ cap = capacity or 0, buf = {}, head = 1, tail = 0, closed = false }, Channel)
+  return setmetatable({ cap = capacity or 0, buf = {}, head = 1, tail = 0, closed = false, receivers = 0 }, Channel)
 end
 
 local Message = { __name = "message", __metatable = false }
@@ -44,7 +155,7 @@ end
 function Message:payload() return setmetatable({ self[3], self[4] }, PayloadMT) end
 
 -- Message objects are made by B.receive, which takes the next message of the inbox or of a topic.
-local receive_message, wait = B.receive, B.wait
+local receive_message = B.receive
 B.message_metatable(Message)
 
 local function poll(ch)
@@ -72,6 +183,7 @@ local function try_receive(ch)
     local v = ch.buf[ch.head]
     ch.buf[ch.head] = nil
     ch.head = ch.head + 1
+    progress = progress + 1
     return true, v, true
   end
   if ch.closed then return true, nil, false end
@@ -81,17 +193,21 @@ end
 local function try_send(ch, v, level)
   if ch.closed then error("send on a closed channel", level) end
   if ch.source then error("cannot send to a " .. (ch.source == INBOX and "process inbox" or "runtime channel"), level) end
-  if ch.tail - ch.head + 1 < ch.cap then
+  -- Room: a free slot, or a coroutine waiting to receive (an unbuffered channel hands over).
+  if ch.tail - ch.head + 1 < ch.cap + ch.receivers then
     ch.tail = ch.tail + 1
     ch.buf[ch.tail] = v
+    progress = progress + 1
     return true
   end
   return false
 end
 
 function Channel:send(v)
-  if not try_send(self, v, 3) then
-    error("channel send would block forever: the channel is full and no other coroutine can receive", 2)
+  while not try_send(self, v, 3) do
+    if not block(nil, false) then
+      error("channel send would block forever: the channel is full and no other coroutine can receive", 2)
+    end
   end
   return true
 end
@@ -103,21 +219,28 @@ function Channel:receive()
     while not self.closed do
       local m = receive_message(source, self.key)
       if m ~= nil then return m, true end
-      wait()
+      block(nil, true)
     end
     return nil, false
   end
   while true do
     local ready, v, ok = try_receive(self)
     if ready then return v, ok end
-    if not self.source then error("channel receive would block forever: the channel is empty", 2) end
-    B.wait()
+    if self.source then
+      block(nil, true)
+    else
+      self.receivers = self.receivers + 1
+      local can = block(nil, false)
+      self.receivers = self.receivers - 1
+      if not can then error("channel receive would block forever: the channel is empty", 2) end
+    end
   end
 end
 
 function Channel:close()
   if self.source == TIMER then B.timer_stop(self.key) end
   self.closed = true
+  progress = progress + 1
 end
 
 -- A channel's receive case is made once and kept: loops that select over the same channels build
@@ -155,8 +278,16 @@ local function select_(cases)
       end
     end
     if cases.default then return { default = true, ok = true } end
-    if not external then error("channel.select would block forever: no case can become ready", 2) end
-    B.wait()
+    for i = 1, n do
+      local c = cases[i]
+      if c.receive and not c.channel.source then c.channel.receivers = c.channel.receivers + 1 end
+    end
+    local can = block(nil, external)
+    for i = 1, n do
+      local c = cases[i]
+      if c.receive and not c.channel.source then c.channel.receivers = c.channel.receivers - 1 end
+    end
+    if not can then error("channel.select would block forever: no case can become ready", 2) end
   end
 end
 
@@ -247,7 +378,7 @@ end
 -- Built-in modules are made once per state, on first require, and frozen: every process of the
 -- state shares them. Larger ones are separate chunks (the runtime's other .lua files).
 local helpers = { new_channel = new_channel, timer_source = TIMER, proc = proc, raw_getmetatable = metatable,
-                  raw_setmetatable = setmetatable }
+                  raw_setmetatable = setmetatable, block = block }
 local function chunk_module(name)
   return function() return B.module_chunk(name)(B, helpers) end
 end
@@ -257,6 +388,8 @@ local factories = {
   pubsub = chunk_module("pubsub"),
   logger = chunk_module("logger"),
   events = chunk_module("events"),
+  io = chunk_module("io"),
+  env = function() return { get = B.env_get, set = B.env_set, get_all = B.env_all } end,
   funcs = function() return { call = B.call } end,
   registry = function() return { get = B.registry_get, find = B.registry_find } end,
   process = function() return process end,

@@ -3,7 +3,7 @@ local B, helpers = ...
 local type, error = type, error
 local setmetatable = helpers.raw_setmetatable
 local getmetatable = helpers.raw_getmetatable
-local new_channel, TIMER = helpers.new_channel, helpers.timer_source
+local new_channel, TIMER, block = helpers.new_channel, helpers.timer_source, helpers.block
 local Time, Duration
 Time = { __name = "time", __metatable = false }
 Time.__index = Time
@@ -69,7 +69,7 @@ local time = {
     while true do
       local left = deadline - B.now_ns()
       if left <= 0 then return end
-      B.wait(left)
+      block(left, true)
     end
   end,
   after = function(d) return start_timer(d, false, 2) end,

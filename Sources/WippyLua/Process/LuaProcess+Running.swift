@@ -57,6 +57,15 @@ extension LuaProcess {
             (status, nresults) = resume(co, shared)
         }
 
+        if status == LUA_OK, call != nil, onEnd != nil, pushDrain(co) {
+            // Coroutines it spawned still run: the call answers now, and they run on to their end.
+            lua_rotate(co, 1, 1)  // the drain below the results
+            let outcome = result(co, count: nresults)
+            lua_settop(co, 1)
+            answer(outcome)
+            (status, nresults) = resume(co, shared)
+        }
+
         switch status {
         case LUA_OK:
             finish(shared, result(co, count: nresults))
@@ -108,6 +117,30 @@ extension LuaProcess {
             finish(shared, .failure(reason ?? errorMessage(co, status: status)))
             return .ended
         }
+    }
+
+    /// Pushes the prelude's `drain` when coroutines the process spawned still run (the record's
+    /// `tasks` is not empty); otherwise leaves the stack as it was and returns false.
+    private func pushDrain(_ co: OpaquePointer) -> Bool {
+        guard lua_checkstack(co, 4) != 0 else { return false }
+        let top = lua_gettop(co)
+        _ = wippy_getref(co, recordRef)
+        var pending = lua_getfield(co, top + 1, "tasks") == LUA_TTABLE
+        if pending { pending = lua_rawgeti(co, top + 2, 1) == LUA_TTHREAD }
+        if pending { pending = lua_getfield(co, top + 1, "drain") == LUA_TFUNCTION }
+        if pending { wippy_replace(co, top + 1) }
+        lua_settop(co, pending ? top + 1 : top)
+        return pending
+    }
+
+    /// Gives the call's outcome to its caller before the process ended (its spawned coroutines
+    /// run on): what it answers (an HTTP exchange) is no longer reachable from Lua.
+    private func answer(_ outcome: ProcessOutcome) {
+        call?.ended()
+        let ended = onEnd
+        onEnd = nil
+        answered = true
+        ended?(outcome)
     }
 
     /// A function call that yielded is timed by its thread from now on: until then the preemption
@@ -295,6 +328,9 @@ extension LuaProcess {
         }
         for message in unread { message.consumed() }
         call?.ended()
+        if answered, case let .failure(message) = outcome {
+            context.logger.error("\(entryID): a coroutine it spawned failed after the call answered: \(message)")
+        }
         if let identity { context.table.exited(identity, outcome: outcome) }
         let ended = onEnd
         onEnd = nil

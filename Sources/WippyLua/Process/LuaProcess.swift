@@ -94,6 +94,8 @@ public final class LuaProcess: StartableProcess, @unchecked Sendable {
     public var onFirstWait: (@Sendable () -> Void)?
     /// Called once, on the process's thread, after it ended and left the process table.
     var onEnd: (@Sendable (ProcessOutcome) -> Void)?
+    /// A function call answered its caller while coroutines it spawned ran on (see `step`).
+    var answered = false
     /// The last PID `process.send` was given as text: a process usually talks to the same few
     /// peers, and making and parsing the text each time cost a visible share of a send.
     var lastDestination: PID?

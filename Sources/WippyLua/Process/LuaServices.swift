@@ -16,6 +16,13 @@ public protocol LuaServices: AnyObject, Sendable {
     func registryFind(_ criteria: [String: Payload]) -> [Payload]
     /// The library.lua with this ID, or nil.
     func library(_ id: String) -> (id: String, program: LuaProgram)?
+    /// The value of the `env.variable` called `name` (its public name or entry ID), or why it
+    /// has none; each message starts with its kind (`NOT_FOUND: …`).
+    func envGet(_ name: String) -> Result<String, CallError>
+    /// Sets the variable's value in its storage; nil, or why not (`PERMISSION_DENIED: …`).
+    func envSet(_ name: String, value: String) -> CallError?
+    /// Every public variable that has a value, by name.
+    func envAll() -> [String: String]
 }
 
 /// A failed function call, with a message for Lua.
@@ -30,15 +37,18 @@ public final class LuaContext: @unchecked Sendable {  // `runtime` is set once, 
     public let table: ProcessTable
     public let logger: Logger
     public let limits: RuntimeLimits
+    /// The terminals of the `terminal.host`s, by host ID (what the `io` module reads and writes).
+    public let terminals: [String: Terminal]
     /// Most bytes one process's Lua state may allocate.
     public var memoryLimit: Int { limits.processMemory }
     /// Weak: the runtime keeps its context, and the context must not keep the runtime.
     private weak var runtime: (any LuaServices)?
 
-    public init(table: ProcessTable, logger: Logger, limits: RuntimeLimits = RuntimeLimits()) {
+    public init(table: ProcessTable, logger: Logger, limits: RuntimeLimits = RuntimeLimits(), terminals: [String: Terminal] = [:]) {
         self.table = table
         self.logger = logger
         self.limits = limits
+        self.terminals = terminals
     }
 
     /// Connects the runtime whose services Lua code asks for; called once, before any process runs.
@@ -66,4 +76,7 @@ private final class StoppedRuntime: LuaServices {
     func registryEntry(_ id: String) -> Payload? { nil }
     func registryFind(_ criteria: [String: Payload]) -> [Payload] { [] }
     func library(_ id: String) -> (id: String, program: LuaProgram)? { nil }
+    func envGet(_ name: String) -> Result<String, CallError> { .failure(CallError("UNAVAILABLE: \(Self.message)")) }
+    func envSet(_ name: String, value: String) -> CallError? { CallError("UNAVAILABLE: \(Self.message)") }
+    func envAll() -> [String: String] { [:] }
 }
