@@ -2,17 +2,13 @@ import WippyManifest
 import WippySchema
 import WippyProcess
 
-/// What the `registry` module reads: the entries of an app's manifest as Lua sees them.
+/// How the `registry` module shows entries to Lua, and how it finds them.
 enum AppRegistry {
-    /// The entry `id` described, or nil when there is none.
-    static func entry(_ id: String, in manifest: Manifest) -> Payload? {
-        guard let entryID = EntryID(id), let entry = manifest[entryID] else { return nil }
-        return describe(entry)
-    }
-
-    /// Every entry whose described value at each dotted path of `criteria` equals the wanted value.
-    static func find(_ criteria: [String: Payload], in manifest: Manifest) -> [Payload] {
-        manifest.sortedEntries.map(describe).filter { entry in
+    /// Every described entry whose value at each dotted path of `criteria` equals the wanted
+    /// value (`.kind`, Wippy's spelling, is `kind`; `.ns` is `namespace`).
+    static func find(_ criteria: [String: Payload], in entries: [Payload]) -> [Payload] {
+        let criteria = criteria.map { key, wanted in (key == ".ns" ? "namespace" : key, wanted) }
+        return entries.filter { entry in
             criteria.allSatisfy { key, wanted in value(at: key, in: entry) == wanted }
         }
     }

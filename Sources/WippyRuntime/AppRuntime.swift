@@ -40,6 +40,8 @@ public final class AppRuntime: LuaServices, Sendable {
     let calls: FunctionCalls
     /// The values behind `env.variable` entries.
     let environment = Environment()
+    /// The `registry.entry` entries changed at run time, in versions.
+    let registry = RegistryStore()
     private let clock: any ServiceClock
 
     /// - Parameters:
@@ -189,12 +191,26 @@ public final class AppRuntime: LuaServices, Sendable {
         }
     }
 
-    public func registryEntry(_ id: String) -> Payload? {
-        AppRegistry.entry(id, in: app.manifest)
+    public func registryEntry(_ id: String, at version: Int?) -> Result<Payload?, CallError> {
+        let manifest = app.manifest
+        return registry.state(version).map { RegistryStore.entry(id, in: $0, over: manifest) }
     }
 
-    public func registryFind(_ criteria: [String: Payload]) -> [Payload] {
-        AppRegistry.find(criteria, in: app.manifest)
+    public func registryFind(_ criteria: [String: Payload], at version: Int?) -> Result<[Payload], CallError> {
+        let manifest = app.manifest
+        return registry.state(version).map { AppRegistry.find(criteria, in: RegistryStore.entries($0, over: manifest)) }
+    }
+
+    public func registryVersions() -> [Int] {
+        registry.versions
+    }
+
+    public func registryApply(_ operations: [Payload]) -> Result<Int, CallError> {
+        registry.apply(operations, over: app.manifest)
+    }
+
+    public func registryRevert(to version: Int) -> Result<Int, CallError> {
+        registry.revert(to: version)
     }
 
     public func envGet(_ name: String) -> Result<String, CallError> {

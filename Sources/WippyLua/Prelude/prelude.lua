@@ -391,7 +391,7 @@ local factories = {
   io = chunk_module("io"),
   env = function() return { get = B.env_get, set = B.env_set, get_all = B.env_all } end,
   funcs = function() return { call = B.call } end,
-  registry = function() return { get = B.registry_get, find = B.registry_find } end,
+  registry = chunk_module("registry"),
   process = function() return process end,
   channel = function() return channel end,
 }

@@ -10,10 +10,19 @@ public protocol LuaServices: AnyObject, Sendable {
     func spawn(entry: String, host: String, arguments: [Payload], parent: PID, monitor: Bool, link: Bool) throws(ProcessError) -> PID
     /// Runs the function.lua `function` and returns its result, or an error message.
     func call(function: String, arguments: [Payload]) async -> Result<Payload, CallError>
-    /// A registry entry as `{id=, kind=, meta=, data=}`, or nil.
-    func registryEntry(_ id: String) -> Payload?
-    /// Entries whose fields match `criteria` (e.g. `{["meta.type"] = "setting", kind = "registry.entry"}`).
-    func registryFind(_ criteria: [String: Payload]) -> [Payload]
+    /// A registry entry as `{id=, kind=, meta=, data=}` at `version` (nil: the current one), or
+    /// nil when there is none; an error when that version is no longer kept.
+    func registryEntry(_ id: String, at version: Int?) -> Result<Payload?, CallError>
+    /// Entries whose fields match `criteria` (e.g. `{["meta.type"] = "setting", kind = "registry.entry"}`)
+    /// at `version` (nil: the current one).
+    func registryFind(_ criteria: [String: Payload], at version: Int?) -> Result<[Payload], CallError>
+    /// The registry versions still kept, oldest first; the last is the current one.
+    func registryVersions() -> [Int]
+    /// Applies a change set (`{op=, entry= | id=}` each) as one new version; its number, or why
+    /// nothing changed (a message that starts with its kind).
+    func registryApply(_ operations: [Payload]) -> Result<Int, CallError>
+    /// Makes a kept version's entries current again, as a new version.
+    func registryRevert(to version: Int) -> Result<Int, CallError>
     /// The library.lua with this ID, or nil.
     func library(_ id: String) -> (id: String, program: LuaProgram)?
     /// The value of the `env.variable` called `name` (its public name or entry ID), or why it
@@ -73,8 +82,13 @@ private final class StoppedRuntime: LuaServices {
         .failure(CallError(Self.message))
     }
 
-    func registryEntry(_ id: String) -> Payload? { nil }
-    func registryFind(_ criteria: [String: Payload]) -> [Payload] { [] }
+    func registryEntry(_ id: String, at version: Int?) -> Result<Payload?, CallError> { .failure(CallError("UNAVAILABLE: \(Self.message)")) }
+    func registryFind(_ criteria: [String: Payload], at version: Int?) -> Result<[Payload], CallError> {
+        .failure(CallError("UNAVAILABLE: \(Self.message)"))
+    }
+    func registryVersions() -> [Int] { [] }
+    func registryApply(_ operations: [Payload]) -> Result<Int, CallError> { .failure(CallError("UNAVAILABLE: \(Self.message)")) }
+    func registryRevert(to version: Int) -> Result<Int, CallError> { .failure(CallError("UNAVAILABLE: \(Self.message)")) }
     func library(_ id: String) -> (id: String, program: LuaProgram)? { nil }
     func envGet(_ name: String) -> Result<String, CallError> { .failure(CallError("UNAVAILABLE: \(Self.message)")) }
     func envSet(_ name: String, value: String) -> CallError? { CallError("UNAVAILABLE: \(Self.message)") }
