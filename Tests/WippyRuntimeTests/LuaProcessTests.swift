@@ -162,4 +162,37 @@ extension LuaProcessTests {
         guard case let .failure(message) = outcome else { Issue.record("expected a failure, got \(outcome)"); return }
         #expect(message.contains("task broke"))
     }
+
+    @Test func registryChangeSetsApplyWholeAsVersions() async throws {
+        let result = try await RuntimeHarness.run("test:registry_changes").value()
+        #expect(result["first"] == .int(1) && result["second"] == .int(2) && result["label"] == .bool(true))
+        #expect(result["none"] == .bool(true))
+        let exists = result["exists_err"]?.stringValue ?? ""
+        #expect(exists.hasPrefix("ALREADY_EXISTS: entry test:note.a exists") && exists.contains("change 2 of 2; nothing was applied"), "\(exists)")
+        #expect(result["code_err"]?.stringValue?.hasPrefix("PERMISSION_DENIED: test:echo_args is a process.lua") == true)
+        #expect(result["kind_err"]?.stringValue?.contains("only registry.entry entries can be made at run time, not function.lua") == true)
+        // note.c of the refused set is not there; the snapshot of v1 still reads v1.
+        #expect(result["notes"] == .array([.string("test:note.a"), .string("test:note.b")]))
+        #expect(result["old_text"] == .string("first") && result["new_text"] == .string("second"))
+        #expect(result["settings_gone"] == .bool(true))
+        #expect(result["reverted"] == .int(3) && result["after_revert"] == .int(0) && result["settings_back"] == .bool(true))
+        #expect(result["parsed"] == .string("a.b|c"))
+    }
+
+    @Test func envReadsThroughStoragesAndRefusesWhatIsReadOnly() async throws {
+        let result = try await RuntimeHarness.run("test:env_values").value()
+        #expect(result["default"] == .string("calm") && result["set"] == .bool(true))
+        #expect(result["after"] == .string("loud") && result["by_id"] == .string("loud") && result["fixed"] == .string("eu"))
+        #expect(result["fixed_set"] == .string("PERMISSION_DENIED: env storage test:fixed_env is read-only"))
+        #expect(result["locked_set"] == .string("PERMISSION_DENIED: env variable TEST_LOCKED is read-only (test:locked)"))
+        #expect(result["missing"]?.stringValue?.hasPrefix("NOT_FOUND: no env variable NOT_DECLARED") == true)
+        #expect(result["empty"] == .string("INVALID: env.get expects a variable name"))
+        #expect(result["all"] == .object([("TEST_MODE", .string("loud")), ("TEST_REGION", .string("eu"))]))
+    }
+
+    @Test func ioIsAnErrorValueOffATerminalHost() async throws {
+        let result = try await RuntimeHarness.run("test:io_elsewhere").value()
+        #expect(result["ok"] == .bool(true) && result["args"] == .bool(true))
+        #expect(result["err"] == .string("UNAVAILABLE: the io module works only in processes on a terminal.host (test:io_elsewhere runs on host system:processes)"))
+    }
 }
