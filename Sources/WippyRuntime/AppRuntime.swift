@@ -80,8 +80,9 @@ public final class AppRuntime: LuaServices, Sendable {
         let handle = Handler()
         self.supervisor = Supervisor(logger: logger) {
             handle.runtime?.servers.forEach { $0.markStopping() }
-            // Handlers get what a service gets to return (the default stop_timeout), then end.
-            Task { [weak runtime = handle.runtime] in await runtime?.calls.stopAll(after: Lifecycle().stopTimeout) }
+            // Handlers (and coroutines they left running) get what a service gets to return (the
+            // default stop_timeout), then end; the servers stop after them.
+            await handle.runtime?.calls.finish(within: Lifecycle().stopTimeout)
         }
         self.systemAddress = address
         self.systemTLS = tls

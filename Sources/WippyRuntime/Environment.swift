@@ -155,12 +155,16 @@ final class Environment: Sendable {
         }
         let line = "\(key)=\(value)"
         if let index = lines.firstIndex(where: { parse($0)[key] != nil }) { lines[index] = line } else { lines.append(line) }
+        let text = lines.joined(separator: "\n") + "\n"
+        guard text.utf8.count <= maximumFileSize else {
+            return CallError("INVALID: \(path) would hold more than \(maximumFileSize >> 20) MiB with \(key) set")
+        }
         let folder = (path as NSString).deletingLastPathComponent
         do {
             try manager.createDirectory(atPath: folder, withIntermediateDirectories: true,
                                         attributes: [.posixPermissions: directoryMode])
             let temporary = path + ".wippy-\(getpid())"
-            guard manager.createFile(atPath: temporary, contents: Data((lines.joined(separator: "\n") + "\n").utf8),
+            guard manager.createFile(atPath: temporary, contents: Data(text.utf8),
                                      attributes: [.posixPermissions: fileMode]) else {
                 return CallError("INTERNAL: cannot write \(temporary)")
             }

@@ -14,9 +14,11 @@ final class FunctionCalls: Sendable {
     private let threads = LuaScheduler(name: "functions")
     /// Calls running now.
     private let running = Mutex<[ObjectIdentifier: Running]>([:])
+    /// A call until its process ended: `exchange` is its HTTP request until it answered (its
+    /// spawned coroutines may run on after that).
     private struct Running {
         let process: LuaProcess
-        let exchange: HTTPExchange?
+        var exchange: HTTPExchange?
     }
     /// Runs ``checkClients()`` once a second while the calls exist.
     private let clientWatch = Mutex<Task<Void, Never>?>(nil)
@@ -71,7 +73,7 @@ final class FunctionCalls: Sendable {
     ///
     /// A call that runs longer than `timeout` is terminated by its thread; one whose HTTP client
     /// went away, by the once-a-second ``checkClients()``; and so are the calls still running
-    /// `stop_timeout` after a graceful stop began (``stopAll(after:)``).
+    /// `stop_timeout` after a graceful stop began (``finish(within:)``).
     func start(_ id: EntryID, program: LuaProgram, timeout: Duration, arguments: [Payload], exchange: HTTPExchange? = nil,
                on scheduler: SchedulerThread? = nil, ended: @escaping @Sendable (ProcessOutcome) -> Void) {
         let pool = pools.withLock { $0[id] }.flatMap { $0.program.hasSameCode(as: program) ? $0 : nil }
@@ -81,8 +83,9 @@ final class FunctionCalls: Sendable {
                                  context: context, thread: thread)
         let key = ObjectIdentifier(process)
         running.withLock { $0[key] = Running(process: process, exchange: exchange) }
+        process.onFinish = { [weak self] in _ = self?.running.withLock { $0.removeValue(forKey: key) } }
         process.start { [self] outcome in
-            _ = running.withLock { $0.removeValue(forKey: key) }
+            running.withLock { $0[key]?.exchange = nil }
             ended(outcome)
         }
     }
@@ -103,9 +106,13 @@ final class FunctionCalls: Sendable {
         }
     }
 
-    /// Terminates every call still running after `grace` (a graceful stop began).
-    func stopAll(after grace: Duration) async {
-        try? await Task.sleep(for: grace)
+    /// Waits up to `grace` for the running calls (handlers, and the coroutines that outlive
+    /// them) to end, then terminates the rest (a graceful stop began).
+    func finish(within grace: Duration) async {
+        let deadline = ContinuousClock.now + grace
+        while ContinuousClock.now < deadline, !running.withLock(\.isEmpty) {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
         for call in running.withLock({ Array($0.values) }) {
             call.process.terminate(reason: "terminated: the server is stopping")
         }

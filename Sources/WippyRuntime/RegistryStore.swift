@@ -18,10 +18,15 @@ final class RegistryStore: Sendable {
         var changed: [String: Payload] = [:]
         /// Manifest entries deleted at run time.
         var deleted: Set<String> = []
+        /// The estimated size of `changed`.
+        var bytes = 0
     }
 
     static let kept = 16
     static let maximumChanged = 10_000
+    /// Most bytes the entries changed at run time may hold together (one version; the kept ones
+    /// share what they have in common).
+    static let maximumBytes = 64 << 20
     /// Oldest first; the last is the current one.
     private let states = Mutex<[State]>([State(version: 0)])
 
@@ -65,8 +70,8 @@ final class RegistryStore: Sendable {
                     return .failure(CallError("\(error.message) (change \(index + 1) of \(operations.count); nothing was applied)"))
                 }
             }
-            guard state.changed.count <= Self.maximumChanged else {
-                return .failure(CallError("RATE_LIMITED: at most \(Self.maximumChanged) entries can be created or changed at run time; nothing was applied"))
+            guard state.changed.count <= Self.maximumChanged, state.bytes <= Self.maximumBytes else {
+                return .failure(CallError("RATE_LIMITED: at most \(Self.maximumChanged) entries and \(Self.maximumBytes >> 20) MiB can be created or changed at run time; nothing was applied"))
             }
             return .success(Self.push(&state, onto: &states))
         }
@@ -108,13 +113,16 @@ final class RegistryStore: Sendable {
             guard entryKind == EntryKind.registryEntry.rawValue else {
                 return CallError("INVALID: \(id): only registry.entry entries can be made at run time, not \(entryKind)")
             }
+            state.bytes -= state.changed[id]?.estimatedSize ?? 0
             state.changed[id] = .object([
                 ("id", .string(id)), ("namespace", .string(entryID.namespace)), ("name", .string(entryID.name)),
                 ("kind", .string(entryKind)), ("meta", given["meta"] ?? .object([])), ("data", given["data"] ?? .object([])),
             ])
+            state.bytes += state.changed[id]?.estimatedSize ?? 0
             state.deleted.remove(id)
         case "delete":
             guard existing != nil else { return CallError("NOT_FOUND: no entry \(id)") }
+            state.bytes -= state.changed[id]?.estimatedSize ?? 0
             state.changed[id] = nil
             if manifest[entryID] != nil { state.deleted.insert(id) }
         default:

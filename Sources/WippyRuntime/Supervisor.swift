@@ -22,10 +22,11 @@ public final class Supervisor: Service, Sendable {
     private let added: AsyncStream<ServiceRunner>
     private let addedInput: AsyncStream<ServiceRunner>.Continuation
     let logger: Logger
-    /// Called when shutdown begins, before any service is stopped.
-    let onShutdown: @Sendable () -> Void
+    /// Called when shutdown begins, before any service is stopped; it runs while the services
+    /// stop, and the supervisor returns once both are done.
+    let onShutdown: @Sendable () async -> Void
 
-    init(logger: Logger, onShutdown: @escaping @Sendable () -> Void = {}) {
+    init(logger: Logger, onShutdown: @escaping @Sendable () async -> Void = {}) {
         self.logger = logger
         self.onShutdown = onShutdown
         (added, addedInput) = AsyncStream.makeStream(of: ServiceRunner.self)
@@ -57,8 +58,10 @@ public final class Supervisor: Service, Sendable {
                 state.shuttingDown = true
                 return state.runners
             }
-            onShutdown()
-            await Self.stop(runners)
+            await withTaskGroup(of: Void.self) { stopping in
+                stopping.addTask { [onShutdown] in await onShutdown() }
+                stopping.addTask { await Self.stop(runners) }
+            }
             group.cancelAll()
         }
     }

@@ -51,7 +51,7 @@ struct ExampleShapeTests {
     }
 
     /// `wippy run`: each step in order (a log line to wait for, or a request to make), then
-    /// SIGINT, which must stop it cleanly.
+    /// SIGINT, which must stop it cleanly; `after_stop` lists log lines the stop waited for.
     static func serve(_ spec: [String: Any], in project: URL, environment: [String: String]) async throws {
         let run = try Command.start(["run"], in: project, environment: environment, input: nil)
         defer { run.kill() }
@@ -77,8 +77,12 @@ struct ExampleShapeTests {
         run.interrupt()
         let status = await run.wait(for: .seconds(60))
         #expect(status == 0, "stderr:\n\(run.standardError)")
-        let last = run.standardError.split(separator: "\n").last.map(String.init) ?? ""
-        #expect(last.hasSuffix(" stopped"), "the last log line is \(last)")
+        let lines = run.standardError.split(separator: "\n").map(String.init)
+        #expect(lines.last?.hasSuffix(" stopped") == true, "the last log line is \(lines.last ?? "")")
+        // What the stop waited for: a handler's coroutines finish within the stop timeout.
+        for pattern in spec["after_stop"] as? [String] ?? [] {
+            #expect(lines.contains { matches(pattern, $0, whole: false) }, "no log line matching \(pattern); stderr:\n\(run.standardError)")
+        }
     }
 
     static func send(_ request: [String: Any], to base: String) async throws -> (Int, String) {

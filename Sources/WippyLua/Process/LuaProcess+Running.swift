@@ -332,9 +332,10 @@ extension LuaProcess {
             context.logger.error("\(entryID): a coroutine it spawned failed after the call answered: \(message)")
         }
         if let identity { context.table.exited(identity, outcome: outcome) }
-        let ended = onEnd
-        onEnd = nil
+        let ended = onEnd, finished = onFinish
+        (onEnd, onFinish) = (nil, nil)
         ended?(outcome)
+        finished?()
     }
 
     /// Timer `id` fired: its channel gets the time (a ticker keeps at most one undelivered tick,

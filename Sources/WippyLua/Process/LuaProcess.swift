@@ -92,10 +92,13 @@ public final class LuaProcess: StartableProcess, @unchecked Sendable {
     /// Called once, when the process first waits (receive, select, sleep): its start-up code has
     /// run. Set before the process starts.
     public var onFirstWait: (@Sendable () -> Void)?
-    /// Called once, on the process's thread, after it ended and left the process table.
+    /// Called once, on the process's thread, with its outcome: after it ended and left the process
+    /// table, or, for a function call whose spawned coroutines run on, when it answered.
     var onEnd: (@Sendable (ProcessOutcome) -> Void)?
     /// A function call answered its caller while coroutines it spawned ran on (see `step`).
     var answered = false
+    /// Called once on its thread when it ended, after `onEnd` (a call that answered early ends later).
+    public var onFinish: (@Sendable () -> Void)?
     /// The last PID `process.send` was given as text: a process usually talks to the same few
     /// peers, and making and parsing the text each time cost a visible share of a send.
     var lastDestination: PID?

@@ -16,17 +16,17 @@ end
 local function main(): integer
     local inbox = process.inbox()
     for _, room in ipairs(ROOMS) do
-        process.spawn("app:room", "app:rooms", room[1], room[2], process.pid())
+        process.spawn("app:space", "app:spaces", room[1], room[2], process.pid())
         io.print("opened " .. tostring(wait(inbox, "ready")))
     end
 
     for _, line in ipairs(LINES) do
-        process.send("room." .. line[1], "say", { user = line[2] })
+        process.send("parlor:" .. line[1], "say", { user = line[2] })
         local n = wait(inbox, "ack") :: integer
         io.print(string.format("%s in #%s (line %d)", line[2], line[1], n))
     end
 
-    local found = registry.find({ ["meta.type"] = "chat.room" })
+    local found = registry.find({ ["meta.type"] = "parlor.space" })
     table.sort(found, function(a, b) return a.meta.title < b.meta.title end)
     io.print("directory:")
     for _, e in ipairs(found) do
@@ -46,7 +46,7 @@ local function main(): integer
     for _, l in ipairs(report.lines) do io.print("  " .. l) end
 
     for _, room in ipairs(ROOMS) do
-        process.send("room." .. room[1], "close", {})
+        process.send("parlor:" .. room[1], "close", {})
         local c = wait(inbox, "closed")
         io.print(string.format("closed #%s: %d lines by %s", c.room, c.lines, table.concat(c.speakers, ", ")))
     end

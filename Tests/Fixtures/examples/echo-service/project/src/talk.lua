@@ -1,10 +1,10 @@
--- Shows a line-by-line terminal client: io.readline until EOF, each line answered via a relay.
+-- Shows a line-by-line terminal client: io.readline until EOF, each line answered via the courier.
 local io = require("io")
 local time = require("time")
 
 local function request(inbox: any, topic: string, body: any): (string?, any)
-    local sent, err = process.send("relay", topic, body)
-    if not sent then return nil, "relay unreachable: " .. tostring(err) end
+    local sent, err = process.send("courier", topic, body)
+    if not sent then return nil, "courier unreachable: " .. tostring(err) end
     local r = channel.select({ inbox:case_receive(), time.after("2s"):case_receive() })
     if r.channel ~= inbox then return nil, "timed out" end
     return r.value:topic(), r.value:payload():data()
@@ -37,7 +37,7 @@ local function main(): integer
         io.print("no stats: " .. tostring(stats))
         return 1
     end
-    io.print(string.format("relay handled %d requests, %d characters", stats.requests, stats.chars))
+    io.print(string.format("courier handled %d requests, %d characters", stats.requests, stats.chars))
     io.print("bye for now")
     return 0
 end

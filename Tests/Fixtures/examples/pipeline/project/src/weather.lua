@@ -8,7 +8,7 @@ local INPUT = {
     "Lima = 22.5", "Cairo = 28", "Oslo=-7", "Lima = 14", "= 12",
 }
 
-local function sorted_keys(t: {[string]: any}): {string}
+local function sorted_keys<V>(t: {[string]: V}): {string}
     local keys: {string} = {}
     for k in pairs(t) do keys[#keys + 1] = k end
     table.sort(keys)

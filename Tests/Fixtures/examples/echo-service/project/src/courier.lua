@@ -4,7 +4,7 @@ local time = require("time")
 type Tally = {requests: integer, chars: integer}
 
 local function main(): integer
-    process.registry.register("relay")
+    process.registry.register("courier")
     local inbox, events = process.inbox(), process.events()
     local waiting: {[string]: string} = {}   -- worker PID -> requester PID
     local feed = channel.new(64)             -- lengths and stats queries, in arrival order

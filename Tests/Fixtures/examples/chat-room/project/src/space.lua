@@ -3,18 +3,18 @@ local events = require("events")
 local registry = require("registry")
 
 local function main(name: string, subject: string, owner: string): integer
-    process.registry.register("room." .. name)
+    process.registry.register("parlor:" .. name)
 
     local changes = registry.snapshot():changes()
     changes:create({
-        id = "app:room." .. name,
+        id = "app:parlor." .. name,
         kind = "registry.entry",
-        meta = { type = "chat.room", title = "#" .. name },
+        meta = { type = "parlor.space", title = "#" .. name },
         data = { subject = subject },
     })
     local version, err = changes:apply()
     if not version then error("could not publish the room: " .. tostring(err)) end
-    events.send("chatter", "room.opened", "/rooms/" .. name, { room = name })
+    events.send("chatter", "room.opened", "/spaces/" .. name, { room = name })
     process.send(owner, "ready", name)
 
     local said: {[string]: integer} = {}
@@ -26,7 +26,7 @@ local function main(name: string, subject: string, owner: string): integer
         if msg:topic() == "say" then
             total = total + 1
             said[body.user] = (said[body.user] or 0) + 1
-            events.send("chatter", "line.posted", "/rooms/" .. name, { room = name, user = body.user })
+            events.send("chatter", "line.posted", "/spaces/" .. name, { room = name, user = body.user })
             process.send(msg:from(), "ack", total)
         elseif msg:topic() == "close" then
             local speakers: {string} = {}
