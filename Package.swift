@@ -105,6 +105,7 @@ let package = Package(
                 "WippyManifest", "WippyGraph", "WippyRuntime", "WippyProcess", "WippyHTTP", "CLua",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

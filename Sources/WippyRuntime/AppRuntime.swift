@@ -68,9 +68,10 @@ public final class AppRuntime: LuaServices, Sendable {
                                                workers: settings.workers, logger: logger)
             case let .terminalHost(settings):
                 // One thread: a terminal runs one command at a time.
+                let terminal = Terminal(arguments: arguments)
                 hosts[id] = ProcessHostService(id: id, table: table, stopTimeout: settings.lifecycle.stopTimeout,
-                                               workers: 1, logger: logger)
-                terminals[id] = Terminal(arguments: arguments)
+                                               workers: 1, terminal: terminal, logger: logger)
+                terminals[id] = terminal
             default: break
             }
         }

@@ -24,8 +24,13 @@ public final class ProcessHostService: Service, Sendable {
         var stopping = false
     }
 
-    public init(id: String, table: ProcessTable, stopTimeout: Duration, workers: Int? = nil, logger: Logger) {
+    /// The terminal of a `terminal.host`: its reads are interrupted when the host stops.
+    let terminal: Terminal?
+
+    public init(id: String, table: ProcessTable, stopTimeout: Duration, workers: Int? = nil, terminal: Terminal? = nil,
+                logger: Logger) {
         self.id = id
+        self.terminal = terminal
         self.scheduler = LuaScheduler(workers: workers ?? AvailableCores.count, name: id)
         self.table = table
         self.stopTimeout = stopTimeout
@@ -63,6 +68,7 @@ public final class ProcessHostService: Service, Sendable {
         for pid in running {
             try? table.cancel(pid, from: nil, reason: "host \(id) stopping")
         }
+        terminal?.interrupt()
         // CANCEL went out; terminate whatever still runs after stopTimeout.
         let deadline = ContinuousClock.now + stopTimeout
         while !live.isEmpty, ContinuousClock.now < deadline {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
+import UnixSignals
 import WippyManifest
 import WippyProcess
 import WippyHTTP
@@ -131,25 +132,29 @@ struct RunCommand: AsyncParsableCommand {
         let id = try Self.resolve(entry, in: runtime.app.manifest)
         let host = try Self.host(for: entry, asked: host, in: runtime)
         let (outcomes, input) = AsyncStream.makeStream(of: ProcessOutcome.self)
-        // The whole app runs (its services and listeners), so that the entry finds what it talks to.
+        // The whole app runs (its services and listeners), so that the entry finds what it talks
+        // to. Ctrl-C and SIGTERM go to the command first (see `interrupt`), not to the app.
         let group = ServiceGroup(configuration: .init(
-            services: runtime.services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: runtime.services.map { .init(service: $0) }, gracefulShutdownSignals: [], logger: logger))
         var outcome: ProcessOutcome = .failure("no result")
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             await Self.waitForServices(of: runtime, logger: logger)
+            let pid: PID
             do {
-                try runtime.launch(id, host: host, arguments: arguments.map { .string($0) }, parent: nil,
-                                   monitor: false, link: false, onExit: { outcome in
+                pid = try runtime.launch(id, host: host, arguments: arguments.map { .string($0) }, parent: nil,
+                                         monitor: false, link: false, onExit: { outcome in
                     input.yield(outcome)
                     input.finish()
-                })
+                }).pid
             } catch {
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
                 throw ValidationFailure(message: "\(entry): \(error)")
             }
+            let signals = Task { await Self.interrupt(pid, on: host, runtime: runtime, group: group) }
             for await ended in outcomes { outcome = ended }
+            signals.cancel()
             runtime.terminals[host]?.restore()
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
@@ -162,6 +167,22 @@ struct RunCommand: AsyncParsableCommand {
             if value != .null { print(value.json) }
         case let .failure(message):
             throw ValidationFailure(message: "\(entry) failed: \(message)")
+        }
+    }
+
+    /// Ctrl-C (or SIGTERM) while `-x` runs: the first interrupts the command's terminal reads
+    /// and sends it CANCEL, while the app's services still run (so a command waiting for input
+    /// can finish as at the end of input); a second one stops the whole app.
+    static func interrupt(_ pid: PID, on host: String, runtime: AppRuntime, group: ServiceGroup) async {
+        var count = 0
+        for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) {
+            count += 1
+            if count == 1 {
+                runtime.terminals[host]?.interrupt()
+                try? runtime.table.cancel(pid, from: nil, reason: "interrupted")
+            } else {
+                await group.triggerGracefulShutdown()
+            }
         }
     }
 

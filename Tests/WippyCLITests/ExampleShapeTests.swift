@@ -85,6 +85,23 @@ struct ExampleShapeTests {
         }
     }
 
+    /// Ctrl-C while a `-x` command waits for input ends its read (as the end of input would)
+    /// while the app's services still run, so it finishes its own way: here it still asks its
+    /// service for the totals, then exits 0.
+    @Test func aCommandWaitingForInputFinishesOnCtrlC() async throws {
+        let project = FileManager.default.temporaryDirectory.appending(path: "wippy-ctrl-c-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: Self.fixtures.appending(path: "echo-service/project"), to: project)
+        defer { try? FileManager.default.removeItem(at: project) }
+        #expect(try CLITests.wippy("init", in: project).status == 0)
+        let run = try Command.start(["run", "-x", "talk"], in: project, environment: [:], input: "hello there\n", closeInput: false)
+        defer { run.kill() }
+        let answered = await run.waitForOutput { $0.contains("#1 Hello There [2 words]") }
+        #expect(answered, "stdout:\n\(run.standardOutput)\nstderr:\n\(run.standardError)")
+        run.interrupt()
+        #expect(await run.wait(for: .seconds(30)) == 0, "\(run.standardError)")
+        #expect(run.standardOutput.hasSuffix("courier handled 1 requests, 11 characters\nbye for now\n"), "\(run.standardOutput)")
+    }
+
     static func send(_ request: [String: Any], to base: String) async throws -> (Int, String) {
         var urlRequest = URLRequest(url: try #require(URL(string: base + (request["path"] as? String ?? "/"))))
         urlRequest.httpMethod = request["method"] as? String ?? "GET"
@@ -115,12 +132,17 @@ final class Command: @unchecked Sendable {  // the buffers and flags are guarded
     private var errors = Data()
     private var openStreams = 2
     private var exited = false
+    /// Standard input, while an interactive session keeps it open.
+    private var input: Pipe?
 
     private init(_ process: Process) {
         self.process = process
     }
 
-    static func start(_ arguments: [String], in directory: URL, environment: [String: String], input: String?) throws -> Command {
+    /// Starts the binary; `input` is written to its standard input, which is then closed
+    /// unless `closeInput` is false (an interactive session).
+    static func start(_ arguments: [String], in directory: URL, environment: [String: String], input: String?,
+                      closeInput: Bool = true) throws -> Command {
         let process = Process()
         process.executableURL = CLITests.binary
         process.arguments = arguments
@@ -136,7 +158,7 @@ final class Command: @unchecked Sendable {  // the buffers and flags are guarded
         command.collect(out.fileHandleForReading) { $0.output.append($1) }
         command.collect(err.fileHandleForReading) { $0.errors.append($1) }
         if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-        try stdin.fileHandleForWriting.close()
+        if closeInput { try stdin.fileHandleForWriting.close() } else { command.input = stdin }
         return command
     }
 
@@ -191,6 +213,11 @@ final class Command: @unchecked Sendable {  // the buffers and flags are guarded
             lines(command).contains(where: accept) || (command.exited && command.openStreams == 0)
         }
         return changed.withLock { lines(self).first(where: accept) }
+    }
+
+    /// Waits up to 60 seconds until standard output so far satisfies `accept`.
+    func waitForOutput(_ accept: @escaping @Sendable (String) -> Bool) async -> Bool {
+        await self.await(.seconds(60)) { command in accept(String(decoding: command.output, as: UTF8.self)) }
     }
 
     func interrupt() {

@@ -44,8 +44,11 @@ extension Builtins {
         let asked = lua_type(L, 1) == LUA_TNUMBER ? Int(clamping: lua_tointegerx(L, 1, nil)) : 0
         let count = min(asked <= 0 ? 1024 : asked, owner(L).context.limits.message)
         return suspend(L, for: .operation {
-            guard let bytes = await terminal.read(upTo: count) else { return [.null, .string("EOF: the end of input")] }
-            return [String(validating: bytes, as: UTF8.self).map(Payload.string) ?? .bytes(bytes)]
+            switch await terminal.read(upTo: count) {
+            case let .success(bytes?): return [String(validating: bytes, as: UTF8.self).map(Payload.string) ?? .bytes(bytes)]
+            case .success(nil): return [.null, .string("EOF: the end of input")]
+            case let .failure(failure): return [.null, .string(failure.message)]
+            }
         })
     }
 
@@ -58,7 +61,7 @@ extension Builtins {
             switch await terminal.readLine(limit: limit) {
             case let .success(line?): return [.string(line)]
             case .success(nil): return [.null, .string("EOF: the end of input")]
-            case let .failure(failure): return [.null, .string("INTERNAL: \(failure.message)")]
+            case let .failure(failure): return [.null, .string(failure.message)]
             }
         })
     }

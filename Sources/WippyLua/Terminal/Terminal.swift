@@ -14,6 +14,8 @@ public final class Terminal: @unchecked Sendable {  // `pending` is confined to 
     private let reader = DispatchQueue(label: "wippy.terminal.stdin")
     private var pending: [UInt8] = []
     private var ended = false
+    /// Reads waiting for their result, by number; ``interrupt()`` answers them all at once.
+    private let waiting = Mutex<(next: Int, interrupted: Bool, readers: [Int: @Sendable (Bool) -> Void])>((0, false, [:]))
     /// `io.raw(true)` calls not yet matched by `io.raw(false)`, and the settings to go back to.
     private let raw = Mutex<(depth: Int, saved: termios?)>((0, nil))
 
@@ -37,9 +39,10 @@ public final class Terminal: @unchecked Sendable {  // `pending` is confined to 
     }
 
     /// The next line of standard input without its line end; nil at the end of input. A line
-    /// longer than `limit` bytes is an error (its first `limit` bytes are dropped).
+    /// longer than `limit` bytes is an error (its first `limit` bytes are dropped), and so is
+    /// a read the runtime's stop interrupted.
     public func readLine(limit: Int) async -> Result<String?, Failure> {
-        await onReader {
+        await onReader(interrupted: .failure(Self.interrupted)) {
             while true {
                 if let end = self.pending.firstIndex(of: UInt8(ascii: "\n")) {
                     var line = self.pending[..<end]
@@ -49,7 +52,7 @@ public final class Terminal: @unchecked Sendable {  // `pending` is confined to 
                 }
                 if self.pending.count > limit {
                     self.pending.removeFirst(limit)
-                    return .failure(Failure(message: "the line is longer than \(limit) bytes"))
+                    return .failure(Failure(message: "INTERNAL: the line is longer than \(limit) bytes"))
                 }
                 if self.ended || !self.fill() {
                     guard !self.pending.isEmpty else { return .success(nil) }
@@ -61,13 +64,26 @@ public final class Terminal: @unchecked Sendable {  // `pending` is confined to 
     }
 
     /// Up to `count` bytes of standard input, as soon as any are there; nil at the end of input.
-    public func read(upTo count: Int) async -> [UInt8]? {
-        await onReader {
-            if self.pending.isEmpty, self.ended || !self.fill() { return nil }
+    public func read(upTo count: Int) async -> Result<[UInt8]?, Failure> {
+        await onReader(interrupted: .failure(Self.interrupted)) {
+            if self.pending.isEmpty, self.ended || !self.fill() { return .success(nil) }
             let taken = Array(self.pending.prefix(count))
             self.pending.removeFirst(taken.count)
-            return taken
+            return .success(taken)
         }
+    }
+
+    static let interrupted = Failure(message: "CANCELED: the runtime is stopping")
+
+    /// The runtime is stopping (Ctrl-C): reads waiting now, and those asked for from now on,
+    /// end at once with an error, so that a command waiting for input can finish.
+    public func interrupt() {
+        let readers = waiting.withLock { state in
+            state.interrupted = true
+            defer { state.readers.removeAll() }
+            return Array(state.readers.values)
+        }
+        for answer in readers { answer(true) }
     }
 
     /// Raw mode on (`depth` counted) or off; an error when standard input is not a terminal.
@@ -119,9 +135,27 @@ public final class Terminal: @unchecked Sendable {  // `pending` is confined to 
         }
     }
 
-    private func onReader<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    /// Runs `work` on the reader's thread; `interrupted` when ``interrupt()`` comes first (the
+    /// blocked read goes on, and what it reads waits in the buffer).
+    private func onReader<T: Sendable>(interrupted: T, _ work: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
-            reader.async { continuation.resume(returning: work()) }
+            let result = Mutex<T?>(nil)
+            let answer: @Sendable (Bool) -> Void = { wasInterrupted in
+                continuation.resume(returning: wasInterrupted ? interrupted : result.withLock { $0! })
+            }
+            let number = waiting.withLock { state -> Int? in
+                guard !state.interrupted else { return nil }
+                state.next += 1
+                state.readers[state.next] = answer
+                return state.next
+            }
+            guard let number else { return answer(true) }
+            reader.async { [self] in
+                let value = work()
+                result.withLock { $0 = value }
+                // Whoever takes the reader out of the table answers it: this read or interrupt().
+                if waiting.withLock({ $0.readers.removeValue(forKey: number) }) != nil { answer(false) }
+            }
         }
     }
 }
