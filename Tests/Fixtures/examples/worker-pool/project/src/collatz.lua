@@ -21,7 +21,7 @@ end
 local function main(): integer
     local tasks = channel.new(#SEEDS)
     local outcomes = channel.new(#SEEDS)
-    local began = time.now()
+    local sleeping, most_asleep = 0, 0  -- workers inside their sleep at once: > 1 means they overlap
 
     for id = 1, WORKERS do
         coroutine.spawn(function(me: integer)
@@ -29,7 +29,10 @@ local function main(): integer
                 local task, ok = tasks:receive()
                 if not ok then return end
                 local t = task :: Task
+                sleeping = sleeping + 1
+                if sleeping > most_asleep then most_asleep = sleeping end
                 time.sleep("100ms")
+                sleeping = sleeping - 1
                 local steps, peak = walk(t.start)
                 outcomes:send({ seq = t.seq, start = t.start, steps = steps, peak = peak, by = me })
             end
@@ -57,9 +60,8 @@ local function main(): integer
 
     local handled: integer = 0
     for w = 1, WORKERS do handled = handled + (busy[w] or 0) end
-    local elapsed: integer = time.now():sub(began):milliseconds()
     io.print(string.format("handled by workers: %d", handled))
-    io.print("ran in parallel: " .. tostring(elapsed < 100 * #SEEDS - 100))
+    io.print("ran in parallel: " .. tostring(most_asleep == WORKERS))
     return 0
 end
 
