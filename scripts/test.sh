@@ -8,8 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-system.sh chromium chromium-driver curl openssl gcc
 python3 -m pip --version >/dev/null 2>&1 || scripts/setup-system.sh python3-pip
-python3 -c "import selenium" 2>/dev/null || python3 -m pip install --quiet selenium 2>/dev/null \
-    || python3 -m pip install --quiet --break-system-packages selenium
+# selenium drives the browser test; prometheus-client parses the metrics endpoint (MetricsTests).
+python3 -c "import selenium, prometheus_client" 2>/dev/null || python3 -m pip install --quiet selenium prometheus-client 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages selenium prometheus-client
 # SwiftPM itself has crashed here while planning a fresh build (a segfault in libdispatch, before
 # any of our code compiled): a build killed by a signal is tried once more; a compile error is not.
 swift build --build-tests || { status=$?; [ "$status" -gt 128 ] || exit "$status"

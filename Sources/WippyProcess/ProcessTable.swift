@@ -19,6 +19,17 @@ public final class ProcessTable: Sendable {
         var slots = Slots()
         var names: [String: PID] = [:]
         var lastNumber: UInt64 = 0
+        var totals = Totals()
+    }
+
+    /// How many processes the table has seen: live now, added, and ended by outcome.
+    public struct Totals: Sendable {
+        public var alive = 0
+        public var spawned = 0
+        public var returned = 0
+        public var failed = 0
+
+        public init() {}
     }
 
     /// The slots by PID, kept by the PID's number (unique in the runtime; a PID key would keep
@@ -72,6 +83,16 @@ public final class ProcessTable: Sendable {
     public func add(_ process: any Process, onExit: (@Sendable (ProcessOutcome) -> Void)? = nil) {
         state.withLock { state in
             state.slots[process.pid] = Slot(process: process, onExit: onExit)
+            state.totals.spawned += 1
+        }
+    }
+
+    /// The totals so far (for the metrics endpoint).
+    public var totals: Totals {
+        state.withLock { state in
+            var totals = state.totals
+            totals.alive = state.slots.count
+            return totals
         }
     }
 
@@ -203,6 +224,7 @@ public final class ProcessTable: Sendable {
     public func exited(_ pid: PID, outcome: ProcessOutcome) {
         let (slot, linked) = state.withLock { state -> (Slot?, [(any Process, Bool)]) in
             guard let slot = state.slots.removeValue(forKey: pid) else { return (nil, []) }
+            if case .result = outcome { state.totals.returned += 1 } else { state.totals.failed += 1 }
             for name in slot.names where state.names[name] == pid { state.names.removeValue(forKey: name) }
             var linked: [(any Process, Bool)] = []
             for other in slot.links {

@@ -42,6 +42,10 @@ public final class AppRuntime: LuaServices, Sendable {
     let environment = Environment()
     /// The `registry.entry` entries changed at run time, in versions.
     let registry = RegistryStore()
+    /// Metrics, when they are exposed (`--metrics-addr`); nil records nothing.
+    public let metrics: RuntimeMetrics?
+    /// The scrape endpoint of `metrics`.
+    public let metricsServer: MetricsServer?
     private let clock: any ServiceClock
 
     /// - Parameters:
@@ -50,8 +54,9 @@ public final class AppRuntime: LuaServices, Sendable {
     ///   - address: listen address for the built-in `system:http` (`--addr`, `WIPPY_ADDR`).
     ///   - tls: certificate and key for the built-in `system:http` (`--tls-cert`, `--tls-key`).
     ///   - arguments: what `io.args()` gives processes on a `terminal.host` (`wippy run -x`'s).
+    ///   - metricsAddress: where the Prometheus endpoint listens (`--metrics-addr`); nil: no metrics.
     public init(app: CheckedApp, logger: Logger, limits: RuntimeLimits = RuntimeLimits(), clock: any ServiceClock = SystemServiceClock(),
-                address: String? = nil, tls: TLSFiles? = nil, arguments: [String] = []) {
+                address: String? = nil, tls: TLSFiles? = nil, arguments: [String] = [], metricsAddress: String? = nil) {
         HTTPModule.register()  // before the first Lua state is made
         self.current = Mutex(app)
         self.clock = clock
@@ -87,6 +92,15 @@ public final class AppRuntime: LuaServices, Sendable {
         }
         self.systemAddress = address
         self.systemTLS = tls
+        let metrics = metricsAddress.map { _ in RuntimeMetrics() }
+        self.metrics = metrics
+        let supervisor = self.supervisor
+        self.metricsServer = metricsAddress.map { address in
+            MetricsServer(address: address, logger: logger) { [table] in
+                let services = supervisor.runners.map { (id: $0.id.description, up: $0.isHealthy, restarts: $0.restarts.load(ordering: .relaxed)) }
+                return metrics?.exposition(table: table, services: services) ?? []
+            }
+        }
         self.serverSet = ServerSet(logger: logger)
         // Runners need `self` to launch processes; build them now that every stored property is set.
         supervisor.runners = Self.servicesToStart(app).compactMap(makeRunner)
@@ -139,8 +153,14 @@ public final class AppRuntime: LuaServices, Sendable {
     /// `done` gets how it went, on that thread.
     func handle(_ route: RouteTable.Route, _ exchange: HTTPExchange, on scheduler: SchedulerThread,
                 done: @escaping @Sendable (Result<Void, HTTPServerService.HandlerFailure>) -> Void) {
+        let began = metrics == nil ? nil : ContinuousClock.now
         calls.start(route.function, program: route.program, timeout: route.timeout, arguments: [], exchange: exchange,
-                    on: scheduler) { outcome in
+                    on: scheduler) { [metrics] outcome in
+            if let metrics, let began {
+                let status = if case .failure = outcome { 500 } else { exchange.status }
+                metrics.request(endpoint: route.endpoint.description, method: route.method, status: status,
+                                duration: ContinuousClock.now - began)
+            }
             if case let .failure(message) = outcome { done(.failure(.init(message))) } else { done(.success(())) }
         }
     }
@@ -149,7 +169,7 @@ public final class AppRuntime: LuaServices, Sendable {
     /// shutdown runs in reverse: services get CANCEL and stop (relays whose target ends close with
     /// 1001), then servers close the remaining sockets (1001) and stop listening, then hosts stop.
     public var services: [any Service] {
-        hosts.keys.sorted().map { hosts[$0]! } + [serverSet, supervisor]
+        hosts.keys.sorted().map { hosts[$0]! } + (metricsServer.map { [$0] } ?? []) + [serverSet, supervisor]
     }
 
     /// Auto-start services and everything they require, in start order.
@@ -225,6 +245,12 @@ public final class AppRuntime: LuaServices, Sendable {
 
     public func envAll() -> [String: String] {
         environment.all(in: app.manifest)
+    }
+
+    public func recordMetric(_ operation: String, name: String, value: Double, labels: [(String, String)]) -> CallError? {
+        guard let metrics else { return nil }
+        guard let kind = RuntimeMetrics.LuaOperation(rawValue: operation) else { return CallError("INVALID: unknown metric operation \(operation)") }
+        return metrics.record(kind, name: name, value: value, labels: labels)
     }
 
     public func library(_ id: String) -> (id: String, program: LuaProgram)? {

@@ -17,6 +17,8 @@ final class ServiceRunner: Sendable {
     let table: ProcessTable
 
     private let state = Mutex(StateMachine())
+    /// Restarts after a failure so far (for the metrics endpoint).
+    let restarts = Atomic<Int>(0)
     private let exits: AsyncStream<ProcessOutcome>
     private let exitInput: AsyncStream<ProcessOutcome>.Continuation
 
@@ -83,6 +85,7 @@ final class ServiceRunner: Sendable {
                 logger.warning("service \(id) failed: \(describe(outcome)); restarting in \(delay) (attempt \(policy.attempts))")
                 do { try await clock.sleep(for: delay) } catch { return }
                 guard !state.withLock({ $0.isStopping }) else { return }
+                restarts.add(1, ordering: .relaxed)
                 spawn()
             }
         }

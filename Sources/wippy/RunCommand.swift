@@ -42,6 +42,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Listen address of the built-in system:http server, e.g. :9000 or 127.0.0.1:8080 (default: $WIPPY_ADDR, else :8080).")
     var addr: String?
 
+    @Option(help: "Serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090 (default: no metrics).")
+    var metricsAddr: String?
+
     @Option(help: "PEM certificate chain: system:http serves HTTPS and WSS (with --tls-key).")
     var tlsCert: String?
 
@@ -94,6 +97,9 @@ struct RunCommand: AsyncParsableCommand {
                 throw ValidationError("\(addr != nil ? "--addr" : "WIPPY_ADDR"): \(error)")
             }
         }
+        if let metricsAddr {
+            do { _ = try HTTPServerService.split(metricsAddr) } catch { throw ValidationError("--metrics-addr: \(error)") }
+        }
         var tls: TLSFiles?
         switch (tlsCert, tlsKey) {
         case (nil, nil): break
@@ -109,7 +115,7 @@ struct RunCommand: AsyncParsableCommand {
         limits.message = maxMessage.bytes
         limits.mailbox = mailbox.bytes
         let runtime = AppRuntime(app: checked, logger: logger, limits: limits, address: address, tls: tls,
-                                 arguments: execute == nil ? [] : arguments)
+                                 arguments: execute == nil ? [] : arguments, metricsAddress: metricsAddr)
         for server in runtime.servers { try server.checkTLS() }
         if let execute {
             try await runOnce(execute, arguments: arguments, runtime: runtime, logger: logger)

@@ -8,7 +8,9 @@ import Testing
 /// Tests/Fixtures/examples/NAME/project), run as a user runs an example: copied to a fresh folder,
 /// `wippy init`, then `wippy run -x ENTRY` (its standard output checked line by line) or `wippy
 /// run` with the requests and log lines of NAME/run.json, stopped with SIGINT.
-@Suite("Apps shaped like Wippy's examples")
+/// One app at a time: twenty runtimes started at once (each a fresh process of a large binary)
+/// made a burst that starved the timing-sensitive tests running beside them.
+@Suite("Apps shaped like Wippy's examples", .serialized)
 struct ExampleShapeTests {
     static let fixtures = CLITests.repository.appending(path: "Tests/Fixtures/examples")
     static let shapes: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: fixtures.path)) ?? []).sorted()

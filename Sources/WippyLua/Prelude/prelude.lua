@@ -390,6 +390,17 @@ local factories = {
   events = chunk_module("events"),
   io = chunk_module("io"),
   env = function() return { get = B.env_get, set = B.env_set, get_all = B.env_all } end,
+  metrics = function()
+    local record = B.metric
+    return {
+      counter_inc = function(name, labels) return record("counter", name, 1, labels) end,
+      counter_add = function(name, value, labels) return record("counter", name, value, labels) end,
+      gauge_set = function(name, value, labels) return record("gauge_set", name, value, labels) end,
+      gauge_inc = function(name, labels) return record("gauge", name, 1, labels) end,
+      gauge_dec = function(name, labels) return record("gauge", name, -1, labels) end,
+      histogram = function(name, value, labels) return record("histogram", name, value, labels) end,
+    }
+  end,
   funcs = function() return { call = B.call } end,
   registry = chunk_module("registry"),
   process = function() return process end,

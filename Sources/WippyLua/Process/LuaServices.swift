@@ -32,6 +32,9 @@ public protocol LuaServices: AnyObject, Sendable {
     func envSet(_ name: String, value: String) -> CallError?
     /// Every public variable that has a value, by name.
     func envAll() -> [String: String]
+    /// Records a Lua metric (`operation`: counter, gauge, gauge_set, histogram); nil, or why
+    /// not. Without metrics it records nothing and succeeds.
+    func recordMetric(_ operation: String, name: String, value: Double, labels: [(String, String)]) -> CallError?
 }
 
 /// A failed function call, with a message for Lua.
@@ -93,4 +96,5 @@ private final class StoppedRuntime: LuaServices {
     func envGet(_ name: String) -> Result<String, CallError> { .failure(CallError("UNAVAILABLE: \(Self.message)")) }
     func envSet(_ name: String, value: String) -> CallError? { CallError("UNAVAILABLE: \(Self.message)") }
     func envAll() -> [String: String] { [:] }
+    func recordMetric(_ operation: String, name: String, value: Double, labels: [(String, String)]) -> CallError? { nil }
 }

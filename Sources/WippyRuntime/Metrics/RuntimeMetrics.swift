@@ -1,0 +1,201 @@
+import CoreMetrics
+import Foundation
+import Prometheus
+import Synchronization
+import WippyLua
+import WippyProcess
+
+/// The runtime's metrics and those Lua code records (`metrics` module), through swift-metrics
+/// into a Prometheus registry of this runtime's own; exposed in the Prometheus text format by
+/// ``MetricsServer`` (docs/observability.md). A runtime without metrics has none of this and
+/// records nothing.
+///
+/// Values the runtime already keeps (live processes, spawn and exit totals, service restarts) are
+/// sampled at each scrape rather than counted twice. Lua series are bounded (names, label names
+/// and count), and a name keeps its kind and label names: a mismatch is an error value, never a
+/// crash of the registry.
+public final class RuntimeMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+    private let lua = Mutex(LuaSeries())
+    private let http = Mutex([HTTPSeries: (requests: CoreMetrics.Counter, duration: CoreMetrics.Timer)]())
+    private let sampled = Mutex(Sampled())
+
+    /// Most series (a name with one set of label values) Lua code may make.
+    static let maximumLuaSeries = 1000
+    static let maximumLabels = 16
+    static let maximumTextLength = 128
+
+    public init() {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+            .map { Duration.nanoseconds(Int64($0 * 1e9)) }
+        factory.defaultValueHistogramBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+        self.factory = factory
+    }
+
+    // MARK: - HTTP
+
+    private struct HTTPSeries: Hashable {
+        let endpoint: String
+        let method: String
+        let status: Int
+    }
+
+    /// One request answered by a handler: counted by endpoint entry, method and status, timed by
+    /// endpoint (labels come from the manifest, never from the raw path).
+    func request(endpoint: String, method: String, status: Int, duration: Duration) {
+        let key = HTTPSeries(endpoint: endpoint, method: method, status: status)
+        let series = http.withLock { series in
+            if let known = series[key] { return known }
+            let made = (requests: CoreMetrics.Counter(label: "wippy_http_requests_total",
+                                                       dimensions: [("endpoint", endpoint), ("method", method), ("status", String(status))],
+                                                       factory: factory),
+                        duration: CoreMetrics.Timer(label: "wippy_http_request_duration_seconds",
+                                                    dimensions: [("endpoint", endpoint), ("method", method)], factory: factory))
+            series[key] = made
+            return made
+        }
+        series.requests.increment()
+        series.duration.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+
+    // MARK: - Lua
+
+    /// What a Lua call records.
+    public enum LuaOperation: String, Sendable {
+        case counterAdd = "counter", gaugeAdd = "gauge", gaugeSet = "gauge_set", histogram
+    }
+
+    private enum LuaKind: Equatable {
+        case counter, gauge, histogram
+    }
+
+    private enum LuaHandle {
+        case counter(FloatingPointCounter)
+        case gauge(Meter)
+        case histogram(Recorder)
+    }
+
+    private struct LuaSeries {
+        /// Each name's kind and label names, fixed by its first use.
+        var families: [String: (kind: LuaKind, labels: [String])] = [:]
+        var series: [String: LuaHandle] = [:]
+    }
+
+    /// Records one Lua metric update; nil, or why not (a message that starts with its kind).
+    func record(_ operation: LuaOperation, name: String, value: Double, labels: [(String, String)]) -> CallError? {
+        guard Self.isMetricName(name) else {
+            return CallError("INVALID: \"\(name.prefix(Self.maximumTextLength))\" is not a metric name (letters, digits, _ and :, not starting with a digit)")
+        }
+        guard !name.hasPrefix("wippy_") else { return CallError("INVALID: metric names starting with wippy_ are the runtime's own") }
+        guard value.isFinite else { return CallError("INVALID: \(name): the value must be a finite number") }
+        let labels = labels.sorted { $0.0 < $1.0 }
+        guard labels.count <= Self.maximumLabels else { return CallError("INVALID: \(name): at most \(Self.maximumLabels) labels") }
+        for (label, text) in labels {
+            guard Self.isLabelName(label) else { return CallError("INVALID: \(name): \"\(label.prefix(Self.maximumTextLength))\" is not a label name") }
+            guard text.utf8.count <= Self.maximumTextLength else {
+                return CallError("INVALID: \(name): the value of label \(label) is longer than \(Self.maximumTextLength) bytes")
+            }
+        }
+        let kind: LuaKind
+        switch operation {
+        case .counterAdd:
+            guard value >= 0 else { return CallError("INVALID: \(name): a counter only goes up (got \(value))") }
+            kind = .counter
+        case .gaugeAdd, .gaugeSet: kind = .gauge
+        case .histogram: kind = .histogram
+        }
+        let key = ([name] + labels.flatMap { [$0.0, $0.1] }).joined(separator: "\u{0}")
+        let handle = lua.withLock { state -> Result<LuaHandle, CallError> in
+            let names = labels.map(\.0)
+            if let family = state.families[name] {
+                guard family.kind == kind else { return .failure(CallError("INVALID: \(name) is a \(family.kind), not a \(kind)")) }
+                guard family.labels == names else {
+                    return .failure(CallError("INVALID: \(name) has the labels [\(family.labels.joined(separator: ", "))], not [\(names.joined(separator: ", "))]"))
+                }
+            }
+            if let handle = state.series[key] { return .success(handle) }
+            guard state.series.count < Self.maximumLuaSeries else {
+                return .failure(CallError("RATE_LIMITED: Lua code made \(Self.maximumLuaSeries) metric series already (name and label values); \(name) gets no new one"))
+            }
+            state.families[name] = (kind, names)
+            let handle: LuaHandle
+            switch kind {
+            case .counter: handle = .counter(FloatingPointCounter(label: name, dimensions: labels, factory: factory))
+            case .gauge: handle = .gauge(Meter(label: name, dimensions: labels, factory: factory))
+            case .histogram: handle = .histogram(Recorder(label: name, dimensions: labels, aggregate: true, factory: factory))
+            }
+            state.series[key] = handle
+            return .success(handle)
+        }
+        switch handle {
+        case let .failure(error): return error
+        case let .success(.counter(counter)): counter.increment(by: value)
+        case let .success(.gauge(meter)):
+            if operation == .gaugeSet { meter.set(value) } else if value >= 0 { meter.increment(by: value) } else { meter.decrement(by: -value) }
+        case let .success(.histogram(recorder)): recorder.record(value)
+        }
+        return nil
+    }
+
+    static func isMetricName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, name.utf8.count <= maximumTextLength, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return false }
+        return name.utf8.allSatisfy { $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ":") || isAlphanumeric($0) }
+    }
+
+    static func isLabelName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, name.utf8.count <= maximumTextLength, !name.hasPrefix("__"),
+              !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return false }
+        return name.utf8.allSatisfy { $0 == UInt8(ascii: "_") || isAlphanumeric($0) }
+    }
+
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+    }
+
+    // MARK: - Sampled at each scrape
+
+    /// What the runtime keeps anyway, as the last scrape saw it (counters move by the difference).
+    private struct Sampled {
+        var processes: ProcessTable.Totals?
+        var restarts: [String: Int] = [:]
+        var meters: [String: Meter] = [:]
+        var counters: [String: CoreMetrics.Counter] = [:]
+    }
+
+    /// The exposition: the runtime's state now, then every series.
+    func exposition(table: ProcessTable, services: [(id: String, up: Bool, restarts: Int)]) -> [UInt8] {
+        sampled.withLock { state in
+            func meter(_ name: String, _ labels: [(String, String)] = []) -> Meter {
+                let key = ([name] + labels.map(\.1)).joined(separator: "\u{0}")
+                if let known = state.meters[key] { return known }
+                let made = Meter(label: name, dimensions: labels, factory: factory)
+                state.meters[key] = made
+                return made
+            }
+            func counter(_ name: String, _ labels: [(String, String)] = []) -> CoreMetrics.Counter {
+                let key = ([name] + labels.map(\.1)).joined(separator: "\u{0}")
+                if let known = state.counters[key] { return known }
+                let made = CoreMetrics.Counter(label: name, dimensions: labels, factory: factory)
+                state.counters[key] = made
+                return made
+            }
+            let totals = table.totals
+            let before = state.processes ?? ProcessTable.Totals()
+            meter("wippy_processes").set(totals.alive)
+            counter("wippy_processes_spawned_total").increment(by: Int64(totals.spawned - before.spawned))
+            counter("wippy_processes_exited_total", [("outcome", "result")]).increment(by: Int64(totals.returned - before.returned))
+            counter("wippy_processes_exited_total", [("outcome", "failure")]).increment(by: Int64(totals.failed - before.failed))
+            state.processes = totals
+            for service in services {
+                meter("wippy_service_up", [("service", service.id)]).set(service.up ? 1 : 0)
+                let earlier = state.restarts[service.id] ?? 0
+                counter("wippy_service_restarts_total", [("service", service.id)]).increment(by: Int64(max(0, service.restarts - earlier)))
+                state.restarts[service.id] = max(earlier, service.restarts)
+            }
+            return registry.emitToBuffer()
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+import WippyTestSupport
+
+/// `wippy run --metrics-addr`: a real app with metrics on, driven over HTTP with a service that
+/// fails until its supervisor gives up; the endpoint is scraped over HTTP and the whole exposition
+/// parsed by the Prometheus client library's own parser (prometheus-client, Python).
+@Suite("Prometheus metrics")
+struct MetricsTests {
+    static let fixture = CLITests.repository.appending(path: "Tests/Fixtures/metrics")
+
+    @Test func countersFromHandlersAndTheRuntimeAreExact() async throws {
+        let run = try Command.start(["run", Self.fixture.path, "--metrics-addr", "127.0.0.1:0"], in: CLITests.repository,
+                                    environment: [:], input: nil)
+        defer { run.kill() }
+        let gateway = try #require(await Self.port(of: "metrics:gateway", in: run), "\(run.standardError)")
+        let scrape = try #require(await Self.port(of: "metrics", in: run), "\(run.standardError)")
+        #expect(await run.waitForLog { $0.contains("service metrics:crasher.service failed 3 times in a row; giving up") } != nil)
+
+        var refused: [String] = []
+        for (region, value) in [("eu", 10), ("eu", 20), ("us", 5)] {
+            let (status, body) = try await Self.request("http://127.0.0.1:\(gateway)/api/orders/\(region)?value=\(value)", method: "POST")
+            #expect(status == 200)
+            let reply = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+            refused = reply?["refused"] as? [String] ?? []
+        }
+        #expect(refused.count == 6, "\(refused)")
+        #expect(refused.first == "INVALID: orders_total: a counter only goes up (got -1.0)")
+        #expect(refused.dropFirst().first == "INVALID: orders_total is a counter, not a gauge")
+        #expect(refused.dropFirst(2).first == "INVALID: orders_total has the labels [region], not [zone]")
+        #expect(refused.dropFirst(3).first?.hasPrefix("INVALID: \"bad name\" is not a metric name") == true)
+        #expect(refused.dropFirst(4).first == "INVALID: metric names starting with wippy_ are the runtime's own")
+        #expect(refused.dropFirst(5).first == "INVALID: order_value: the value must be a finite number")
+        #expect(try await Self.request("http://127.0.0.1:\(gateway)/api/teapot").0 == 418)
+
+        let (status, exposition) = try await Self.request("http://127.0.0.1:\(scrape)/metrics")
+        #expect(status == 200)
+        let samples = try await Self.parse(exposition)
+        #expect(samples[#"orders_total{region="eu"}"#] == 2)
+        #expect(samples[#"orders_total{region="us"}"#] == 1)
+        #expect(samples["order_value_count"] == 3 && samples["order_value_sum"] == 35)
+        #expect(samples[#"queue_depth{queue="mail"}"#] == 5)
+        #expect(samples[#"wippy_http_requests_total{endpoint="metrics:order.endpoint",method="POST",status="200"}"#] == 3)
+        #expect(samples[#"wippy_http_requests_total{endpoint="metrics:teapot.endpoint",method="GET",status="418"}"#] == 1)
+        #expect(samples[#"wippy_http_request_duration_seconds_count{endpoint="metrics:order.endpoint",method="POST"}"#] == 3)
+        #expect(samples[#"wippy_service_restarts_total{service="metrics:crasher.service"}"#] == 2)
+        #expect(samples[#"wippy_service_up{service="metrics:crasher.service"}"#] == 0)
+        #expect(samples[#"wippy_processes_exited_total{outcome="failure"}"#] == 3)
+        #expect(samples["wippy_processes_spawned_total"] == 3)
+        #expect(samples["wippy_processes"] == 0)
+        #expect(try await Self.request("http://127.0.0.1:\(scrape)/elsewhere").0 == 404)
+
+        run.interrupt()
+        #expect(await run.wait(for: .seconds(60)) == 0, "\(run.standardError)")
+    }
+
+    /// The port a `NAME listening on 127.0.0.1:PORT` log line gives.
+    static func port(of name: String, in run: Command) async -> Int? {
+        let line = await run.waitForLog { $0.contains(" \(name) listening on 127.0.0.1:") }
+        return line.flatMap { $0.split(separator: ":").last.flatMap { Int($0) } }
+    }
+
+    static func request(_ url: String, method: String = "GET") async throws -> (Int, String) {
+        var request = URLRequest(url: try #require(URL(string: url)))
+        request.httpMethod = method
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Every sample of the exposition, as `name{label="value",…}` (labels sorted) → value, parsed
+    /// by prometheus_client; a text it cannot parse fails the test.
+    static func parse(_ exposition: String) async throws -> [String: Double] {
+        let script = """
+            import sys
+            from prometheus_client.parser import text_string_to_metric_families
+            for family in text_string_to_metric_families(open(sys.argv[1]).read()):
+                for s in family.samples:
+                    labels = ",".join('%s="%s"' % (k, v) for k, v in sorted(s.labels.items()))
+                    print("%s%s %r" % (s.name, "{" + labels + "}" if labels else "", s.value))
+            """
+        let folder = FileManager.default.temporaryDirectory.appending(path: "exposition-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try script.write(to: folder.appending(path: "parse.py"), atomically: true, encoding: .utf8)
+        try exposition.write(to: folder.appending(path: "metrics.txt"), atomically: true, encoding: .utf8)
+        let (status, output) = try await Subprocess.run(["python3", folder.appending(path: "parse.py").path,
+                                                         folder.appending(path: "metrics.txt").path])
+        #expect(status == 0, "prometheus_client could not parse:\n\(exposition)")
+        var samples: [String: Double] = [:]
+        for line in output.split(separator: "\n") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            samples[String(line[..<space])] = value
+        }
+        return samples
+    }
+}
