@@ -14,6 +14,8 @@ import WippyProcess
 /// An `http.service`: a listener whose requests are answered from a swappable ``RouteTable``.
 public final class HTTPServerService: Service, Sendable {
     public let id: EntryID
+    /// Its relayed connections and frames, for the metrics endpoint.
+    public let relayStatistics = RelayStatistics()
     public let address: String
     private let table: Mutex<RouteTable>
     private let handler: Handler
@@ -314,7 +316,9 @@ public final class HTTPServerService: Service, Sendable {
             preconditionFailure("a connection on an event loop of no server")
         }
         let relay = RelayConnection(pid: processes.makePID(host: id.description), config: config, target: target, table: processes,
-                                    loop: loop, logger: logger, limits: route.relayLimits) { [self] in relays.withLock { $0.stopping } }
+                                    loop: loop, logger: logger, limits: route.relayLimits, statistics: relayStatistics) {
+            [self] in relays.withLock { $0.stopping }
+        }
         let headers = HTTPHeaders(exchange.responseHeaders.filter {
             HTTPReply.canCarry($0) && !$0.name.caseInsensitiveEquals(Self.relayHeader)
         })

@@ -92,16 +92,17 @@ public final class AppRuntime: LuaServices, Sendable {
         }
         self.systemAddress = address
         self.systemTLS = tls
+        self.serverSet = ServerSet(logger: logger)
         let metrics = metricsAddress.map { _ in RuntimeMetrics() }
         self.metrics = metrics
-        let supervisor = self.supervisor
+        let supervisor = self.supervisor, serverSet = self.serverSet
         self.metricsServer = metricsAddress.map { address in
             MetricsServer(address: address, logger: logger) { [table] in
                 let services = supervisor.runners.map { (id: $0.id.description, up: $0.isHealthy, restarts: $0.restarts.load(ordering: .relaxed)) }
-                return metrics?.exposition(table: table, services: services) ?? []
+                let relays = serverSet.servers.map { (server: $0.id.description, statistics: $0.relayStatistics) }
+                return metrics?.exposition(table: table, services: services, relays: relays) ?? []
             }
         }
-        self.serverSet = ServerSet(logger: logger)
         // Runners need `self` to launch processes; build them now that every stored property is set.
         supervisor.runners = Self.servicesToStart(app).compactMap(makeRunner)
         handle.runtime = self

@@ -5,9 +5,10 @@ import FoundationNetworking
 import Testing
 import WippyTestSupport
 
-/// `wippy run --metrics-addr`: a real app with metrics on, driven over HTTP with a service that
-/// fails until its supervisor gives up; the endpoint is scraped over HTTP and the whole exposition
-/// parsed by the Prometheus client library's own parser (prometheus-client, Python).
+/// `wippy run --metrics-addr`: a real app with metrics on, driven over HTTP and WebSocket (a
+/// relayed echo) with a service that fails until its supervisor gives up; the endpoint is scraped
+/// over HTTP and the whole exposition parsed by the Prometheus client library's own parser
+/// (prometheus-client, Python).
 @Suite("Prometheus metrics")
 struct MetricsTests {
     static let fixture = CLITests.repository.appending(path: "Tests/Fixtures/metrics")
@@ -35,10 +36,18 @@ struct MetricsTests {
         #expect(refused.dropFirst(4).first == "INVALID: metric names starting with wippy_ are the runtime's own")
         #expect(refused.dropFirst(5).first == "INVALID: order_value: the value must be a finite number")
         #expect(try await Self.request("http://127.0.0.1:\(gateway)/api/teapot").0 == 418)
+        let sessions = try await Subprocess.run(["python3", Self.fixture.appending(path: "ws_client.py").path, String(gateway)])
+        #expect(sessions.status == 0 && sessions.output == "ok\n", "\(sessions.output)")
 
-        let (status, exposition) = try await Self.request("http://127.0.0.1:\(scrape)/metrics")
-        #expect(status == 200)
-        let samples = try await Self.parse(exposition)
+        // Both relays closed once the server counted both closes (the second only when it saw the socket go).
+        var samples: [String: Double] = [:]
+        let closedAt1006 = #"wippy_relay_connections_closed_total{code="1006",server="metrics:gateway"}"#
+        let deadline = ContinuousClock.now + .seconds(30)
+        repeat {
+            let (status, exposition) = try await Self.request("http://127.0.0.1:\(scrape)/metrics")
+            #expect(status == 200)
+            samples = try await Self.parse(exposition)
+        } while samples[closedAt1006] == nil && ContinuousClock.now < deadline
         #expect(samples[#"orders_total{region="eu"}"#] == 2)
         #expect(samples[#"orders_total{region="us"}"#] == 1)
         #expect(samples["order_value_count"] == 3 && samples["order_value_sum"] == 35)
@@ -48,9 +57,17 @@ struct MetricsTests {
         #expect(samples[#"wippy_http_request_duration_seconds_count{endpoint="metrics:order.endpoint",method="POST"}"#] == 3)
         #expect(samples[#"wippy_service_restarts_total{service="metrics:crasher.service"}"#] == 2)
         #expect(samples[#"wippy_service_up{service="metrics:crasher.service"}"#] == 0)
+        // The crasher's three runs, the hub, and the two relayed connections (processes too).
         #expect(samples[#"wippy_processes_exited_total{outcome="failure"}"#] == 3)
-        #expect(samples["wippy_processes_spawned_total"] == 3)
-        #expect(samples["wippy_processes"] == 0)
+        #expect(samples[#"wippy_processes_exited_total{outcome="result"}"#] == 2)
+        #expect(samples["wippy_processes_spawned_total"] == 6)
+        #expect(samples["wippy_processes"] == 1)
+        #expect(samples[#"wippy_relay_connections_opened_total{server="metrics:gateway"}"#] == 2)
+        #expect(samples[#"wippy_relay_connections_closed_total{code="1000",server="metrics:gateway"}"#] == 1)
+        #expect(samples[closedAt1006] == 1)
+        #expect(samples[#"wippy_relay_connections{server="metrics:gateway"}"#] == 0)
+        #expect(samples[#"wippy_relay_frames_total{direction="in",server="metrics:gateway"}"#] == 4)
+        #expect(samples[#"wippy_relay_frames_total{direction="out",server="metrics:gateway"}"#] == 4)
         #expect(try await Self.request("http://127.0.0.1:\(scrape)/elsewhere").0 == 404)
 
         run.interrupt()

@@ -55,6 +55,16 @@ final class RelayChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
         context.fireChannelInactive()
     }
 
+    /// The client closed its end of the socket without a closing handshake (an abnormal close,
+    /// 1006): nothing more can come from it, so the relay ends now instead of at its next ping.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func handlerRemoved(context: ChannelHandlerContext) {
         end()
     }
@@ -87,6 +97,7 @@ final class RelayChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
         case let .close(code):
             // The client is gone for the app from now on: the target hears `ws.leave` before the
             // client sees the closing handshake end (and before a reconnect of it could join).
+            connection.noteClose(code)
             connection.ended()
             switch machine.clientClosed() {
             case .close:
@@ -173,6 +184,7 @@ final class RelayChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
     private func writeClose(_ code: WebSocketErrorCode, _ reason: String, thenClose: Bool) {
         guard let context else { return }
         var body = context.channel.allocator.buffer(capacity: 2 + reason.utf8.count)
+        connection.noteClose(code)
         let number = UInt16(webSocketErrorCode: code)
         body.write(webSocketErrorCode: WebSocketInbound.isValidCloseCode(number) ? code : .normalClosure)
         body.writeBytes(Self.closeReason(reason))

@@ -34,7 +34,12 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
         var target: PID
         var received = 0
         var closed = false
+        /// The close code of the closing handshake, sent or received first.
+        var closeCode: Int?
     }
+
+    /// Its server's counts of connections and frames.
+    let statistics: RelayStatistics
 
     private let state: Mutex<State>
 
@@ -61,8 +66,9 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
     static let frameOverhead = 64
 
     init(pid: PID, config: RelayConfig, target: PID, table: ProcessTable, loop: RelayLoop, logger: Logger,
-         limits: RelayLimits, stopping: @escaping @Sendable () -> Bool) {
+         limits: RelayLimits, statistics: RelayStatistics, stopping: @escaping @Sendable () -> Bool) {
         self.pid = pid
+        self.statistics = statistics
         self.limits = limits
         self.stopping = stopping
         self.table = table
@@ -117,7 +123,10 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
 
     private func enqueue(_ item: Outbound) {
         var cost = 0
-        if case let .frame(_, data) = item { cost = data.readableBytes + Self.frameOverhead }
+        if case let .frame(_, data) = item {
+            cost = data.readableBytes + Self.frameOverhead
+            statistics.frameOut()
+        }
         let (drain, overflowed) = outbox.withLock { box -> (Bool, Bool) in
             guard box.handler != nil, !box.closing else { return (false, false) }
             var overflowed = false
@@ -166,6 +175,7 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
     /// The socket is live (on the event loop): the connection registers and joins its target.
     func start(_ handler: RelayChannelHandler) {
         outbox.withLock { $0.handler = handler }
+        statistics.opened()
         table.add(self)
         let first = state.withLock { $0.target }
         do {
@@ -183,6 +193,7 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
             state.received += 1
             return (state.target, state.config.messageTopic)
         }
+        statistics.frameIn()
         do throws(ProcessError) {
             try table.send(to: target, Message(from: pid, topic: topic, payload: payload, inFlight: inFlight))
         } catch {
@@ -197,14 +208,21 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
         try? table.send(to: target, Message(from: pid, topic: "ws.heartbeat", payload: payload))
     }
 
+    /// The closing handshake began with `code` (sent or received); the first one counts.
+    func noteClose(_ code: WebSocketErrorCode?) {
+        let number = code.map { Int(UInt16(webSocketErrorCode: $0)) } ?? 1005
+        state.withLock { if $0.closeCode == nil { $0.closeCode = number } }
+    }
+
     /// The client closed or the socket did (on the event loop): the target gets `ws.leave` and
     /// the process ends. Only the first call counts.
     func ended() {
-        guard let target = state.withLock({ state -> PID? in
+        guard let (target, code) = state.withLock({ state -> (PID, Int?)? in
             guard !state.closed else { return nil }
             state.closed = true
-            return state.target
+            return (state.target, state.closeCode)
         }) else { return }
+        statistics.closed(code: code ?? 1006)
         outbox.withLock { box in
             box.handler = nil
             box.items = []

@@ -2,6 +2,7 @@ import CoreMetrics
 import Foundation
 import Prometheus
 import Synchronization
+import WippyHTTP
 import WippyLua
 import WippyProcess
 
@@ -163,10 +164,13 @@ public final class RuntimeMetrics: Sendable {
         var restarts: [String: Int] = [:]
         var meters: [String: Meter] = [:]
         var counters: [String: CoreMetrics.Counter] = [:]
+        /// Totals the counters were last moved to, by series.
+        var totals: [String: Int] = [:]
     }
 
     /// The exposition: the runtime's state now, then every series.
-    func exposition(table: ProcessTable, services: [(id: String, up: Bool, restarts: Int)]) -> [UInt8] {
+    func exposition(table: ProcessTable, services: [(id: String, up: Bool, restarts: Int)],
+                    relays: [(server: String, statistics: RelayStatistics)]) -> [UInt8] {
         sampled.withLock { state in
             func meter(_ name: String, _ labels: [(String, String)] = []) -> Meter {
                 let key = ([name] + labels.map(\.1)).joined(separator: "\u{0}")
@@ -182,6 +186,12 @@ public final class RuntimeMetrics: Sendable {
                 state.counters[key] = made
                 return made
             }
+            /// Moves a counter up to `total` (what the runtime counted since it started).
+            func raise(_ counter: CoreMetrics.Counter, to total: Int, key: String) {
+                let seen = state.totals[key] ?? 0
+                if total > seen { counter.increment(by: Int64(total - seen)) }
+                state.totals[key] = max(seen, total)
+            }
             let totals = table.totals
             let before = state.processes ?? ProcessTable.Totals()
             meter("wippy_processes").set(totals.alive)
@@ -194,6 +204,19 @@ public final class RuntimeMetrics: Sendable {
                 let earlier = state.restarts[service.id] ?? 0
                 counter("wippy_service_restarts_total", [("service", service.id)]).increment(by: Int64(max(0, service.restarts - earlier)))
                 state.restarts[service.id] = max(earlier, service.restarts)
+            }
+            for (server, statistics) in relays {
+                let (connections, framesIn, framesOut) = statistics.snapshot
+                let closed = connections.closed.values.reduce(0, +)
+                meter("wippy_relay_connections", [("server", server)]).set(connections.opened - closed)
+                raise(counter("wippy_relay_connections_opened_total", [("server", server)]), to: connections.opened,
+                      key: "opened \(server)")
+                for (code, count) in connections.closed {
+                    raise(counter("wippy_relay_connections_closed_total", [("server", server), ("code", String(code))]), to: count,
+                          key: "closed \(server) \(code)")
+                }
+                raise(counter("wippy_relay_frames_total", [("server", server), ("direction", "in")]), to: framesIn, key: "in \(server)")
+                raise(counter("wippy_relay_frames_total", [("server", server), ("direction", "out")]), to: framesOut, key: "out \(server)")
             }
             return registry.emitToBuffer()
         }
