@@ -1,5 +1,6 @@
 #ifndef WIPPY_CLUA_SHIM_H
 #define WIPPY_CLUA_SHIM_H
+#include <malloc.h>
 #include <lua.h>
 #include <lauxlib.h>
 #include <lualib.h>
@@ -788,6 +789,16 @@ static inline void wippy_freeze_globals(lua_State *L) {
 
 /* Function-like macros (and a variadic function) Swift cannot import. */
 static inline int wippy_gc_collect(lua_State *L) { return lua_gc(L, LUA_GCCOLLECT); }
+
+/* malloc's counts, for the Lua `system.memory.stats()`. */
+typedef struct {
+    unsigned long long in_use, free, obtained, chunks, releasable;
+} wippy_heap_stats;
+static inline wippy_heap_stats wippy_heap(void) {
+    struct mallinfo2 m = mallinfo2();
+    wippy_heap_stats s = { m.uordblks, m.fordblks, m.arena + m.hblkhd, m.ordblks, m.keepcost };
+    return s;
+}
 static inline int wippy_gc_incremental(lua_State *L, int pause, int stepmul) { return lua_gc(L, LUA_GCINC, pause, stepmul, 0); }
 static inline int wippy_ref(lua_State *L) { return luaL_ref(L, LUA_REGISTRYINDEX); }
 static inline void wippy_unref(lua_State *L, int ref) { luaL_unref(L, LUA_REGISTRYINDEX, ref); }

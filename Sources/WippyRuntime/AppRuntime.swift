@@ -248,6 +248,38 @@ public final class AppRuntime: LuaServices, Sendable {
         environment.all(in: app.manifest)
     }
 
+    public func system(_ query: String, argument: String?) -> Result<Payload, CallError> {
+        switch query {
+        case "runtime.processes": return .success(.int(Int64(table.count)))
+        case "hosts.list":
+            return .success(.array(hosts.keys.sorted().map { id in
+                let kind = app.manifest[EntryID(id) ?? SystemNamespace.processes]?.kind.rawValue ?? EntryKind.processHost.rawValue
+                return .object([("id", .string(id)), ("kind", .string(kind)), ("workers", .int(Int64(hosts[id]!.scheduler.threads.count)))])
+            }))
+        case "hosts.processes":
+            guard let id = argument, let host = hosts[id] else { return .failure(CallError("NOT_FOUND: no host \(argument ?? "(none given)")")) }
+            return .success(.array(host.processes.map { .string($0.description) }))
+        case "supervisor.state":
+            guard let id = argument, let runner = supervisor.runners.first(where: { $0.id.description == id }) else {
+                return .failure(CallError("NOT_FOUND: no supervised service \(argument ?? "(none given)")"))
+            }
+            return .success(.object([("id", .string(id)), ("healthy", .bool(runner.isHealthy)),
+                                     ("restarts", .int(Int64(runner.restarts.load(ordering: .relaxed))))]))
+        case "modules":
+            return .success(.array(Self.modules.map { .object([("name", .string($0.0)), ("description", .string($0.1))]) }))
+        default:
+            return .failure(CallError("INVALID: unknown system query \(query)"))
+        }
+    }
+
+    /// The built-in modules, for `system.modules()`.
+    static let modules = [
+        ("json", "JSON encoding and decoding"), ("time", "time, durations, timers, tickers"), ("http", "the request and response of an HTTP handler"),
+        ("pubsub", "messages in the seed's shape"), ("funcs", "calls of function.lua entries"), ("registry", "the app's entries, snapshots and change sets"),
+        ("logger", "structured log lines"), ("events", "the event bus"), ("io", "the terminal of a terminal.host"),
+        ("env", "env.variable values"), ("metrics", "counters, gauges and histograms"), ("system", "the runtime's state"),
+    ]
+
     public func recordMetric(_ operation: String, name: String, value: Double, labels: [(String, String)]) -> CallError? {
         guard let metrics else { return nil }
         guard let kind = RuntimeMetrics.LuaOperation(rawValue: operation) else { return CallError("INVALID: unknown metric operation \(operation)") }

@@ -58,6 +58,9 @@ public final class ProcessHostService: Service, Sendable {
     /// Processes running now.
     private var live: [PID] { state.withLock { $0.live.map { PID(host: id, number: $0) } } }
 
+    /// Processes running now, oldest first.
+    public var processes: [PID] { state.withLock { $0.live.sorted().map { PID(host: id, number: $0) } } }
+
     public func run() async throws {
         defer { scheduler.shutdown() }
         try? await gracefulShutdown()

@@ -42,7 +42,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Listen address of the built-in system:http server, e.g. :9000 or 127.0.0.1:8080 (default: $WIPPY_ADDR, else :8080).")
     var addr: String?
 
-    @Option(help: "Serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090 (default: no metrics).")
+    @Option(help: "Serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090 (default: .wippy.yaml's prometheus section, else no metrics).")
     var metricsAddr: String?
 
     @Option(help: "PEM certificate chain: system:http serves HTTPS and WSS (with --tls-key).")
@@ -97,8 +97,14 @@ struct RunCommand: AsyncParsableCommand {
                 throw ValidationError("\(addr != nil ? "--addr" : "WIPPY_ADDR"): \(error)")
             }
         }
-        if let metricsAddr {
-            do { _ = try HTTPServerService.split(metricsAddr) } catch { throw ValidationError("--metrics-addr: \(error)") }
+        // --metrics-addr, else .wippy.yaml's prometheus section.
+        let config: ProjectConfig
+        do { config = try ProjectConfig.read() } catch { throw ValidationError("\(error)") }
+        let metricsAddress = metricsAddr ?? config.metricsAddress
+        if let metricsAddress {
+            do { _ = try HTTPServerService.split(metricsAddress) } catch {
+                throw ValidationError("\(metricsAddr != nil ? "--metrics-addr" : ProjectConfig.path + ": prometheus.address"): \(error)")
+            }
         }
         var tls: TLSFiles?
         switch (tlsCert, tlsKey) {
@@ -115,7 +121,7 @@ struct RunCommand: AsyncParsableCommand {
         limits.message = maxMessage.bytes
         limits.mailbox = mailbox.bytes
         let runtime = AppRuntime(app: checked, logger: logger, limits: limits, address: address, tls: tls,
-                                 arguments: execute == nil ? [] : arguments, metricsAddress: metricsAddr)
+                                 arguments: execute == nil ? [] : arguments, metricsAddress: metricsAddress)
         for server in runtime.servers { try server.checkTLS() }
         if let execute {
             try await runOnce(execute, arguments: arguments, runtime: runtime, logger: logger)

@@ -57,7 +57,7 @@ struct ExampleShapeTests {
     static func serve(_ spec: [String: Any], in project: URL, environment: [String: String]) async throws {
         let run = try Command.start(["run"], in: project, environment: environment, input: nil)
         defer { run.kill() }
-        var port: Int?
+        var ports: [String: Int] = [:]  // the app's listener, and "metrics" (its scrape endpoint)
         for step in spec["steps"] as? [[String: Any]] ?? [] {
             if let pattern = step["log"] as? String {
                 let found = await run.waitForLog { matches(pattern, $0, whole: false) }
@@ -65,11 +65,14 @@ struct ExampleShapeTests {
                 if found == nil { return }
             }
             guard let request = step["request"] as? [String: Any] else { continue }
-            if port == nil {
-                let listening = await run.waitForLog { $0.contains(" listening on 127.0.0.1:") }
-                port = listening.flatMap { $0.split(separator: ":").last.flatMap { Int($0) } }
+            let server = request["server"] as? String ?? "app"
+            if ports[server] == nil {
+                let listening = await run.waitForLog { line in
+                    line.contains(" listening on 127.0.0.1:") && (line.contains(" metrics listening on ") == (server == "metrics"))
+                }
+                ports[server] = listening.flatMap { $0.split(separator: ":").last.flatMap { Int($0) } }
             }
-            let base = try #require(port.map { "http://127.0.0.1:\($0)" }, "no listening line; stderr:\n\(run.standardError)")
+            let base = try #require(ports[server].map { "http://127.0.0.1:\($0)" }, "no listening line; stderr:\n\(run.standardError)")
             let (status, body) = try await send(request, to: base)
             #expect(status == step["status"] as? Int ?? 200, "\(request): \(body)")
             for pattern in step["body"] as? [String] ?? [] {

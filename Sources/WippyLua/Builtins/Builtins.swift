@@ -15,7 +15,7 @@ public enum Builtins {
     /// ``BuiltinModule``s, and `B.modules`, the names of those modules.
     static func push(_ L: OpaquePointer) {
         let registered = BuiltinModule.all
-        let all = process + channels + time + json + logger + funcs + registry + events + loader + io + env + metrics
+        let all = process + channels + time + json + logger + funcs + registry + events + loader + io + env + metrics + system
             + registered.flatMap { $0.module.functions.map { ($0.name, $0.function) } }
         lua_createtable(L, 0, Int32(all.count + 4))
         for (name, function) in all {

@@ -390,6 +390,22 @@ local factories = {
   events = chunk_module("events"),
   io = chunk_module("io"),
   env = function() return { get = B.env_get, set = B.env_set, get_all = B.env_all } end,
+  system = function()
+    local query = B.system
+    local function asks(name) return function(argument) return query(name, argument) end end
+    local function refused(what) return function() return nil, "PERMISSION_DENIED: " .. what .. " is not available to Lua code" end end
+    return {
+      memory = { stats = asks("memory.stats"), allocated = asks("memory.allocated"), heap_objects = asks("memory.heap_objects"),
+                 get_limit = asks("memory.get_limit"), set_limit = refused("system.memory.set_limit") },
+      gc = { collect = B.system_gc, get_percent = function() return 100 end, set_percent = refused("system.gc.set_percent") },
+      runtime = { goroutines = asks("runtime.processes"), cpu_count = asks("runtime.cpu_count"), max_procs = asks("runtime.max_procs") },
+      process = { pid = asks("process.pid"), hostname = asks("process.hostname"), cwd = asks("process.cwd") },
+      hosts = { list = asks("hosts.list"), processes = asks("hosts.processes") },
+      supervisor = { state = asks("supervisor.state") },
+      modules = asks("modules"),
+      exit = refused("system.exit"),
+    }
+  end,
   metrics = function()
     local record = B.metric
     return {

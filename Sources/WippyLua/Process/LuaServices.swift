@@ -35,6 +35,10 @@ public protocol LuaServices: AnyObject, Sendable {
     /// Records a Lua metric (`operation`: counter, gauge, gauge_set, histogram); nil, or why
     /// not. Without metrics it records nothing and succeeds.
     func recordMetric(_ operation: String, name: String, value: Double, labels: [(String, String)]) -> CallError?
+    /// A `system` query the runtime answers (`runtime.processes`, `hosts.list`,
+    /// `hosts.processes` of a host, `supervisor.state` of a service, `modules`); an error for
+    /// anything else.
+    func system(_ query: String, argument: String?) -> Result<Payload, CallError>
 }
 
 /// A failed function call, with a message for Lua.
@@ -97,4 +101,5 @@ private final class StoppedRuntime: LuaServices {
     func envSet(_ name: String, value: String) -> CallError? { CallError("UNAVAILABLE: \(Self.message)") }
     func envAll() -> [String: String] { [:] }
     func recordMetric(_ operation: String, name: String, value: Double, labels: [(String, String)]) -> CallError? { nil }
+    func system(_ query: String, argument: String?) -> Result<Payload, CallError> { .failure(CallError("UNAVAILABLE: \(Self.message)")) }
 }
