@@ -13,9 +13,15 @@ public protocol Process: AnyObject, Sendable {
     func terminate(reason: String)
     /// Most bytes its mailbox holds, for error messages.
     var mailboxLimit: Int { get }
+    /// Messages waiting to be read now, and the entry it runs (for the metrics endpoint and
+    /// `wippy top`).
+    var mailboxDepth: Int { get }
+    var entryName: String { get }
 }
 
 extension Process {
     /// Most bytes the process's mailbox holds (``ProcessError/mailboxFull(_:limit:)`` reports it).
     public var mailboxLimit: Int { .max }
+    public var mailboxDepth: Int { 0 }
+    public var entryName: String { "" }
 }

@@ -96,12 +96,17 @@ public final class AppRuntime: LuaServices, Sendable {
         let metrics = metricsAddress.map { _ in RuntimeMetrics() }
         self.metrics = metrics
         let supervisor = self.supervisor, serverSet = self.serverSet
-        self.metricsServer = metricsAddress.map { address in
-            MetricsServer(address: address, logger: logger) { [table] in
-                let services = supervisor.runners.map { (id: $0.id.description, up: $0.isHealthy, restarts: $0.restarts.load(ordering: .relaxed)) }
-                let relays = serverSet.servers.map { (server: $0.id.description, statistics: $0.relayStatistics) }
-                return metrics?.exposition(table: table, services: services, relays: relays) ?? []
-            }
+        let snapshot = { @Sendable [table, hosts] () -> RuntimeMetrics.Snapshot in
+            RuntimeMetrics.Snapshot(
+                hosts: hosts.keys.sorted().map { (id: $0, processes: hosts[$0]!.processes.count) },
+                services: supervisor.runners.map { (id: $0.id.description, up: $0.isHealthy, restarts: $0.restarts.load(ordering: .relaxed)) },
+                relays: serverSet.servers.map { (server: $0.id.description, statistics: $0.relayStatistics) },
+                mailboxes: table.mailboxes(top: 10))
+        }
+        self.metricsServer = metrics.map { metrics in
+            MetricsServer(address: metricsAddress ?? "", logger: logger,
+                          exposition: { [table] in metrics.exposition(table: table, snapshot()) },
+                          status: { [table] in metrics.status(table: table, snapshot()) })
         }
         // Runners need `self` to launch processes; build them now that every stored property is set.
         supervisor.runners = Self.servicesToStart(app).compactMap(makeRunner)

@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// `wippy health`: asks a running wippy for `GET /healthz` and exits 0 on 200, 1 otherwise —
-/// the container image's HEALTHCHECK. Plain sockets, so the binary needs no HTTP client library.
+/// the container image's HEALTHCHECK (``PlainHTTP``: the binary needs no HTTP client library).
 struct HealthCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "health",
@@ -30,8 +30,8 @@ struct HealthCommand: ParsableCommand {
         }
         let path = (parts.percentEncodedPath.isEmpty ? "/" : parts.percentEncodedPath)
             + (parts.percentEncodedQuery.map { "?" + $0 } ?? "")
-        switch Self.statusLine(host: host, port: parts.port ?? 80, path: path, timeout: timeout) {
-        case let .success(line):
+        switch PlainHTTP.get(host: host, port: parts.port ?? 80, path: path, timeout: timeout) {
+        case let .success((line, _)):
             print(line)
             if line.split(separator: " ").dropFirst().first != "200" { throw ExitCode(1) }
         case let .failure(problem):
@@ -50,44 +50,5 @@ struct HealthCommand: ParsableCommand {
             if !address[address.index(after: colon)...].isEmpty { port = String(address[address.index(after: colon)...]) }
         }
         return "http://\(host):\(port)/healthz"
-    }
-
-    struct Problem: Error {
-        var message: String
-    }
-
-    /// The first line of the answer to `GET path`.
-    static func statusLine(host: String, port: Int, path: String, timeout: Double) -> Result<String, Problem> {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var found: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, String(port), &hints, &found) == 0, let first = found else {
-            return .failure(Problem(message: "cannot resolve \(host)"))
-        }
-        defer { freeaddrinfo(found) }
-        let socket = Glibc.socket(first.pointee.ai_family, first.pointee.ai_socktype, first.pointee.ai_protocol)
-        guard socket >= 0 else { return .failure(Problem(message: String(cString: strerror(errno)))) }
-        defer { close(socket) }
-        var limit = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1_000_000))
-        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(socket, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        guard connect(socket, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
-            return .failure(Problem(message: String(cString: strerror(errno)).lowercased()))
-        }
-        let request = Array("GET \(path) HTTP/1.0\r\nHost: \(host):\(port)\r\nConnection: close\r\n\r\n".utf8)
-        guard send(socket, request, request.count, Int32(MSG_NOSIGNAL)) == request.count else {
-            return .failure(Problem(message: "cannot send the request"))
-        }
-        var answer: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 512)
-        while !answer.contains(UInt8(ascii: "\n")) {
-            let count = recv(socket, &buffer, buffer.count, 0)
-            if count <= 0 { break }
-            answer += buffer[..<count]
-        }
-        guard let end = answer.firstIndex(of: UInt8(ascii: "\n")) else {
-            return .failure(Problem(message: answer.isEmpty ? "no answer within \(timeout) s" : "not an HTTP answer"))
-        }
-        return .success(String(decoding: answer[..<end], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }

@@ -7,6 +7,6 @@ struct WippyCommand: AsyncParsableCommand {
         commandName: "wippy",
         abstract: "A declarative, manifest-driven application runtime: Lua actors, HTTP and WebSocket relay.",
         version: WippyVersion.text,
-        subcommands: [RunCommand.self, InitCommand.self, ValidateCommand.self, GraphCommand.self, HealthCommand.self, VersionCommand.self]
+        subcommands: [RunCommand.self, InitCommand.self, ValidateCommand.self, GraphCommand.self, HealthCommand.self, TopCommand.self, VersionCommand.self]
     )
 }

@@ -68,10 +68,24 @@ struct MetricsTests {
         #expect(samples[#"wippy_relay_connections{server="metrics:gateway"}"#] == 0)
         #expect(samples[#"wippy_relay_frames_total{direction="in",server="metrics:gateway"}"#] == 4)
         #expect(samples[#"wippy_relay_frames_total{direction="out",server="metrics:gateway"}"#] == 4)
+        #expect(samples[#"wippy_host_processes{host="system:processes"}"#] == 1)
+        #expect(samples["wippy_mailbox_depth_max"] == 0)
         #expect(try await Self.request("http://127.0.0.1:\(scrape)/elsewhere").0 == 404)
+
+        // wippy top reads the same runtime through /status (6 requests: 4 above and 2 upgrades).
+        let top = try CLITests.wippy("top", "--addr", "127.0.0.1:\(scrape)", "--once")
+        #expect(top.status == 0, "\(top.stderr)")
+        let lines = top.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("wippy top — 127.0.0.1:\(scrape) — 1 processes, 6 requests") == true, "\(top.stdout)")
+        #expect(lines.contains { $0.hasPrefix("system:processes") && $0.hasSuffix(" 1") }, "\(top.stdout)")
+        #expect(lines.contains { $0.hasPrefix("metrics:crasher.service") && $0.contains("down") && $0.hasSuffix(" 2") }, "\(top.stdout)")
+        #expect(lines.contains { $0.hasPrefix("metrics:hub.service") && $0.contains("up") }, "\(top.stdout)")
+        #expect(lines.contains { $0.hasPrefix("metrics:gateway") && $0.contains(" 4 ") && $0.hasSuffix(" 4") }, "\(top.stdout)")
 
         run.interrupt()
         #expect(await run.wait(for: .seconds(60)) == 0, "\(run.standardError)")
+        let gone = try CLITests.wippy("top", "--addr", "127.0.0.1:\(scrape)", "--once")
+        #expect(gone.status == 1 && gone.stdout.contains("connection refused"), "\(gone.stdout)")
     }
 
     /// The port a `NAME listening on 127.0.0.1:PORT` log line gives.

@@ -171,6 +171,12 @@ public final class LuaProcess: StartableProcess, @unchecked Sendable {
 
     public var mailboxLimit: Int { context.limits.mailbox }
 
+    public var mailboxDepth: Int {
+        mailbox.withLock { $0.inbox.count + $0.listened.values.reduce(0) { $0 + $1.count } }
+    }
+
+    public var entryName: String { entryID }
+
     /// The next message of the inbox (`topic` nil) or of a listened topic, counted out of the mailbox.
     func takeMessage(listened topic: String?) -> Message? {
         let message = mailbox.withLock { mailbox -> Message? in

@@ -43,9 +43,13 @@ public final class RuntimeMetrics: Sendable {
         let status: Int
     }
 
+    /// Requests answered by handlers so far (for `wippy top`'s rate).
+    private let requests = Atomic<Int>(0)
+
     /// One request answered by a handler: counted by endpoint entry, method and status, timed by
     /// endpoint (labels come from the manifest, never from the raw path).
     func request(endpoint: String, method: String, status: Int, duration: Duration) {
+        requests.add(1, ordering: .relaxed)
         let key = HTTPSeries(endpoint: endpoint, method: method, status: status)
         let series = http.withLock { series in
             if let known = series[key] { return known }
@@ -168,10 +172,40 @@ public final class RuntimeMetrics: Sendable {
         var totals: [String: Int] = [:]
     }
 
+    /// What the runtime looks like now, for the exposition and for `wippy top` (`/status`).
+    struct Snapshot {
+        var hosts: [(id: String, processes: Int)]
+        var services: [(id: String, up: Bool, restarts: Int)]
+        var relays: [(server: String, statistics: RelayStatistics)]
+        var mailboxes: (top: [(pid: PID, entry: String, depth: Int)], deepest: Int, waiting: Int)
+    }
+
+    /// `/status`: the snapshot as one JSON object (not a Prometheus format: a view for `wippy top`).
+    func status(table: ProcessTable, _ snapshot: Snapshot) -> [UInt8] {
+        let status = Payload.object([
+            ("processes", .int(Int64(table.totals.alive))),
+            ("requests", .int(Int64(requests.load(ordering: .relaxed)))),
+            ("hosts", .array(snapshot.hosts.map { .object([("id", .string($0.id)), ("processes", .int(Int64($0.processes)))]) })),
+            ("services", .array(snapshot.services.map {
+                .object([("id", .string($0.id)), ("up", .bool($0.up)), ("restarts", .int(Int64($0.restarts)))])
+            })),
+            ("connections", .array(snapshot.relays.map { relay in
+                let (connections, framesIn, framesOut) = relay.statistics.snapshot
+                let open = connections.opened - connections.closed.values.reduce(0, +)
+                return .object([("server", .string(relay.server)), ("open", .int(Int64(open))),
+                                ("frames_in", .int(Int64(framesIn))), ("frames_out", .int(Int64(framesOut)))])
+            })),
+            ("mailboxes", .array(snapshot.mailboxes.top.map {
+                .object([("pid", .string($0.pid.description)), ("entry", .string($0.entry)), ("depth", .int(Int64($0.depth)))])
+            })),
+        ])
+        return Array(status.json.utf8)
+    }
+
     /// The exposition: the runtime's state now, then every series.
-    func exposition(table: ProcessTable, services: [(id: String, up: Bool, restarts: Int)],
-                    relays: [(server: String, statistics: RelayStatistics)]) -> [UInt8] {
-        sampled.withLock { state in
+    func exposition(table: ProcessTable, _ snapshot: Snapshot) -> [UInt8] {
+        let (services, relays) = (snapshot.services, snapshot.relays)
+        return sampled.withLock { state in
             func meter(_ name: String, _ labels: [(String, String)] = []) -> Meter {
                 let key = ([name] + labels.map(\.1)).joined(separator: "\u{0}")
                 if let known = state.meters[key] { return known }
@@ -199,6 +233,9 @@ public final class RuntimeMetrics: Sendable {
             counter("wippy_processes_exited_total", [("outcome", "result")]).increment(by: Int64(totals.returned - before.returned))
             counter("wippy_processes_exited_total", [("outcome", "failure")]).increment(by: Int64(totals.failed - before.failed))
             state.processes = totals
+            for host in snapshot.hosts { meter("wippy_host_processes", [("host", host.id)]).set(host.processes) }
+            meter("wippy_mailbox_depth_max").set(snapshot.mailboxes.deepest)
+            meter("wippy_mailbox_messages").set(snapshot.mailboxes.waiting)
             for service in services {
                 meter("wippy_service_up", [("service", service.id)]).set(service.up ? 1 : 0)
                 let earlier = state.restarts[service.id] ?? 0
