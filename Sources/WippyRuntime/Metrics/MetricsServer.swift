@@ -73,7 +73,8 @@ public final class MetricsServer: Service, Sendable {
             let head = HTTPResponseHead(version: request.version, status: found ? .ok : .notFound, headers: headers)
             context.write(wrapOutboundOut(.head(head)), promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+            if !request.isKeepAlive { written.whenComplete { _ in context.close(promise: nil) } }
         }
     }
 }
