@@ -47,6 +47,9 @@ extension EventLoopSchedulerHost {
         })
 
     /// The Lua scheduler of `eventLoop`, one of the HTTP servers' loops.
+    /// The scheduler of every event loop (for the metrics endpoint).
+    public static var all: [SchedulerThread] { schedulers.values.sorted { $0.name < $1.name } }
+
     public static func scheduler(of eventLoop: any EventLoop) -> SchedulerThread {
         guard let scheduler = schedulers[ObjectIdentifier(eventLoop)] else {
             preconditionFailure("an HTTP request on an event loop of no server")

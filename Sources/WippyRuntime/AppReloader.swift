@@ -46,8 +46,10 @@ public final class AppReloader: Service, Sendable {
 
     /// Loads, validates and applies the app once.
     public func reloadOnce() async {
+        let began = ContinuousClock.now
         let checked = CheckedApp(directory: directory, loader: loader)
         guard checked.isValid else {
+            runtime.metrics?.reload(applied: false, duration: ContinuousClock.now - began)
             let cwd = FileManager.default.currentDirectoryPath
             let count = checked.diagnostics.count
             logger.error("reload refused, the running app is unchanged: \(count) \(count == 1 ? "error" : "errors")")
@@ -55,6 +57,7 @@ public final class AppReloader: Service, Sendable {
             return
         }
         let report = await runtime.reload(to: checked)
+        runtime.metrics?.reload(applied: true, duration: ContinuousClock.now - began)
         if report.diff.isEmpty {
             logger.debug("\(report)")
         } else {

@@ -99,6 +99,13 @@ public final class AppRuntime: LuaServices, Sendable {
         let snapshot = { @Sendable [table, hosts] () -> RuntimeMetrics.Snapshot in
             RuntimeMetrics.Snapshot(
                 hosts: hosts.keys.sorted().map { (id: $0, processes: hosts[$0]!.processes.count) },
+                threads: hosts.keys.sorted().flatMap { id in
+                    hosts[id]!.scheduler.threads.map { (host: id, thread: $0.name, queued: $0.queued,
+                                                        busyNanoseconds: $0.busyNanoseconds.load(ordering: .relaxed),
+                                                        stateBytes: $0.stateBytes.load(ordering: .relaxed)) }
+                } + EventLoopSchedulerHost.all.map { (host: "http", thread: $0.name, queued: $0.queued,
+                                                      busyNanoseconds: $0.busyNanoseconds.load(ordering: .relaxed),
+                                                      stateBytes: $0.stateBytes.load(ordering: .relaxed)) },
                 services: supervisor.runners.map { (id: $0.id.description, up: $0.isHealthy, restarts: $0.restarts.load(ordering: .relaxed)) },
                 relays: serverSet.servers.map { (server: $0.id.description, statistics: $0.relayStatistics) },
                 mailboxes: table.mailboxes(top: 10))

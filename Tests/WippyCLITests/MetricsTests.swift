@@ -70,6 +70,11 @@ struct MetricsTests {
         #expect(samples[#"wippy_relay_frames_total{direction="out",server="metrics:gateway"}"#] == 4)
         #expect(samples[#"wippy_host_processes{host="system:processes"}"#] == 1)
         #expect(samples["wippy_mailbox_depth_max"] == 0)
+        // Each scheduler thread: its queue, its Lua state's bytes, its busy time (values vary; present and sane).
+        let threads = samples.filter { $0.key.hasPrefix("wippy_lua_memory_bytes{host=\"system:processes\"") }
+        #expect(!threads.isEmpty && threads.values.allSatisfy { $0 > 0 }, "\(threads)")
+        #expect(samples.contains { $0.key.hasPrefix("wippy_scheduler_busy_seconds_total{") && $0.value > 0 })
+        #expect(samples.contains { $0.key.hasPrefix("wippy_scheduler_queue_length{host=\"system:processes\"") })
         #expect(try await Self.request("http://127.0.0.1:\(scrape)/elsewhere").0 == 404)
 
         // wippy top reads the same runtime through /status (6 requests: 4 above and 2 upgrades).

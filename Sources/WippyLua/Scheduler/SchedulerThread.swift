@@ -1,4 +1,5 @@
 import DequeModule
+import CLua
 import Foundation
 import Synchronization
 
@@ -139,6 +140,7 @@ public final class SchedulerThread: @unchecked Sendable {
                 if run(process) { enqueue(process) }  // joins this turn's next round
             }
         } while hasWork && TimerQueue.now - start < Self.turnBudget
+        record(busySince: start)
         condition.lock()
         let left = !incoming.isEmpty || !jobs.isEmpty
         condition.unlock()
@@ -235,6 +237,7 @@ public final class SchedulerThread: @unchecked Sendable {
                 averageGap = (averageGap * 7 + min(gap, UInt64.max / 16)) / 8
             }
             waiting.subtract(batch.count + batchJobs.count, ordering: .relaxed)
+            let began = Self.measuring.load(ordering: .relaxed) ? TimerQueue.now : 0
             for job in batchJobs { job(shared) }
             batchJobs.removeAll(keepingCapacity: true)
             fireTimers()
@@ -242,7 +245,29 @@ public final class SchedulerThread: @unchecked Sendable {
             while let process = batch.popFirst() {
                 if run(process) { enqueue(process) }
             }
+            record(busySince: began)
         }
+    }
+
+    /// Nanoseconds this thread spent running processes, jobs and timers, and the bytes of its
+    /// Lua state after its last round (for the metrics endpoint; written by the thread only,
+    /// and only while ``measuring``).
+    public let busyNanoseconds = Atomic<UInt64>(0)
+    public let stateBytes = Atomic<Int>(0)
+    /// Metrics are on (`--metrics-addr`): threads keep ``busyNanoseconds`` and ``stateBytes``.
+    public static let measuring = Atomic<Bool>(false)
+
+    /// Processes and jobs waiting for this thread now.
+    public var queued: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return incoming.count + jobs.count
+    }
+
+    private func record(busySince began: UInt64) {
+        guard Self.measuring.load(ordering: .relaxed) else { return }
+        busyNanoseconds.add(TimerQueue.now &- began, ordering: .relaxed)
+        if let shared { stateBytes.store(Int(wippy_memory_bytes(shared.L)), ordering: .relaxed) }
     }
 
     /// Resumes `process` once; true when it should run again at once (it was preempted).

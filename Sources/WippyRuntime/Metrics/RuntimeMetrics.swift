@@ -33,6 +33,7 @@ public final class RuntimeMetrics: Sendable {
             .map { Duration.nanoseconds(Int64($0 * 1e9)) }
         factory.defaultValueHistogramBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
         self.factory = factory
+        SchedulerThread.measuring.store(true, ordering: .relaxed)
     }
 
     // MARK: - HTTP
@@ -63,6 +64,17 @@ public final class RuntimeMetrics: Sendable {
         }
         series.requests.increment()
         series.duration.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+
+    // MARK: - Hot reload
+
+    /// A reload (`--watch`): applied, or refused (the app was invalid); timed from reading the
+    /// files to the new app running.
+    func reload(applied: Bool, duration: Duration) {
+        let outcome = applied ? "applied" : "refused"
+        CoreMetrics.Counter(label: "wippy_reloads_total", dimensions: [("outcome", outcome)], factory: factory).increment()
+        CoreMetrics.Timer(label: "wippy_reload_duration_seconds", dimensions: [("outcome", outcome)], factory: factory)
+            .recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     // MARK: - Lua
@@ -175,6 +187,8 @@ public final class RuntimeMetrics: Sendable {
     /// What the runtime looks like now, for the exposition and for `wippy top` (`/status`).
     struct Snapshot {
         var hosts: [(id: String, processes: Int)]
+        /// Each scheduler thread: its host (or event loop), its queue, busy time and Lua state.
+        var threads: [(host: String, thread: String, queued: Int, busyNanoseconds: UInt64, stateBytes: Int)]
         var services: [(id: String, up: Bool, restarts: Int)]
         var relays: [(server: String, statistics: RelayStatistics)]
         var mailboxes: (top: [(pid: PID, entry: String, depth: Int)], deepest: Int, waiting: Int)
@@ -234,6 +248,18 @@ public final class RuntimeMetrics: Sendable {
             counter("wippy_processes_exited_total", [("outcome", "failure")]).increment(by: Int64(totals.failed - before.failed))
             state.processes = totals
             for host in snapshot.hosts { meter("wippy_host_processes", [("host", host.id)]).set(host.processes) }
+            for thread in snapshot.threads {
+                let labels = [("host", thread.host), ("thread", thread.thread)]
+                meter("wippy_scheduler_queue_length", labels).set(thread.queued)
+                meter("wippy_lua_memory_bytes", labels).set(thread.stateBytes)
+                let key = "busy \(thread.host) \(thread.thread)"
+                let seen = UInt64(state.totals[key] ?? 0)
+                if thread.busyNanoseconds > seen {
+                    let seconds = FloatingPointCounter(label: "wippy_scheduler_busy_seconds_total", dimensions: labels, factory: factory)
+                    seconds.increment(by: Double(thread.busyNanoseconds - seen) / 1e9)
+                    state.totals[key] = Int(thread.busyNanoseconds)
+                }
+            }
             meter("wippy_mailbox_depth_max").set(snapshot.mailboxes.deepest)
             meter("wippy_mailbox_messages").set(snapshot.mailboxes.waiting)
             for service in services {
