@@ -14,8 +14,9 @@ import WippyProcess
 /// An `http.service`: a listener whose requests are answered from a swappable ``RouteTable``.
 public final class HTTPServerService: Service, Sendable {
     public let id: EntryID
-    /// Its relayed connections and frames, for the metrics endpoint.
+    /// Its relayed connections and frames, and its responses by status, for the metrics endpoint.
     public let relayStatistics = RelayStatistics()
+    public let httpStatistics = HTTPStatistics()
     public let address: String
     private let table: Mutex<RouteTable>
     private let handler: Handler

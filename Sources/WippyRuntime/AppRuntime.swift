@@ -108,6 +108,7 @@ public final class AppRuntime: LuaServices, Sendable {
                                                       stateBytes: $0.stateBytes.load(ordering: .relaxed)) },
                 services: supervisor.runners.map { (id: $0.id.description, up: $0.isHealthy, restarts: $0.restarts.load(ordering: .relaxed)) },
                 relays: serverSet.servers.map { (server: $0.id.description, statistics: $0.relayStatistics) },
+                responses: serverSet.servers.map { (server: $0.id.description, statistics: $0.httpStatistics) },
                 mailboxes: table.mailboxes(top: 10))
         }
         self.metricsServer = metrics.map { metrics in

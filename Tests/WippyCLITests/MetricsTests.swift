@@ -36,6 +36,8 @@ struct MetricsTests {
         #expect(refused.dropFirst(4).first == "INVALID: metric names starting with wippy_ are the runtime's own")
         #expect(refused.dropFirst(5).first == "INVALID: order_value: the value must be a finite number")
         #expect(try await Self.request("http://127.0.0.1:\(gateway)/api/teapot").0 == 418)
+        #expect(try await Self.request("http://127.0.0.1:\(gateway)/api/nowhere").0 == 404)
+        #expect(try await Self.request("http://127.0.0.1:\(gateway)/api/teapot", method: "DELETE").0 == 405)
         let sessions = try await Subprocess.run(["python3", Self.fixture.appending(path: "ws_client.py").path, String(gateway)])
         #expect(sessions.status == 0 && sessions.output == "ok\n", "\(sessions.output)")
 
@@ -55,6 +57,11 @@ struct MetricsTests {
         #expect(samples[#"wippy_http_requests_total{endpoint="metrics:order.endpoint",method="POST",status="200"}"#] == 3)
         #expect(samples[#"wippy_http_requests_total{endpoint="metrics:teapot.endpoint",method="GET",status="418"}"#] == 1)
         #expect(samples[#"wippy_http_request_duration_seconds_count{endpoint="metrics:order.endpoint",method="POST"}"#] == 3)
+        // Every response the server wrote, those no handler made too (the upgrades are not responses).
+        #expect(samples[#"wippy_http_responses_total{server="metrics:gateway",status="200"}"#] == 3)
+        #expect(samples[#"wippy_http_responses_total{server="metrics:gateway",status="418"}"#] == 1)
+        #expect(samples[#"wippy_http_responses_total{server="metrics:gateway",status="404"}"#] == 1)
+        #expect(samples[#"wippy_http_responses_total{server="metrics:gateway",status="405"}"#] == 1)
         #expect(samples[#"wippy_service_restarts_total{service="metrics:crasher.service"}"#] == 2)
         #expect(samples[#"wippy_service_up{service="metrics:crasher.service"}"#] == 0)
         // The crasher's three runs, the hub, and the two relayed connections (processes too).

@@ -94,6 +94,6 @@ struct RelayUpgradeChannel: Sendable {
         configuration.enablePipelining = false  // HTTPRequestHandler keeps pipelined requests in order
         configuration.decoderConfiguration = HTTPErrorResponder.decoderLimits
         _ = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
-        try channel.pipeline.syncOperations.addHandler(HTTPErrorResponder(), name: HTTPErrorResponder.name)
+        try channel.pipeline.syncOperations.addHandler(HTTPErrorResponder(statistics: server.httpStatistics), name: HTTPErrorResponder.name)
     }
 }

@@ -10,6 +10,13 @@ final class HTTPErrorResponder: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
+    /// Its server's counts of responses.
+    let statistics: HTTPStatistics
+
+    init(statistics: HTTPStatistics) {
+        self.statistics = statistics
+    }
+
     /// Its name in the pipeline.
     static let name = "wippy.http-errors"
     private var answered = false
@@ -18,6 +25,7 @@ final class HTTPErrorResponder: ChannelInboundHandler, RemovableChannelHandler {
         // The decoder closes the connection right after this returns: the answer is written now.
         if let error = error as? HTTPParserError, !answered {
             let reply = Self.reply(to: error)
+            statistics.responded(Int(reply.status.code))
             context.write(wrapOutboundOut(.head(reply.responseHead(close: true, date: nil))), promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(reply.body))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)

@@ -274,6 +274,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard context.channel.isActive, !closing else { return }
         busy = false
         requestDeadline = nil
+        server.httpStatistics.responded(Int(reply.status.code))
         let close = reply.close || !request.isKeepAlive || quiescing
         let bytes = reply.encoded(close: close, keepAliveHTTP10: request.version == .http1_0, date: currentDate(),
                                   head: request.method == .HEAD, allocator: context.channel.allocator)

@@ -34,6 +34,7 @@ public final class RuntimeMetrics: Sendable {
         factory.defaultValueHistogramBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
         self.factory = factory
         SchedulerThread.measuring.store(true, ordering: .relaxed)
+        HTTPStatistics.measuring.store(true, ordering: .relaxed)
     }
 
     // MARK: - HTTP
@@ -191,6 +192,7 @@ public final class RuntimeMetrics: Sendable {
         var threads: [(host: String, thread: String, queued: Int, busyNanoseconds: UInt64, stateBytes: Int)]
         var services: [(id: String, up: Bool, restarts: Int)]
         var relays: [(server: String, statistics: RelayStatistics)]
+        var responses: [(server: String, statistics: HTTPStatistics)]
         var mailboxes: (top: [(pid: PID, entry: String, depth: Int)], deepest: Int, waiting: Int)
     }
 
@@ -267,6 +269,12 @@ public final class RuntimeMetrics: Sendable {
                 let earlier = state.restarts[service.id] ?? 0
                 counter("wippy_service_restarts_total", [("service", service.id)]).increment(by: Int64(max(0, service.restarts - earlier)))
                 state.restarts[service.id] = max(earlier, service.restarts)
+            }
+            for (server, statistics) in snapshot.responses {
+                for (status, count) in statistics.responses {
+                    raise(counter("wippy_http_responses_total", [("server", server), ("status", String(status))]), to: count,
+                          key: "responses \(server) \(status)")
+                }
             }
             for (server, statistics) in relays {
                 let (connections, framesIn, framesOut) = statistics.snapshot
