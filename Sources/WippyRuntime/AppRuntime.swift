@@ -172,8 +172,7 @@ public final class AppRuntime: LuaServices, Sendable {
                     on: scheduler) { [metrics] outcome in
             if let metrics, let began {
                 let status = if case .failure = outcome { 500 } else { exchange.status }
-                metrics.request(endpoint: route.endpoint.description, method: route.method, status: status,
-                                duration: ContinuousClock.now - began)
+                metrics.request(route: route, status: status, duration: ContinuousClock.now - began)
             }
             if case let .failure(message) = outcome { done(.failure(.init(message))) } else { done(.success(())) }
         }

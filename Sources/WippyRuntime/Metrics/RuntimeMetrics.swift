@@ -19,7 +19,9 @@ public final class RuntimeMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
     private let lua = Mutex(LuaSeries())
-    private let http = Mutex([HTTPSeries: (requests: CoreMetrics.Counter, duration: CoreMetrics.Timer)]())
+    /// The handles of each route and status; the route is held, so that its identity is not
+    /// reused while it is a key (emptied when it grows past 10,000: reloads make new routes).
+    private let http = Mutex([HTTPSeries: (route: RouteTable.Route, requests: CoreMetrics.Counter, duration: CoreMetrics.Timer)]())
     private let sampled = Mutex(Sampled())
 
     /// Most series (a name with one set of label values) Lua code may make.
@@ -39,9 +41,10 @@ public final class RuntimeMetrics: Sendable {
 
     // MARK: - HTTP
 
+    /// A route (by identity: no text hashed per request) and a status. The route object lives
+    /// as long as its table; a reload that replaces it makes a new key for the same labels.
     private struct HTTPSeries: Hashable {
-        let endpoint: String
-        let method: String
+        let route: ObjectIdentifier
         let status: Int
     }
 
@@ -50,12 +53,15 @@ public final class RuntimeMetrics: Sendable {
 
     /// One request answered by a handler: counted by endpoint entry, method and status, timed by
     /// endpoint (labels come from the manifest, never from the raw path).
-    func request(endpoint: String, method: String, status: Int, duration: Duration) {
+    func request(route: RouteTable.Route, status: Int, duration: Duration) {
         requests.add(1, ordering: .relaxed)
-        let key = HTTPSeries(endpoint: endpoint, method: method, status: status)
+        let key = HTTPSeries(route: ObjectIdentifier(route), status: status)
         let series = http.withLock { series in
             if let known = series[key] { return known }
-            let made = (requests: CoreMetrics.Counter(label: "wippy_http_requests_total",
+            if series.count >= 10_000 { series.removeAll() }
+            let (endpoint, method) = (route.endpoint.description, route.method)
+            let made = (route: route,
+                        requests: CoreMetrics.Counter(label: "wippy_http_requests_total",
                                                        dimensions: [("endpoint", endpoint), ("method", method), ("status", String(status))],
                                                        factory: factory),
                         duration: CoreMetrics.Timer(label: "wippy_http_request_duration_seconds",
