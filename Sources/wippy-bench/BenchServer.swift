@@ -6,7 +6,7 @@ import Foundation
 /// generator's own ceiling. Stopped by `stop()`.
 final class BenchServer {
     enum Kind: String, CaseIterable {
-        case wippy, peer = "python-websockets", trivial = "trivial broadcaster"
+        case wippy, wippyMetrics = "wippy, metrics on", peer = "python-websockets", trivial = "trivial broadcaster"
     }
 
     let kind: Kind
@@ -23,9 +23,10 @@ final class BenchServer {
         self.kind = kind
         var command: [String]
         switch kind {
-        case .wippy:
+        case .wippy, .wippyMetrics:
             command = [wippy, "run", ProcessBenchmark.repository.appending(path: "apps").path,
                        "--addr", "127.0.0.1:\(port)", "--log-level", logLevel]
+            if kind == .wippyMetrics { command += ["--metrics-addr", "127.0.0.1:0"] }
         case .peer:
             command = ["/usr/bin/env", python, ProcessBenchmark.repository.appending(path: "bench/peers/chat_hub.py").path, "\(port)"]
         case .trivial:

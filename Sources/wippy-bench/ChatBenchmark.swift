@@ -13,6 +13,8 @@ struct ChatBenchmark {
     var burst: Int
     var wippy: String
     var python: String
+    /// Also runs wippy with metrics on (`--metrics-addr`) and reports what they cost.
+    var metrics = false
 
     struct Figures {
         var connect: Duration = .zero
@@ -38,10 +40,12 @@ struct ChatBenchmark {
             let ours = try await measure(.wippy, clients: clients)
             let theirs = try await measure(.peer, clients: clients)
             let ceiling = try await measure(.trivial, clients: clients)
+            let metered = metrics ? try await measure(.wippyMetrics, clients: clients) : nil
             print("\n| \(clients) clients | connect + welcome | p50 | p99 | p99.9 | burst deliveries/s | deliveries / server CPU-s | server RSS | lost |")
             print("|---|---|---|---|---|---|---|---|---|")
             for (name, figures) in [(BenchServer.Kind.wippy.rawValue, ours), (BenchServer.Kind.peer.rawValue, theirs),
-                                    (BenchServer.Kind.trivial.rawValue + " (generator ceiling)", ceiling)] {
+                                    (BenchServer.Kind.trivial.rawValue + " (generator ceiling)", ceiling)]
+                + (metered.map { [(BenchServer.Kind.wippyMetrics.rawValue, $0)] } ?? []) {
                 print(String(format: "| %@ | %.2f s | %.2f ms | %.2f ms | %.2f ms | %.0f | %.0f | %.1f MB | %d |", name,
                              figures.connect.seconds, figures.p50, figures.p99, figures.p999, figures.deliveriesPerSecond,
                              figures.deliveriesPerCPUSecond, Double(figures.residentBytes) / 1e6, figures.lost))
@@ -51,6 +55,11 @@ struct ChatBenchmark {
                          theirs.p999 / ours.p999, ours.deliveriesPerSecond / theirs.deliveriesPerSecond,
                          ours.deliveriesPerCPUSecond / theirs.deliveriesPerCPUSecond,
                          Double(theirs.residentBytes) / Double(ours.residentBytes)))
+            if let metered {
+                print(String(format: "| metrics on vs off (< 1: what they cost) | | | | | %.3f× | %.3f× | | |",
+                             metered.deliveriesPerSecond / ours.deliveriesPerSecond,
+                             metered.deliveriesPerCPUSecond / ours.deliveriesPerCPUSecond))
+            }
             if clients == clientCounts.max() { worstP99 = ours.p99 }
             worstDeliveryRatio = min(worstDeliveryRatio, theirs.deliveriesPerSecond > 0
                 ? ours.deliveriesPerSecond / theirs.deliveriesPerSecond : 0)

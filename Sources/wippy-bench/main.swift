@@ -42,7 +42,8 @@ do {
     case "chat-bench":
         let counts = (stringOption("--clients") ?? "1000,3000").split(separator: ",").compactMap { Int($0) }
         try await ChatBenchmark(clientCounts: counts, rate: option("--rate", 10), seconds: option("--seconds", 5),
-                                burst: option("--burst", 200), wippy: wippy, python: stringOption("--python") ?? "python3").run()
+                                burst: option("--burst", 200), wippy: wippy, python: stringOption("--python") ?? "python3",
+                                metrics: arguments.contains("--metrics")).run()
     case "idle":
         try await IdleBenchmark(connections: option("--connections", 10_000), idleSeconds: option("--seconds", 35),
                                 wippy: wippy, python: stringOption("--python") ?? "python3").run()
@@ -62,7 +63,7 @@ do {
         print("usage: wippy-bench manifest [--files N] [--per-file N] [--runs N] [--peer PYTHON]")
         print("       wippy-bench processes [--processes N] [--rounds N] [--runs N]")
         print("       wippy-bench chat [--clients N] [--senders N] [--messages N] [--wippy PATH]")
-        print("       wippy-bench chat-bench [--clients 1000,3000] [--rate N] [--seconds N] [--burst N] [--wippy PATH] [--python PYTHON]")
+        print("       wippy-bench chat-bench [--clients 1000,3000] [--rate N] [--seconds N] [--burst N] [--metrics] [--wippy PATH] [--python PYTHON]")
         print("       wippy-bench idle [--connections N] [--seconds N] [--wippy PATH] [--python PYTHON]")
         print("       wippy-bench capacity [--step N] [--max N] [--broadcasts N] [--wippy PATH] [--python PYTHON]")
         print("       wippy-bench reload [--rounds N] [--wippy PATH]")
