@@ -10,9 +10,10 @@ public struct CheckedApp: Sendable {
     public var manifest: Manifest { graph.manifest }
     public var isValid: Bool { diagnostics.isEmpty }
 
-    /// Loads `directory` with `loader`, then builds the dependency graph.
-    public init(directory: String, loader: ManifestLoader) {
-        let loaded = loader.load(directory: directory)
+    /// Loads `directory` with `loader` (telling `progress` how far it got, see
+    /// ``ManifestLoader/load(directory:progress:)``), then builds the dependency graph.
+    public init(directory: String, loader: ManifestLoader, progress: (@Sendable (_ loaded: Int, _ files: Int) -> Void)? = nil) {
+        let loaded = loader.load(directory: directory, progress: progress)
         let (graph, graphDiagnostics) = AppGraph.build(loaded.manifest)
         self.graph = graph
         self.diagnostics = (loaded.diagnostics + graphDiagnostics).sorted()

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import WippySchema
 
 /// The outcome of loading an app folder: the entries that are valid, and every problem found.
@@ -23,8 +24,9 @@ public struct ManifestLoader: Sendable {
         self.fileSchema = schema
     }
 
-    /// Loads every `*.yaml` / `*.yml` below `directory` (hidden folders skipped).
-    public func load(directory: String) -> LoadResult {
+    /// Loads every `*.yaml` / `*.yml` below `directory` (hidden folders skipped). `progress`,
+    /// when given, hears the files loaded so far and their number, from any thread.
+    public func load(directory: String, progress: (@Sendable (_ loaded: Int, _ files: Int) -> Void)? = nil) -> LoadResult {
         let root = URL(fileURLWithPath: directory).standardizedFileURL.resolvingSymlinksInPath().path
         var manifest = Manifest(root: root)
         for entry in SystemNamespace.entries { manifest.insert(entry) }
@@ -40,7 +42,12 @@ public struct ManifestLoader: Sendable {
         // Files are independent until IDs meet: read, parse, validate and decode them in parallel,
         // then merge in path order so that "first defined" is stable.
         let files = Self.discover(root)
-        let outcomes = Self.concurrentMap(files) { file in loadFile(file, root: root) }
+        let loaded = Atomic<Int>(0)
+        let outcomes = Self.concurrentMap(files) { file in
+            let outcome = loadFile(file, root: root)
+            if let progress { progress(loaded.add(1, ordering: .relaxed).newValue, files.count) }
+            return outcome
+        }
         var manifestFiles: [String] = []
         var firstDefinition: [EntryID: SourceLocation] = [:]
         for (file, outcome) in zip(files, outcomes) {

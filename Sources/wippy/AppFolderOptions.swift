@@ -25,7 +25,7 @@ struct AppFolderOptions: ParsableArguments {
         } catch {
             throw ValidationError("the bundled schemas are broken: \(error)")
         }
-        let app = CheckedApp(directory: try folder ?? directory, loader: loader)
+        let app = CheckedApp(directory: try folder ?? directory, loader: loader, progress: LoadProgress().report)
         let cwd = FileManager.default.currentDirectoryPath
         for diagnostic in app.diagnostics {
             FileHandle.standardError.write(Data((diagnostic.formatted(relativeTo: cwd) + "\n").utf8))
