@@ -17,6 +17,12 @@ public final class HTTPServerService: Service, Sendable {
     /// Its relayed connections and frames, and its responses by status, for the metrics endpoint.
     public let relayStatistics = RelayStatistics()
     public let httpStatistics = HTTPStatistics()
+
+    /// Bytes of frames queued for browsers and not yet written, over its open relays now (one
+    /// look at each: for the metrics endpoint, nothing is counted per frame).
+    public var relayQueuedBytes: Int {
+        relays.withLock { Array($0.open.values) }.reduce(0) { $0 + $1.pendingBytes }
+    }
     public let address: String
     private let table: Mutex<RouteTable>
     private let handler: Handler

@@ -89,18 +89,22 @@ public final class ProcessTable: Sendable {
 
     /// The deepest mailboxes now (at most `limit`, deepest first), the deepest depth, and the
     /// messages waiting in all of them: one look at every live process.
-    public func mailboxes(top limit: Int) -> (top: [(pid: PID, entry: String, depth: Int)], deepest: Int, waiting: Int) {
+    /// Also every process's depth (for a histogram).
+    public func mailboxes(top limit: Int) -> (top: [(pid: PID, entry: String, depth: Int)], deepest: Int, waiting: Int, depths: [Int]) {
         let processes = state.withLock { $0.slots.byNumber.values.map(\.process) }
         var all: [(pid: PID, entry: String, depth: Int)] = []
+        var depths: [Int] = []
+        depths.reserveCapacity(processes.count)
         var deepest = 0, waiting = 0
         for process in processes {
             let depth = process.mailboxDepth
+            depths.append(depth)
             deepest = max(deepest, depth)
             waiting += depth
             if depth > 0 { all.append((process.pid, process.entryName, depth)) }
         }
         all.sort { $0.depth > $1.depth }
-        return (Array(all.prefix(limit)), deepest, waiting)
+        return (Array(all.prefix(limit)), deepest, waiting, depths)
     }
 
     /// The totals so far (for the metrics endpoint).

@@ -106,9 +106,11 @@ public final class AppRuntime: LuaServices, Sendable {
                 } + EventLoopSchedulerHost.all.map { (host: "http", thread: $0.name, queued: $0.queued,
                                                       busyNanoseconds: $0.busyNanoseconds.load(ordering: .relaxed),
                                                       stateBytes: $0.stateBytes.load(ordering: .relaxed)) },
-                services: supervisor.runners.map { (id: $0.id.description, up: $0.isHealthy, restarts: $0.restarts.load(ordering: .relaxed)) },
+                services: supervisor.runners.map { (id: $0.id.description, up: $0.isHealthy, restarts: $0.restarts.load(ordering: .relaxed),
+                                                    gaveUp: $0.gaveUp.load(ordering: .relaxed)) },
                 relays: serverSet.servers.map { (server: $0.id.description, statistics: $0.relayStatistics) },
                 responses: serverSet.servers.map { (server: $0.id.description, statistics: $0.httpStatistics) },
+                queuedBytes: serverSet.servers.map { (server: $0.id.description, bytes: $0.relayQueuedBytes) },
                 mailboxes: table.mailboxes(top: 10))
         }
         self.metricsServer = metrics.map { metrics in

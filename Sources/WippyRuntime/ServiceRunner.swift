@@ -17,8 +17,9 @@ final class ServiceRunner: Sendable {
     let table: ProcessTable
 
     private let state = Mutex(StateMachine())
-    /// Restarts after a failure so far (for the metrics endpoint).
+    /// Restarts after a failure so far, and whether it gave up (for the metrics endpoint).
     let restarts = Atomic<Int>(0)
+    let gaveUp = Atomic<Bool>(false)
     private let exits: AsyncStream<ProcessOutcome>
     private let exitInput: AsyncStream<ProcessOutcome>.Continuation
 
@@ -78,6 +79,7 @@ final class ServiceRunner: Sendable {
                 table.services.ended(id.description)
                 return
             case let .giveUp(attempts):
+                gaveUp.store(true, ordering: .relaxed)
                 logger.error("service \(id) failed \(attempts + 1) times in a row; giving up (max_attempts \(lifecycle.restart.maxAttempts)): \(describe(outcome))")
                 table.services.ended(id.description)
                 return

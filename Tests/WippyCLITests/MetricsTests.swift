@@ -54,9 +54,9 @@ struct MetricsTests {
         #expect(samples[#"orders_total{region="us"}"#] == 1)
         #expect(samples["order_value_count"] == 3 && samples["order_value_sum"] == 35)
         #expect(samples[#"queue_depth{queue="mail"}"#] == 5)
-        #expect(samples[#"wippy_http_requests_total{endpoint="metrics:order.endpoint",method="POST",status="200"}"#] == 3)
-        #expect(samples[#"wippy_http_requests_total{endpoint="metrics:teapot.endpoint",method="GET",status="418"}"#] == 1)
-        #expect(samples[#"wippy_http_request_duration_seconds_count{endpoint="metrics:order.endpoint",method="POST"}"#] == 3)
+        #expect(samples[#"wippy_http_requests_total{endpoint="metrics:order.endpoint",method="POST",router="metrics:api",status="200"}"#] == 3)
+        #expect(samples[#"wippy_http_requests_total{endpoint="metrics:teapot.endpoint",method="GET",router="metrics:api",status="418"}"#] == 1)
+        #expect(samples[#"wippy_http_request_duration_seconds_count{endpoint="metrics:order.endpoint",method="POST",router="metrics:api"}"#] == 3)
         // Every response the server wrote, those no handler made too (the upgrades are not responses).
         #expect(samples[#"wippy_http_responses_total{server="metrics:gateway",status="200"}"#] == 3)
         #expect(samples[#"wippy_http_responses_total{server="metrics:gateway",status="418"}"#] == 1)
@@ -64,6 +64,11 @@ struct MetricsTests {
         #expect(samples[#"wippy_http_responses_total{server="metrics:gateway",status="405"}"#] == 1)
         #expect(samples[#"wippy_service_restarts_total{service="metrics:crasher.service"}"#] == 2)
         #expect(samples[#"wippy_service_up{service="metrics:crasher.service"}"#] == 0)
+        #expect(samples[#"wippy_service_give_ups_total{service="metrics:crasher.service"}"#] == 1)
+        #expect(samples[#"wippy_service_give_ups_total{service="metrics:hub.service"}"#] == 0)
+        #expect(samples[#"wippy_relay_queued_bytes{server="metrics:gateway"}"#] == 0)
+        // Each scrape observes every live process's mailbox (here the hub's, empty, in the 0 bucket).
+        #expect((samples["wippy_mailbox_depth_count"] ?? 0) >= 1 && samples["wippy_mailbox_depth_sum"] == 0)
         // The crasher's three runs, the hub, and the two relayed connections (processes too).
         #expect(samples[#"wippy_processes_exited_total{outcome="failure"}"#] == 3)
         #expect(samples[#"wippy_processes_exited_total{outcome="result"}"#] == 2)

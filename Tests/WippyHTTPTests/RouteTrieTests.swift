@@ -7,7 +7,7 @@ import WippyManifest
 struct RouteTrieTests {
     static func route(_ pattern: String, _ method: String = "GET") -> RouteTable.Route {
         let id = EntryID("test:\(method.lowercased())")!
-        return RouteTable.Route(method: method, segments: RouteTable.segments(pattern), endpoint: id, function: id,
+        return RouteTable.Route(method: method, segments: RouteTable.segments(pattern), endpoint: id, router: id, function: id,
                                 program: LuaProgram(source: "", sourceFile: nil, method: nil, modules: [], imports: []),
                                 timeout: .seconds(1), relay: false, allowedOrigins: [], relayLimits: RelayLimits())
     }

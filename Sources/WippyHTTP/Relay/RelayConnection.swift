@@ -165,6 +165,9 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
         handler?.write(items)
     }
 
+    /// Bytes of frames queued for the browser or being written now.
+    var pendingBytes: Int { outbox.withLock { $0.pending } }
+
     /// `bytes` of queued frames reached the socket (or never will).
     func written(_ bytes: Int) {
         outbox.withLock { $0.pending -= bytes }

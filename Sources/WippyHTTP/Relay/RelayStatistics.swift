@@ -7,6 +7,7 @@ import Synchronization
 public final class RelayStatistics: Sendable {
     private let framesIn = Atomic<Int>(0)
     private let framesOut = Atomic<Int>(0)
+
     private let connections = Mutex(Connections())
 
     public struct Connections: Sendable {

@@ -10,8 +10,9 @@ public struct RouteTable: Sendable {
     public final class Route: Sendable {
         public let method: String
         public let segments: [Segment]
-        /// The endpoint entry (for logs) and the function.lua that answers.
+        /// The endpoint entry (for logs and metrics), its router, and the function.lua that answers.
         public let endpoint: EntryID
+        public let router: EntryID
         public let function: EntryID
         public let program: LuaProgram
         /// How long one call of the function may run (`meta.options.timeout`).
@@ -25,11 +26,12 @@ public struct RouteTable: Sendable {
         /// Some segment is a `{name}`.
         let hasParameters: Bool
 
-        init(method: String, segments: [Segment], endpoint: EntryID, function: EntryID, program: LuaProgram, timeout: Duration,
-             relay: Bool, allowedOrigins: [String], relayLimits: RelayLimits) {
+        init(method: String, segments: [Segment], endpoint: EntryID, router: EntryID, function: EntryID, program: LuaProgram,
+             timeout: Duration, relay: Bool, allowedOrigins: [String], relayLimits: RelayLimits) {
             self.method = method
             self.segments = segments
             self.endpoint = endpoint
+            self.router = router
             self.function = function
             self.program = program
             self.timeout = timeout
@@ -84,7 +86,8 @@ public struct RouteTable: Sendable {
             let origins = (options["wsrelay.allowed.origins"] ?? "")
                 .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             routes.append(Route(method: endpoint.method, segments: Self.segments(router.prefix + "/" + endpoint.path),
-                                endpoint: entry.id, function: endpoint.function.target, program: program, timeout: timeout, relay: relay,
+                                endpoint: entry.id, router: endpoint.router.target, function: endpoint.function.target, program: program,
+                                timeout: timeout, relay: relay,
                                 allowedOrigins: origins, relayLimits: RelayLimits(options: options)))
         }
         for entry in manifest.sortedEntries {

@@ -34,6 +34,7 @@ public final class RuntimeMetrics: Sendable {
         factory.defaultDurationHistogramBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
             .map { Duration.nanoseconds(Int64($0 * 1e9)) }
         factory.defaultValueHistogramBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+        factory.valueHistogramBuckets["wippy_mailbox_depth"] = [0, 1, 4, 16, 64, 256, 1024, 4096, 16384]
         self.factory = factory
         SchedulerThread.measuring.store(true, ordering: .relaxed)
         HTTPStatistics.measuring.store(true, ordering: .relaxed)
@@ -59,13 +60,11 @@ public final class RuntimeMetrics: Sendable {
         let series = http.withLock { series in
             if let known = series[key] { return known }
             if series.count >= 10_000 { series.removeAll() }
-            let (endpoint, method) = (route.endpoint.description, route.method)
+            let labels = [("router", route.router.description), ("endpoint", route.endpoint.description), ("method", route.method)]
             let made = (route: route,
-                        requests: CoreMetrics.Counter(label: "wippy_http_requests_total",
-                                                       dimensions: [("endpoint", endpoint), ("method", method), ("status", String(status))],
+                        requests: CoreMetrics.Counter(label: "wippy_http_requests_total", dimensions: labels + [("status", String(status))],
                                                        factory: factory),
-                        duration: CoreMetrics.Timer(label: "wippy_http_request_duration_seconds",
-                                                    dimensions: [("endpoint", endpoint), ("method", method)], factory: factory))
+                        duration: CoreMetrics.Timer(label: "wippy_http_request_duration_seconds", dimensions: labels, factory: factory))
             series[key] = made
             return made
         }
@@ -196,10 +195,12 @@ public final class RuntimeMetrics: Sendable {
         var hosts: [(id: String, processes: Int)]
         /// Each scheduler thread: its host (or event loop), its queue, busy time and Lua state.
         var threads: [(host: String, thread: String, queued: Int, busyNanoseconds: UInt64, stateBytes: Int)]
-        var services: [(id: String, up: Bool, restarts: Int)]
+        var services: [(id: String, up: Bool, restarts: Int, gaveUp: Bool)]
         var relays: [(server: String, statistics: RelayStatistics)]
         var responses: [(server: String, statistics: HTTPStatistics)]
-        var mailboxes: (top: [(pid: PID, entry: String, depth: Int)], deepest: Int, waiting: Int)
+        /// Bytes queued for browsers, by server.
+        var queuedBytes: [(server: String, bytes: Int)]
+        var mailboxes: (top: [(pid: PID, entry: String, depth: Int)], deepest: Int, waiting: Int, depths: [Int])
     }
 
     /// `/status`: the snapshot as one JSON object (not a Prometheus format: a view for `wippy top`).
@@ -269,12 +270,16 @@ public final class RuntimeMetrics: Sendable {
                 }
             }
             meter("wippy_mailbox_depth_max").set(snapshot.mailboxes.deepest)
+            let depths = Recorder(label: "wippy_mailbox_depth", dimensions: [], aggregate: true, factory: factory)
+            for depth in snapshot.mailboxes.depths { depths.record(depth) }
             meter("wippy_mailbox_messages").set(snapshot.mailboxes.waiting)
             for service in services {
                 meter("wippy_service_up", [("service", service.id)]).set(service.up ? 1 : 0)
                 let earlier = state.restarts[service.id] ?? 0
                 counter("wippy_service_restarts_total", [("service", service.id)]).increment(by: Int64(max(0, service.restarts - earlier)))
                 state.restarts[service.id] = max(earlier, service.restarts)
+                raise(counter("wippy_service_give_ups_total", [("service", service.id)]), to: service.gaveUp ? 1 : 0,
+                      key: "gave up \(service.id)")
             }
             for (server, statistics) in snapshot.responses {
                 for (status, count) in statistics.responses {
@@ -282,6 +287,7 @@ public final class RuntimeMetrics: Sendable {
                           key: "responses \(server) \(status)")
                 }
             }
+            for (server, bytes) in snapshot.queuedBytes { meter("wippy_relay_queued_bytes", [("server", server)]).set(bytes) }
             for (server, statistics) in relays {
                 let (connections, framesIn, framesOut) = statistics.snapshot
                 let closed = connections.closed.values.reduce(0, +)
