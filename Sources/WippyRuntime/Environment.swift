@@ -130,12 +130,17 @@ final class Environment: Sendable {
     }
 
     private static func readFile(_ path: String) -> Result<[String: String], CallError> {
-        guard FileManager.default.fileExists(atPath: path) else { return .success([:]) }
+        readText(path).map { $0.map(parse) ?? [:] }
+    }
+
+    /// The file's text (at most ``maximumFileSize``); nil when there is no file.
+    private static func readText(_ path: String) -> Result<String?, CallError> {
+        guard FileManager.default.fileExists(atPath: path) else { return .success(nil) }
         guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size <= maximumFileSize,
               let data = FileManager.default.contents(atPath: path) else {
             return .failure(CallError("INTERNAL: cannot read \(path) (unreadable, or larger than \(maximumFileSize >> 20) MiB)"))
         }
-        return .success(parse(String(decoding: data, as: UTF8.self)))
+        return .success(String(decoding: data, as: UTF8.self))
     }
 
     /// Replaces the key's line (or adds one), keeping every other line as it was; the new file
@@ -144,14 +149,13 @@ final class Environment: Sendable {
                                   directoryMode: Int) -> CallError? {
         let manager = FileManager.default
         var lines: [String] = []
-        if manager.fileExists(atPath: path) {
-            guard case .success = readFile(path), let data = manager.contents(atPath: path) else {
-                return CallError("INTERNAL: cannot read \(path)")
-            }
-            lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        switch readText(path) {
+        case let .failure(error): return error
+        case let .success(text?):
+            lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             if lines.last == "" { lines.removeLast() }
-        } else if !create {
-            return CallError("NOT_FOUND: \(path) does not exist (set auto_create: true to create it)")
+        case .success(nil):
+            guard create else { return CallError("NOT_FOUND: \(path) does not exist (set auto_create: true to create it)") }
         }
         let line = "\(key)=\(value)"
         if let index = lines.firstIndex(where: { parse($0)[key] != nil }) { lines[index] = line } else { lines.append(line) }

@@ -7,7 +7,7 @@ public final class HTTPStatistics: @unchecked Sendable {  // `counts` holds atom
     /// One counter per status code 100…599 (index: the code).
     private let counts: UnsafeMutablePointer<Atomic<Int>>
     private static let codes = 600
-    /// Metrics are on: servers count their responses.
+    /// Metrics are on: servers count their responses and their relays (``RelayStatistics``).
     public static let measuring = Atomic<Bool>(false)
 
     public init() {

@@ -71,24 +71,18 @@ local function add()
     }), http.STATUS.OK)
 end
 
-local function show()
+-- Asks the customer's open basket (404 when there is none) and answers with `status`.
+local function ask_open_basket(topic: string, status: integer)
     local req, res = http.request(), http.response()
     local name = basket_name(req:param("customer"))
     if not process.registry.lookup(name) then
         res:set_status(http.STATUS.NOT_FOUND)
         return res:write_json({error = "no open basket"})
     end
-    answer(res, ask(name, "show", {}), http.STATUS.OK)
+    answer(res, ask(name, topic, {}), status)
 end
 
-local function checkout()
-    local req, res = http.request(), http.response()
-    local name = basket_name(req:param("customer"))
-    if not process.registry.lookup(name) then
-        res:set_status(http.STATUS.NOT_FOUND)
-        return res:write_json({error = "no open basket"})
-    end
-    answer(res, ask(name, "checkout", {}), http.STATUS.CREATED)
-end
+local function show() return ask_open_basket("show", http.STATUS.OK) end
+local function checkout() return ask_open_basket("checkout", http.STATUS.CREATED) end
 
 return {add = add, show = show, checkout = checkout}
