@@ -182,8 +182,6 @@ public final class RuntimeMetrics: Sendable {
 
     /// What the runtime keeps anyway, as the last scrape saw it (counters move by the difference).
     private struct Sampled {
-        var processes: ProcessTable.Totals?
-        var restarts: [String: Int] = [:]
         var meters: [String: Meter] = [:]
         var counters: [String: CoreMetrics.Counter] = [:]
         /// Totals the counters were last moved to, by series.
@@ -250,12 +248,10 @@ public final class RuntimeMetrics: Sendable {
                 state.totals[key] = max(seen, total)
             }
             let totals = table.totals
-            let before = state.processes ?? ProcessTable.Totals()
             meter("wippy_processes").set(totals.alive)
-            counter("wippy_processes_spawned_total").increment(by: Int64(totals.spawned - before.spawned))
-            counter("wippy_processes_exited_total", [("outcome", "result")]).increment(by: Int64(totals.returned - before.returned))
-            counter("wippy_processes_exited_total", [("outcome", "failure")]).increment(by: Int64(totals.failed - before.failed))
-            state.processes = totals
+            raise(counter("wippy_processes_spawned_total"), to: totals.spawned, key: "spawned")
+            raise(counter("wippy_processes_exited_total", [("outcome", "result")]), to: totals.returned, key: "returned")
+            raise(counter("wippy_processes_exited_total", [("outcome", "failure")]), to: totals.failed, key: "failed")
             for host in snapshot.hosts { meter("wippy_host_processes", [("host", host.id)]).set(host.processes) }
             for thread in snapshot.threads {
                 let labels = [("host", thread.host), ("thread", thread.thread)]
@@ -275,9 +271,8 @@ public final class RuntimeMetrics: Sendable {
             meter("wippy_mailbox_messages").set(snapshot.mailboxes.waiting)
             for service in services {
                 meter("wippy_service_up", [("service", service.id)]).set(service.up ? 1 : 0)
-                let earlier = state.restarts[service.id] ?? 0
-                counter("wippy_service_restarts_total", [("service", service.id)]).increment(by: Int64(max(0, service.restarts - earlier)))
-                state.restarts[service.id] = max(earlier, service.restarts)
+                raise(counter("wippy_service_restarts_total", [("service", service.id)]), to: service.restarts,
+                      key: "restarts \(service.id)")
                 raise(counter("wippy_service_give_ups_total", [("service", service.id)]), to: service.gaveUp ? 1 : 0,
                       key: "gave up \(service.id)")
             }
