@@ -17,6 +17,13 @@ swift build --build-tests || { status=$?; [ "$status" -gt 128 ] || exit "$status
     echo "swift build was killed by signal $((status - 128)); building again" >&2; swift build --build-tests; }
 Tests/Patterns/run.sh
 python3 Tests/Browser/chat_test.py .build/debug/wippy
-swift test --skip-build --disable-xctest
+# The whole log scrolls past; a failure's own lines are printed again at the end, where a CI tail sees them.
+swift_log=$(mktemp)
+if ! swift test --skip-build --disable-xctest 2>&1 | tee "$swift_log"; then
+    echo "--- failed tests (again, from above) ---" >&2
+    grep -a -E "✘|recorded an issue|Expectation failed|error:" "$swift_log" | head -60 >&2
+    exit 1
+fi
+rm -f "$swift_log"
 scripts/conformance.sh .build/debug/wippy
 exec scripts/test-container.sh
