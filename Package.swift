@@ -29,6 +29,8 @@ let package = Package(
         // Metrics (docs/observability.md): the API, and the Prometheus text exposition.
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // Clusters (docs/cluster.md): nodes coordinate through PostgreSQL (LISTEN/NOTIFY, tables).
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         // Micro-benchmarks with malloc counts (Benchmarks/).
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
@@ -94,10 +96,19 @@ let package = Package(
             swiftSettings: fuzzed,
             plugins: ["EmbedText"]
         ),
+        // Several runtimes as one: membership with leases, messages, names, monitors and links
+        // between nodes, all through PostgreSQL. Knows nothing of Lua or HTTP.
+        .target(
+            name: "WippyCluster",
+            dependencies: ["WippyProcess",
+                           .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: fuzzed
+        ),
         // Turns a checked app into running services: hosts, supervisor, logging.
         .target(
             name: "WippyRuntime",
-            dependencies: ["WippyGraph", "WippyManifest", "WippyProcess", "WippyLua", "WippyHTTP", "WippyLuaHTTP",
+            dependencies: ["WippyGraph", "WippyManifest", "WippyProcess", "WippyLua", "WippyHTTP", "WippyLuaHTTP", "WippyCluster",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -110,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "wippy",
             dependencies: [
-                "WippyManifest", "WippyGraph", "WippyRuntime", "WippyProcess", "WippyHTTP", "CLua",
+                "WippyManifest", "WippyGraph", "WippyRuntime", "WippyProcess", "WippyHTTP", "WippyCluster", "CLua",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -1,29 +1,35 @@
 /// A process identifier, written `{host|0x0000a}`: the ID of the host the process runs on (a
 /// `process.host` for Lua processes, an `http.service` for WebSocket connections) and a number
-/// unique in the runtime.
+/// unique in the runtime. In a cluster it also names its node: `{node1@host|0x0000a}`.
 ///
 /// PIDs travel as text through Lua and JSON, so the text is made once and kept; hashing uses the
 /// number alone (unique within a runtime), which keeps message routing cheap.
 public struct PID: Hashable, Sendable, CustomStringConvertible {
+    /// The cluster node the process runs on; nil for a runtime that is not in a cluster.
+    public let node: String?
     public let host: String
     public let number: UInt64
     /// `{system:processes|0x0000a}`: lowercase hex, at least five digits.
     public let description: String
 
-    public init(host: String, number: UInt64) {
+    public init(node: String? = nil, host: String, number: UInt64) {
+        self.node = node
         self.host = host
         self.number = number
         let hex = String(number, radix: 16)
-        self.description = "{\(host)|0x\(String(repeating: "0", count: max(0, 5 - hex.count)))\(hex)}"
+        let prefix = node.map { "\($0)@" } ?? ""
+        self.description = "{\(prefix)\(host)|0x\(String(repeating: "0", count: max(0, 5 - hex.count)))\(hex)}"
     }
 
-    private init(host: String, number: UInt64, description: String) {
+    private init(node: String?, host: String, number: UInt64, description: String) {
+        self.node = node
         self.host = host
         self.number = number
         self.description = description
     }
 
-    /// Parses `{host|0x…}`; nil for anything else.
+    /// Parses `{host|0x…}` or `{node@host|0x…}`; nil for anything else. The node `local` is the
+    /// same as none, as in Wippy.
     public init?(_ text: String) {
         let bytes = text.utf8
         guard bytes.count >= 6, bytes.first == UInt8(ascii: "{"), bytes.last == UInt8(ascii: "}"),
@@ -54,12 +60,19 @@ public struct PID: Hashable, Sendable, CustomStringConvertible {
         guard hostStart < bar else { return nil }
         let digitCount = bytes.distance(from: digitsStart, to: end)
         if digitCount < 5 || (digitCount > 5 && bytes[digitsStart] == UInt8(ascii: "0")) { canonical = false }
-        let host = String(Substring(text.utf8[hostStart..<bar]))
-        self = canonical ? PID(host: host, number: number, description: text) : PID(host: host, number: number)
+        var node: String?
+        var host = String(Substring(text.utf8[hostStart..<bar]))
+        if let at = bytes[hostStart..<bar].firstIndex(of: UInt8(ascii: "@")) {
+            guard at > hostStart, bytes.index(after: at) < bar else { return nil }
+            let name = String(Substring(text.utf8[hostStart..<at]))
+            host = String(Substring(text.utf8[bytes.index(after: at)..<bar]))
+            if name == "local" { canonical = false } else { node = name }
+        }
+        self = canonical ? PID(node: node, host: host, number: number, description: text) : PID(node: node, host: host, number: number)
     }
 
     public static func == (lhs: PID, rhs: PID) -> Bool {
-        lhs.number == rhs.number && lhs.host == rhs.host
+        lhs.number == rhs.number && lhs.host == rhs.host && lhs.node == rhs.node
     }
 
     public func hash(into hasher: inout Hasher) {

@@ -5,6 +5,9 @@ import Synchronization
 /// All operations are synchronous and lock-protected; delivery is handed to the target process,
 /// which queues it and wakes itself. A process that ends calls ``exited(_:outcome:)``, which frees
 /// its names and tells its monitors (EXIT) and links (LINK_DOWN, on failure).
+///
+/// In a cluster, PIDs of other nodes (and names registered cluster-wide) are handed to
+/// ``remote``; monitors and links may then hold PIDs of other nodes.
 public final class ProcessTable: Sendable {
     private struct Slot {
         var process: any Process
@@ -39,7 +42,7 @@ public final class ProcessTable: Sendable {
 
         /// The process of `pid`, if live (the lookup of every message).
         func process(_ pid: PID) -> (any Process)? {
-            guard let process = byNumber[pid.number]?.process, process.pid.host == pid.host else { return nil }
+            guard let process = byNumber[pid.number]?.process, process.pid.host == pid.host, process.pid.node == pid.node else { return nil }
             return process
         }
 
@@ -64,18 +67,40 @@ public final class ProcessTable: Sendable {
     }
 
     private let state = Mutex(State())
+    /// This runtime's cluster node (nil: not in a cluster); every PID made here carries it.
+    public let node: String?
+    /// The processes of other nodes; set once by ``join(_:firstNumber:)`` before any process runs.
+    nonisolated(unsafe) private var remoteNodes: (any RemoteProcesses)?
     /// Which process runs each supervised service (for those that follow a service across restarts).
     public let services = ServiceDirectory()
     /// Subscriptions to events (the Lua `events` module).
     public let events = EventBus()
 
-    public init() {}
+    public init(node: String? = nil) {
+        self.node = node
+    }
+
+    /// Joins the table to its cluster, before any process runs. PIDs are numbered from
+    /// `firstNumber` on (a node that restarts does not hand out the PIDs of its last run again).
+    public func join(_ remote: any RemoteProcesses, firstNumber: UInt64) {
+        remoteNodes = remote
+        state.withLock { $0.lastNumber = max($0.lastNumber, firstNumber) }
+    }
+
+    /// The processes of other nodes, if in a cluster.
+    public var remote: (any RemoteProcesses)? { remoteNodes }
+
+    /// Whether `pid` runs on another node of the cluster.
+    @inline(__always)
+    public func isRemote(_ pid: PID) -> Bool {
+        pid.node != node && remoteNodes != nil
+    }
 
     /// A fresh PID on `host`.
     public func makePID(host: String) -> PID {
         state.withLock { state in
             state.lastNumber += 1
-            return PID(host: host, number: state.lastNumber)
+            return PID(node: node, host: host, number: state.lastNumber)
         }
     }
 
@@ -121,33 +146,50 @@ public final class ProcessTable: Sendable {
 
     public func contains(_ pid: PID) -> Bool { state.withLock { $0.slots.process(pid) != nil } }
 
-    /// A PID string or a registered name → a live process's PID.
+    /// A PID string or a registered name → a live process's PID (one of another node: if its
+    /// node is live).
     public func resolve(_ destination: String) -> PID? {
-        state.withLock { state in
+        if let pid = PID(destination), isRemote(pid) { return remoteNodes!.isReachable(pid) ? pid : nil }
+        let local = state.withLock { state -> PID? in
             if let pid = PID(destination) { return state.slots.process(pid) != nil ? pid : nil }
             return state.names[destination]
         }
+        if local == nil, PID(destination) == nil, let remote = remoteNodes { return remote.lookup(destination) }
+        return local
     }
 
     // MARK: - Messages and signals
 
     /// Delivers `message` to the process named by `destination` (PID string or registered name).
     public func send(to destination: String, _ message: Message) throws(ProcessError) {
+        let parsed = PID(destination)
+        if let parsed, isRemote(parsed) { return try sendRemote(message, to: parsed) }
         let target = state.withLock { state -> (any Process)? in
-            let pid = PID(destination) ?? state.names[destination]
+            let pid = parsed ?? state.names[destination]
             return pid.flatMap { state.slots.process($0) }
         }
         guard let target else {
+            if parsed == nil, let holder = remoteNodes?.lookup(destination) { return try sendRemote(message, to: holder) }
             message.consumed()
             throw .notFound(destination)
         }
         try deliver(message, to: target)
     }
 
+    /// Hands `message` to the cluster; it is released once encoded.
+    private func sendRemote(_ message: Message, to pid: PID) throws(ProcessError) {
+        defer { message.consumed() }
+        try remoteNodes!.send(message, to: pid)
+    }
+
     /// Delivers `message` to `pid`. Returns the receiver's own PID (equal to `pid`; a sender that
     /// keeps it shares the receiver's copy of its texts instead of keeping one more).
     @discardableResult
     public func send(to pid: PID, _ message: Message) throws(ProcessError) -> PID {
+        if isRemote(pid) {
+            try sendRemote(message, to: pid)
+            return pid
+        }
         guard let target = state.withLock({ $0.slots.process(pid) }) else {
             message.consumed()
             throw .notFound(pid.description)
@@ -166,12 +208,14 @@ public final class ProcessTable: Sendable {
 
     /// Asks a process to stop: a CANCEL event it handles itself.
     public func cancel(_ pid: PID, from: PID?, reason: String) throws(ProcessError) {
+        if isRemote(pid) { return try remoteNodes!.signal(.event(ProcessEvent(kind: .cancel, from: from, reason: reason)), to: pid) }
         guard let target = state.withLock({ $0.slots.process(pid) }) else { throw .notFound(pid.description) }
         target.deliver(ProcessEvent(kind: .cancel, from: from, reason: reason))
     }
 
     /// Stops a process at once; it exits with a failure.
     public func terminate(_ pid: PID, reason: String = "terminated") throws(ProcessError) {
+        if isRemote(pid) { return try remoteNodes!.signal(.terminate(reason: reason), to: pid) }
         guard let target = state.withLock({ $0.slots.process(pid) }) else { throw .notFound(pid.description) }
         target.terminate(reason: reason)
     }
@@ -188,8 +232,9 @@ public final class ProcessTable: Sendable {
         }
     }
 
+    /// The holder of `name`: a local process, else (in a cluster) one holding it cluster-wide.
     public func lookup(_ name: String) -> PID? {
-        state.withLock { $0.names[name] }
+        state.withLock { $0.names[name] } ?? remoteNodes?.lookup(name)
     }
 
     /// Removes a name; true when it was registered (to anyone).
@@ -206,6 +251,7 @@ public final class ProcessTable: Sendable {
 
     /// `watcher` gets an EXIT event when `target` ends.
     public func monitor(_ target: PID, by watcher: PID) throws(ProcessError) {
+        if isRemote(target) { return try remoteNodes!.signal(.monitor(by: watcher), to: target) }
         try state.withLock { (state) throws(ProcessError) in
             guard state.slots[target] != nil else { throw .notFound(target.description) }
             state.slots[target]?.monitors.insert(watcher)
@@ -213,17 +259,25 @@ public final class ProcessTable: Sendable {
     }
 
     public func demonitor(_ target: PID, by watcher: PID) {
+        if isRemote(target) {
+            try? remoteNodes!.signal(.demonitor(by: watcher), to: target)
+            return
+        }
         state.withLock { _ = $0.slots[target]?.monitors.remove(watcher) }
     }
 
     /// Links two processes: when one fails, the other gets LINK_DOWN (with trap_links) or fails too.
     public func link(_ a: PID, _ b: PID) throws(ProcessError) {
+        let remoteA = isRemote(a), remoteB = isRemote(b)
+        guard !(remoteA && remoteB) else { throw .invalid("cannot link two processes of other nodes") }
         try state.withLock { (state) throws(ProcessError) in
-            guard state.slots[a] != nil else { throw .notFound(a.description) }
-            guard state.slots[b] != nil else { throw .notFound(b.description) }
+            guard remoteA || state.slots[a] != nil else { throw .notFound(a.description) }
+            guard remoteB || state.slots[b] != nil else { throw .notFound(b.description) }
             state.slots[a]?.links.insert(b)
             state.slots[b]?.links.insert(a)
         }
+        if remoteA { try remoteNodes!.signal(.link(b), to: a) }
+        if remoteB { try remoteNodes!.signal(.link(a), to: b) }
     }
 
     public func unlink(_ a: PID, _ b: PID) {
@@ -231,6 +285,56 @@ public final class ProcessTable: Sendable {
             state.slots[a]?.links.remove(b)
             state.slots[b]?.links.remove(a)
         }
+        if isRemote(a) { try? remoteNodes!.signal(.unlink(b), to: a) }
+        if isRemote(b) { try? remoteNodes!.signal(.unlink(a), to: b) }
+    }
+
+    /// `peer`, linked to `pid`, failed with `outcome` (`peer` may be of another node): LINK_DOWN
+    /// when `pid` traps links, else `pid` fails too.
+    public func linkFailed(_ pid: PID, from peer: PID, outcome: ProcessOutcome) {
+        let found = state.withLock { state -> (any Process, Bool)? in
+            guard let slot = state.slots[pid], slot.links.contains(peer) else { return nil }
+            state.slots[pid]?.links.remove(peer)
+            return (slot.process, slot.trapLinks)
+        }
+        guard let (process, trap) = found, case let .failure(reason) = outcome else { return }
+        if trap {
+            process.deliver(ProcessEvent(kind: .linkDown, from: peer, outcome: outcome))
+        } else {
+            process.terminate(reason: "linked process \(peer) failed: \(reason)")
+        }
+    }
+
+    /// Adds `watcher`, a process of another node, to the monitors of the local `target`; false
+    /// when `target` is not live.
+    public func addRemoteMonitor(_ watcher: PID, of target: PID) -> Bool {
+        state.withLock { state in
+            guard state.slots[target] != nil else { return false }
+            state.slots[target]?.monitors.insert(watcher)
+            return true
+        }
+    }
+
+    /// Links the local `pid` with `peer` of another node; false when `pid` is not live.
+    public func addRemoteLink(_ pid: PID, _ peer: PID) -> Bool {
+        state.withLock { state in
+            guard state.slots[pid] != nil else { return false }
+            state.slots[pid]?.links.insert(peer)
+            return true
+        }
+    }
+
+    /// Unlinks the local `pid` from `peer` of another node (that node unlinked).
+    public func removeRemoteLink(_ pid: PID, _ peer: PID) {
+        state.withLock { _ = $0.slots[pid]?.links.remove(peer) }
+    }
+
+    /// Delivers an event to a local process; false when it is not live.
+    @discardableResult
+    public func deliver(_ event: ProcessEvent, to pid: PID) -> Bool {
+        guard let target = state.withLock({ $0.slots.process(pid) }) else { return false }
+        target.deliver(event)
+        return true
     }
 
     /// With `trap`, a linked process's failure arrives as a LINK_DOWN event instead of failing this one.
@@ -256,7 +360,8 @@ public final class ProcessTable: Sendable {
         guard let slot else { return }
         events.forget(pid)
         for watcher in slot.monitors {
-            try? send(event: ProcessEvent(kind: .exit, from: pid, outcome: outcome), to: watcher)
+            let event = ProcessEvent(kind: .exit, from: pid, outcome: outcome)
+            if isRemote(watcher) { try? remoteNodes!.signal(.event(event), to: watcher) } else { deliver(event, to: watcher) }
         }
         if case let .failure(reason) = outcome {
             for (peer, trap) in linked {
@@ -267,11 +372,27 @@ public final class ProcessTable: Sendable {
                 }
             }
         }
+        if let remote = remoteNodes {
+            for peer in slot.links where isRemote(peer) {
+                try? remote.signal(outcome.isFailure ? .linkFailed(from: pid, outcome: outcome) : .unlink(pid), to: peer)
+            }
+            remote.exited(pid)
+        }
         slot.onExit?(outcome)
     }
 
-    private func send(event: ProcessEvent, to pid: PID) throws(ProcessError) {
-        guard let target = state.withLock({ $0.slots.process(pid) }) else { throw .notFound(pid.description) }
-        target.deliver(event)
+    // MARK: - Wills
+
+    /// In a cluster: when this node is lost, `pid`'s node delivers `message` to it (nothing for
+    /// a local `pid`, which cannot outlive this node).
+    public func setWill(_ message: Message, to pid: PID) {
+        guard isRemote(pid) else { return }
+        try? remoteNodes!.signal(.will(message), to: pid)
+    }
+
+    /// Voids the will of `sender` for `pid`.
+    public func revokeWill(from sender: PID, to pid: PID) {
+        guard isRemote(pid) else { return }
+        try? remoteNodes!.signal(.revokeWill(from: sender), to: pid)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import ServiceLifecycle
+import WippyCluster
 import WippyHTTP
 import WippyGraph
 import WippyLua
@@ -17,7 +18,9 @@ public final class AppRuntime: LuaServices, Sendable {
     /// The app as last loaded (replaced by ``reload(to:)``).
     public var app: CheckedApp { current.withLock { $0 } }
     let current: Mutex<CheckedApp>
-    public let table = ProcessTable()
+    public let table: ProcessTable
+    /// This runtime's node, when it runs in a cluster (`--cluster`).
+    public let cluster: ClusterNode?
     public var hosts: [String: ProcessHostService] { spawner.hosts }
     /// Starts process.lua entries on their hosts.
     let spawner: ProcessSpawner
@@ -55,9 +58,14 @@ public final class AppRuntime: LuaServices, Sendable {
     ///   - tls: certificate and key for the built-in `system:http` (`--tls-cert`, `--tls-key`).
     ///   - arguments: what `io.args()` gives processes on a `terminal.host` (`wippy run -x`'s).
     ///   - metricsAddress: where the Prometheus endpoint listens (`--metrics-addr`); nil: no metrics.
+    ///   - cluster: the node this runtime is in a cluster as (joined already); nil: standalone.
     public init(app: CheckedApp, logger: Logger, limits: RuntimeLimits = RuntimeLimits(), clock: any ServiceClock = SystemServiceClock(),
-                address: String? = nil, tls: TLSFiles? = nil, arguments: [String] = [], metricsAddress: String? = nil) {
+                address: String? = nil, tls: TLSFiles? = nil, arguments: [String] = [], metricsAddress: String? = nil,
+                cluster: ClusterNode? = nil) {
         HTTPModule.register()  // before the first Lua state is made
+        self.table = ProcessTable(node: cluster?.name)
+        self.cluster = cluster
+        cluster?.attach(table)
         self.current = Mutex(app)
         self.clock = clock
         self.logger = logger
@@ -180,11 +188,12 @@ public final class AppRuntime: LuaServices, Sendable {
         }
     }
 
-    /// Services for a `ServiceGroup`, in start order: hosts, HTTP servers, the supervisor. A graceful
-    /// shutdown runs in reverse: services get CANCEL and stop (relays whose target ends close with
-    /// 1001), then servers close the remaining sockets (1001) and stop listening, then hosts stop.
+    /// Services for a `ServiceGroup`, in start order: the cluster node, hosts, HTTP servers, the
+    /// supervisor. A graceful shutdown runs in reverse: services get CANCEL and stop (relays whose
+    /// target ends close with 1001), then servers close the remaining sockets (1001) and stop
+    /// listening, then hosts stop, and last the node sends what is left and leaves its cluster.
     public var services: [any Service] {
-        hosts.keys.sorted().map { hosts[$0]! } + (metricsServer.map { [$0] } ?? []) + [serverSet, supervisor]
+        (cluster.map { [$0] } ?? []) + hosts.keys.sorted().map { hosts[$0]! } + (metricsServer.map { [$0] } ?? []) + [serverSet, supervisor]
     }
 
     /// Auto-start services and everything they require, in start order.

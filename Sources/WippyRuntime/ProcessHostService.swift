@@ -56,17 +56,17 @@ public final class ProcessHostService: Service, Sendable {
     }
 
     /// Processes running now.
-    private var live: [PID] { state.withLock { $0.live.map { PID(host: id, number: $0) } } }
+    private var live: [PID] { state.withLock { $0.live.map { PID(node: table.node, host: id, number: $0) } } }
 
     /// Processes running now, oldest first.
-    public var processes: [PID] { state.withLock { $0.live.sorted().map { PID(host: id, number: $0) } } }
+    public var processes: [PID] { state.withLock { $0.live.sorted().map { PID(node: table.node, host: id, number: $0) } } }
 
     public func run() async throws {
         defer { scheduler.shutdown() }
         try? await gracefulShutdown()
         let running = state.withLock { state -> [PID] in
             state.stopping = true
-            return state.live.map { PID(host: id, number: $0) }
+            return state.live.map { PID(node: table.node, host: id, number: $0) }
         }
         for pid in running {
             try? table.cancel(pid, from: nil, reason: "host \(id) stopping")

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import UnixSignals
+import WippyCluster
 import WippyManifest
 import WippyProcess
 import WippyHTTP
@@ -45,6 +46,18 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090 (default: .wippy.yaml's prometheus section, else no metrics).")
     var metricsAddr: String?
 
+    @Option(help: "Join a cluster through this PostgreSQL server: postgres://user:password@host:port/database (docs/cluster.md; default: .wippy.yaml's cluster.url).")
+    var cluster: String?
+
+    @Option(help: "This runtime's node name in the cluster: lowercase letters, digits, - and _ (default: .wippy.yaml's cluster.node, else the host name).")
+    var node: String?
+
+    @Option(help: "How long a node stays a member without renewing, e.g. 10s: a lost node is dead to the others within it (default 10s).")
+    var lease: String?
+
+    @Option(name: .customLong("global-name"), help: "A name registered cluster-wide whatever scope the code asks for (repeatable), e.g. the hub of an unchanged app.")
+    var globalNames: [String] = []
+
     @Option(help: "PEM certificate chain: system:http serves HTTPS and WSS (with --tls-key).")
     var tlsCert: String?
 
@@ -68,6 +81,25 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: "Log format: text or json (default text).")
     var logFormat: WippyLogHandler.Format?
+
+    /// The cluster to join: the flags over `.wippy.yaml`'s `cluster:` section; nil when neither names a server.
+    func clusterSettings(_ config: ProjectConfig) throws -> ClusterSettings? {
+        guard let url = cluster ?? config.cluster.url else {
+            if node != nil || lease != nil || !globalNames.isEmpty { throw ValidationError("--node, --lease and --global-name need --cluster") }
+            return nil
+        }
+        let name = node ?? config.cluster.node ?? ClusterSettings.defaultNode
+        if let problem = ClusterSettings.problem(withNode: name) { throw ValidationError("\(node != nil ? "--node" : ProjectConfig.path + ": cluster.node"): \(problem)") }
+        var settings = ClusterSettings(url: url, node: name, globalNames: Set(globalNames + config.cluster.globalNames))
+        if let text = lease ?? config.cluster.lease {
+            guard let duration = Duration(manifest: text), duration >= .seconds(1), duration <= .seconds(3600) else {
+                throw ValidationError("\(lease != nil ? "--lease" : ProjectConfig.path + ": cluster.lease"): expected a duration from 1s to 1h, e.g. 10s; got \"\(text.prefix(40))\"")
+            }
+            settings.lease = duration
+        }
+        _ = try settings.connection()
+        return settings
+    }
 
     func run() async throws {
         let (format, level) = (logFormat ?? .text, logLevel ?? .info)
@@ -120,8 +152,12 @@ struct RunCommand: AsyncParsableCommand {
         limits.processMemory = processMemory.bytes
         limits.message = maxMessage.bytes
         limits.mailbox = mailbox.bytes
+        var node: ClusterNode?
+        if let settings = try clusterSettings(config) {
+            do { node = try await ClusterNode.join(settings, logger: logger) } catch { throw ValidationFailure(message: "\(error)") }
+        }
         let runtime = AppRuntime(app: checked, logger: logger, limits: limits, address: address, tls: tls,
-                                 arguments: execute == nil ? [] : arguments, metricsAddress: metricsAddress)
+                                 arguments: execute == nil ? [] : arguments, metricsAddress: metricsAddress, cluster: node)
         for server in runtime.servers { try server.checkTLS() }
         if let execute {
             try await runOnce(execute, arguments: arguments, runtime: runtime, logger: logger)

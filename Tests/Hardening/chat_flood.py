@@ -93,15 +93,29 @@ def main():
     for t in threads:
         t.start()
     sender = connect()
-    threading.Thread(target=lambda: [read_frame(sender) for _ in iter(int, 1)], daemon=True).start()
+    # The sender reads its own echoes too; one that falls behind is closed (1008) like any reader.
+    # It stops sending once it sees that close: frames written after it are discarded unread.
+    sender_closed = threading.Event()
+
+    def read_echoes():
+        try:
+            while read_frame(sender)[0] != 8:
+                pass
+        except (EOFError, OSError):
+            pass
+        sender_closed.set()
+
+    threading.Thread(target=read_echoes, daemon=True).start()
     frame = text_frame(json.dumps({"type": "chat", "message": "x" * SIZE}))
     sent, deadline = 0, time.time() + SECONDS
     try:
-        while time.time() < deadline:
+        while time.time() < deadline and not sender_closed.is_set():
             sender.sendall(frame)
             sent += 1
     except OSError as error:
         ended.append(f"sender: {error}")
+    if sender_closed.is_set() and time.time() < deadline:
+        ended.append("sender: closed by the server")
     time.sleep(2)
     stop.set()
     for t in threads:

@@ -40,7 +40,14 @@ struct HardeningCLITests {
         #expect(!connected.isEmpty, "every listener was closed: \(ended)")
         // What the sender got out beyond what every listener received: in flight toward the hub
         // (1 MiB ≈ 17 frames) plus the sockets' buffers; it was ~700 frames and growing before.
-        #expect(sent - (connected.min() ?? 0) < 150, "sent \(sent), received \(received), ended \(ended)")
+        // On a busy machine the sender, reading its own echoes too slowly, may itself be closed
+        // (1008): frames it wrote after that were discarded unread, and the bound does not apply.
+        let senderClosed = ended.dropFirst(received.count).contains { "\($0)".hasPrefix("sender:") }
+        if senderClosed {
+            print("flood: the sender was closed as a slow reader (\(ended.last ?? "")); sent \(sent)")
+        } else {
+            #expect(sent - (connected.min() ?? 0) < 150, "sent \(sent), received \(received), ended \(ended)")
+        }
         let peak = ResidentMemory.bytes(of: wippy.process.processIdentifier, peak: true)
         #expect(peak < 300 << 20, "peak resident memory \(peak >> 20) MiB")
         try await Self.stop(wippy)

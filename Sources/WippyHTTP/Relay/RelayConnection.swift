@@ -257,7 +257,7 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
             guard state.target == old, !state.closed else { return nil }
             state.target = successor
             guard (try? table.monitor(successor, by: pid)) != nil else { return false }
-            try? table.send(to: successor, Message(from: pid, topic: "ws.join", payload: RelayWire.joinPayload(client: pid, metadata: state.config.metadata)))
+            tell(successor, "ws.join", RelayWire.joinPayload(client: pid, metadata: state.config.metadata))
             return true
         }
         switch joined {
@@ -268,8 +268,19 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
     }
 
     private func sendTarget(_ topic: String, _ payload: Payload) {
-        let target = state.withLock { $0.target }
-        try? table.send(to: target, Message(from: pid, topic: topic, payload: payload))
+        tell(state.withLock { $0.target }, topic, payload)
+    }
+
+    /// Sends `ws.join` or `ws.leave` to `target`. A target on another cluster node also holds
+    /// this connection's `ws.leave` as a will while joined: its node delivers it if this one is
+    /// lost without closing the connection.
+    private func tell(_ target: PID, _ topic: String, _ payload: Payload) {
+        _ = try? table.send(to: target, Message(from: pid, topic: topic, payload: payload))
+        if topic == "ws.join" {
+            table.setWill(Message(from: pid, topic: "ws.leave", payload: payload), to: target)
+        } else if topic == "ws.leave" {
+            table.revokeWill(from: pid, to: target)
+        }
     }
 
     private func joinPayload() -> Payload {
@@ -306,7 +317,7 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
         table.demonitor(old, by: pid)
         try? table.monitor(newTarget, by: pid)
         let leave = RelayWire.joinPayload(client: pid, metadata: config.metadata)  // ws.leave carries the same fields
-        try? table.send(to: old, Message(from: pid, topic: "ws.leave", payload: leave))
+        tell(old, "ws.leave", leave)
         sendTarget("ws.join", joinPayload())
     }
 

@@ -67,10 +67,38 @@ extension Builtins {
         return ok(L)
     }
 
+    /// `register(name, pid?, scope?)`: `pid` defaults to the caller. Scope LOCAL (0, the default)
+    /// names it on this node; EVENTUAL, CONSISTENT and STRONG (1–3), or a name configured as
+    /// global, claim it across the cluster (the caller waits for the server's answer). Without a
+    /// cluster every scope is this node's.
     static let register: Builtin = { L in
         let L = L!, process = owner(L)
         guard let name = string(L, 1), !name.isEmpty else { return failure(L, "process.registry.register expects a name") }
-        do { try process.context.table.register(name, for: process.pid) } catch { return failure(L, "\(error)") }
+        var pid = process.pid
+        if lua_type(L, 2) > LUA_TNIL {
+            guard let text = string(L, 2), let parsed = PID(text) else { return failure(L, "process.registry.register: the second argument must be a PID") }
+            pid = parsed
+        }
+        let scope = lua_type(L, 3) <= LUA_TNIL ? 0 : Int(lua_tointegerx(L, 3, nil))
+        guard (0...3).contains(scope) else {
+            return failure(L, "process.registry.register: unknown scope \(scope) (LOCAL, EVENTUAL, CONSISTENT or STRONG)")
+        }
+        let table = process.context.table
+        if table.isRemote(pid) { return failure(L, "process.registry.register: \(pid) runs on another node; register it there") }
+        if let remote = table.remote, scope > 0 || remote.isGlobal(name) {
+            return suspend(L, for: .operation { [pid] in
+                do {
+                    try await remote.register(name, for: pid)
+                    return [.bool(true)]
+                } catch {
+                    return [.null, .string("\(error)")]
+                }
+            })
+        }
+        if let holder = table.remote?.lookup(name), holder != pid {
+            return failure(L, "\(ProcessError.nameTaken(name, by: holder)) (cluster-wide)")
+        }
+        do { try table.register(name, for: pid) } catch { return failure(L, "\(error)") }
         return ok(L)
     }
 
@@ -82,10 +110,20 @@ extension Builtins {
         return 1
     }
 
+    /// `unregister(name)`: true when the name was registered (a cluster-wide one only by its holder).
     static let unregister: Builtin = { L in
         let L = L!, process = owner(L)
         guard let name = string(L, 1) else { return failure(L, "process.registry.unregister expects a name") }
-        lua_pushboolean(L, process.context.table.unregister(name) ? 1 : 0)
+        let table = process.context.table
+        if table.unregister(name) {
+            lua_pushboolean(L, 1)
+            return 1
+        }
+        if let remote = table.remote, remote.lookup(name) == process.pid {
+            let pid = process.pid
+            return suspend(L, for: .operation { [.bool(await remote.unregister(name, by: pid))] })
+        }
+        lua_pushboolean(L, 0)
         return 1
     }
 

@@ -354,7 +354,8 @@ process = {
       ch.closed = true
     end
   end,
-  registry = { register = B.register, lookup = B.lookup, unregister = B.unregister },
+  registry = { register = B.register, lookup = B.lookup, unregister = B.unregister,
+               LOCAL = 0, EVENTUAL = 1, CONSISTENT = 2, STRONG = 3 },
   event = { CANCEL = "pid.cancel", EXIT = "pid.exit", LINK_DOWN = "pid.link.down" },
   spawn = spawner(spawn_modes.plain),
   spawn_monitored = spawner(spawn_modes.monitored),

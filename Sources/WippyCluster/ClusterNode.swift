@@ -1,0 +1,403 @@
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+import WippyProcess
+
+/// This runtime as one node of a cluster: its membership (a lease in `wippy_nodes`, renewed four
+/// times per lease), the other live nodes, the cluster-wide names (`wippy_names`, cached here and
+/// kept current by notifications), and delivery to other nodes' processes over LISTEN/NOTIFY
+/// (see ClusterNode+Delivery.swift). A ``ProcessTable`` hands it everything addressed to another
+/// node (``RemoteProcesses``).
+///
+/// Three connections: one listens, one sends notifications (so everything this node sends goes
+/// out in order), one runs membership, names and the mail table.
+public final class ClusterNode: RemoteProcesses, Service, Sendable {
+    /// The node's name (in every PID made here).
+    public let name: String
+    /// How many times a node of this name joined before: PIDs of this run are numbered from
+    /// `incarnation << 32`, so that none of a previous run's PIDs is handed out again.
+    public let incarnation: Int64
+    let settings: ClusterSettings
+    let logger: Logger
+    let control: PostgresConnection
+    let sender: PostgresConnection
+    let listener: PostgresConnection
+    let state: Mutex<State>
+    /// Notifications as they arrive, in order, for the receiving task.
+    let inbox: AsyncStream<String>
+    let inboxInput: AsyncStream<String>.Continuation
+    /// Wakes the sending task when the outbox gains frames; finished when the node stops.
+    let wake: AsyncStream<Void>
+    let wakeInput: AsyncStream<Void>.Continuation
+    /// The table whose processes this node serves; set once by ``attach(_:)``.
+    nonisolated(unsafe) weak var table: ProcessTable?
+
+    /// The channel every node listens on for membership and name changes.
+    static let clusterChannel = "wippy_cluster"
+    /// Most bytes waiting to go to other nodes; a send beyond it is an error.
+    static let outboxLimit = 64 << 20
+
+    struct State {
+        /// Live nodes (this one too) and their incarnations.
+        var members: [String: Int64] = [:]
+        /// Cluster-wide names and their holders.
+        var names: [String: PID] = [:]
+        /// The cluster-wide names held by processes of this node.
+        var owned: [PID: Set<String>] = [:]
+        /// Encoded frames waiting to be sent, in order, with their node.
+        var outbox: [(node: String, frame: [UInt8])] = []
+        var outboxBytes = 0
+        /// Per other node: its processes that processes here monitor (and who watches each).
+        var watching: [String: [PID: Set<PID>]] = [:]
+        /// Per other node: links between a process here and one there.
+        var links: [String: Set<Link>] = [:]
+        /// Per other node: messages its processes left to deliver here when it is lost.
+        var wills: [String: [Will: Message]] = [:]
+        var stopping = false
+    }
+
+    struct Link: Hashable {
+        let local: PID
+        let remote: PID
+    }
+
+    struct Will: Hashable {
+        let from: PID
+        let to: PID
+    }
+
+    private init(settings: ClusterSettings, incarnation: Int64, logger: Logger,
+                 control: PostgresConnection, sender: PostgresConnection, listener: PostgresConnection) {
+        self.name = settings.node
+        self.settings = settings
+        self.incarnation = incarnation
+        self.logger = logger
+        self.control = control
+        self.sender = sender
+        self.listener = listener
+        self.state = Mutex(State())
+        (inbox, inboxInput) = AsyncStream.makeStream(of: String.self)
+        (wake, wakeInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// The first PID number of this run.
+    public var firstPIDNumber: UInt64 { UInt64(incarnation) << 32 }
+
+    /// Connects to the cluster's server, creates its tables if they are missing, and joins as
+    /// `settings.node`: listening first, so that nothing sent to this node once it is a member is
+    /// missed. An error says what failed (unreachable server, bad credentials, bad URL).
+    public static func join(_ settings: ClusterSettings, logger: Logger) async throws -> ClusterNode {
+        if let problem = ClusterSettings.problem(withNode: settings.node) { throw ClusterError("--node: \(problem)") }
+        let configuration = try settings.connection()
+        var quiet = logger
+        quiet.logLevel = .error
+        func connect(_ id: Int) async throws -> PostgresConnection {
+            do {
+                return try await PostgresConnection.connect(configuration: configuration, id: id, logger: quiet)
+            } catch {
+                throw ClusterError("cannot connect to the cluster's server at \(configuration.host ?? "?"):\(configuration.port ?? 0): \(String(reflecting: error))")
+            }
+        }
+        let control = try await connect(1)
+        let sender: PostgresConnection, listener: PostgresConnection
+        do {
+            sender = try await connect(2)
+            do { listener = try await connect(3) } catch {
+                try? await sender.close()
+                throw error
+            }
+        } catch {
+            try? await control.close()
+            throw error
+        }
+        do {
+            try await createTables(control, logger: quiet)
+            let leaseMilliseconds = settings.lease.milliseconds * 3 / 4
+            var incarnation: Int64 = 0
+            let rows = try await control.query("""
+                INSERT INTO wippy_nodes (name, incarnation, lease_until) VALUES (\(settings.node), 0, now() + \(leaseMilliseconds) * interval '1 millisecond')
+                ON CONFLICT (name) DO UPDATE SET incarnation = wippy_nodes.incarnation + 1, lease_until = excluded.lease_until
+                RETURNING incarnation
+                """, logger: quiet)
+            for try await value in rows.decode(Int64.self) { incarnation = value }
+            let node = ClusterNode(settings: settings, incarnation: incarnation, logger: logger, control: control, sender: sender, listener: listener)
+            node.listen(on: node.channel(of: settings.node))
+            node.listen(on: clusterChannel)
+            try await listener.query("SELECT 1", logger: quiet)  // after the LISTENs: they are in effect
+            try await node.refreshMembers()
+            try await node.loadNames()
+            try await node.announce("j\t\(settings.node)\t\(incarnation)")
+            logger.info("joined the cluster as node \(settings.node) (incarnation \(incarnation), lease \(settings.lease))")
+            return node
+        } catch {
+            for connection in [listener, sender, control] { try? await connection.close() }
+            throw error as? ClusterError ?? ClusterError("cannot join the cluster: \(String(reflecting: error))")
+        }
+    }
+
+    /// The tables, made once by whichever node comes first (an advisory lock keeps two nodes
+    /// from racing on them).
+    private static func createTables(_ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("SELECT pg_advisory_lock(726001)", logger: logger)
+        do {
+            try await connection.query("""
+                CREATE TABLE IF NOT EXISTS wippy_nodes (name text PRIMARY KEY, incarnation bigint NOT NULL, lease_until timestamptz NOT NULL)
+                """, logger: logger)
+            try await connection.query("""
+                CREATE TABLE IF NOT EXISTS wippy_names (name text PRIMARY KEY, pid text NOT NULL, node text NOT NULL, incarnation bigint NOT NULL)
+                """, logger: logger)
+            try await connection.query("""
+                CREATE TABLE IF NOT EXISTS wippy_mail (id bigserial PRIMARY KEY, node text NOT NULL, body bytea NOT NULL, created timestamptz NOT NULL DEFAULT now())
+                """, logger: logger)
+        } catch {
+            _ = try? await connection.query("SELECT pg_advisory_unlock(726001)", logger: logger)
+            throw error
+        }
+        try await connection.query("SELECT pg_advisory_unlock(726001)", logger: logger)
+    }
+
+    /// Serves `table`'s processes from now on.
+    public func attach(_ table: ProcessTable) {
+        self.table = table
+        table.join(self, firstNumber: firstPIDNumber)
+    }
+
+    /// The channel a node receives deliveries on.
+    func channel(of node: String) -> String { "wippy_n_\(node)" }
+
+    private func listen(on channel: String) {
+        let input = inboxInput
+        listener.addListener(channel: channel) { _, notification in
+            input.yield(notification.payload)
+        }
+    }
+
+    /// Tells every node (this one too) something about membership or names.
+    func announce(_ text: String) async throws {
+        try await control.query("SELECT pg_notify(\(Self.clusterChannel), \(text))", logger: quietLogger)
+    }
+
+    var quietLogger: Logger {
+        var quiet = logger
+        quiet.logLevel = .error
+        return quiet
+    }
+
+    // MARK: - Service
+
+    /// Receives, sends, renews the lease and watches the other nodes until a graceful shutdown;
+    /// then sends what is still queued, gives up this node's names and leaves (the others hear
+    /// at once instead of waiting for the lease).
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.receiveLoop() }
+                group.addTask { await self.membershipLoop() }
+                await self.sendLoop()
+                group.cancelAll()
+                inboxInput.finish()
+            }
+        } onGracefulShutdown: {
+            self.state.withLock { $0.stopping = true }
+            self.wakeInput.finish()
+        }
+        await leave()
+    }
+
+    private func leave() async {
+        let quiet = quietLogger
+        _ = try? await control.query("DELETE FROM wippy_names WHERE node = \(name) AND incarnation = \(incarnation)", logger: quiet)
+        _ = try? await control.query("""
+            UPDATE wippy_nodes SET lease_until = now() - interval '1 second' WHERE name = \(name) AND incarnation = \(incarnation)
+            """, logger: quiet)
+        try? await announce("l\t\(name)\t\(incarnation)")
+        logger.info("left the cluster (node \(name))")
+        for connection in [listener, sender, control] { try? await connection.close() }
+    }
+
+    // MARK: - Membership
+
+    /// Renews the lease and reads who else is live, eight times per lease.
+    private func membershipLoop() async {
+        let period = settings.lease / 8
+        var renewed = ContinuousClock.now
+        while !Task.isCancelled {
+            try? await Task.sleep(for: period)
+            if Task.isCancelled { return }
+            do {
+                if ContinuousClock.now - renewed >= settings.lease / 4 {
+                    try await renew()
+                    renewed = .now
+                }
+                try await refreshMembers()
+            } catch {
+                logger.error("cluster: cannot reach the server: \(String(reflecting: error))")
+            }
+        }
+    }
+
+    private func renew() async throws {
+        let leaseMilliseconds = settings.lease.milliseconds * 3 / 4
+        let rows = try await control.query("""
+            UPDATE wippy_nodes SET lease_until = now() + \(leaseMilliseconds) * interval '1 millisecond'
+            WHERE name = \(name) AND incarnation = \(incarnation) RETURNING name
+            """, logger: quietLogger)
+        var found = false
+        for try await _ in rows.decode(String.self) { found = true }
+        if !found {
+            logger.error("cluster: another runtime joined as node \(name): this one no longer holds the name (stop one of them)")
+        }
+    }
+
+    /// Reads the live nodes; a node that is gone (its lease lapsed) or came back as a new
+    /// incarnation is lost for this one.
+    func refreshMembers() async throws {
+        let rows = try await control.query("SELECT name, incarnation FROM wippy_nodes WHERE lease_until > now()", logger: quietLogger)
+        var live: [String: Int64] = [:]
+        for try await (node, incarnation) in rows.decode((String, Int64).self) { live[node] = incarnation }
+        live[name] = incarnation
+        let lost = state.withLock { state -> [String] in
+            let lost = state.members.filter { live[$0.key] != $0.value }.map(\.key)
+            return lost
+        }
+        for node in lost { nodeDown(node, reason: "its lease lapsed") }
+        state.withLock { state in
+            for (node, incarnation) in live where state.members[node] == nil { state.members[node] = incarnation }
+        }
+    }
+
+    /// A batch from `node` as `incarnation`: a node first heard of this way is a member.
+    func heard(from node: String, incarnation: Int64) {
+        let known = state.withLock { $0.members[node] }
+        if known == incarnation { return }
+        if let known, known > incarnation { return }  // a late batch of an earlier run
+        if known != nil { nodeDown(node, reason: "it restarted") }
+        state.withLock { $0.members[node] = incarnation }
+    }
+
+    /// `node` is lost: monitors of its processes get EXIT, links to them fail, the wills its
+    /// processes left are delivered, its names go, and what waits to be sent to it is dropped.
+    func nodeDown(_ node: String, reason: String) {
+        guard node != name else { return }
+        let (watched, links, wills, incarnation) = state.withLock { state in
+            let incarnation = state.members.removeValue(forKey: node)
+            state.names = state.names.filter { $0.value.node != node }
+            state.outbox.removeAll { $0.node == node }
+            return (state.watching.removeValue(forKey: node) ?? [:], state.links.removeValue(forKey: node) ?? [],
+                    state.wills.removeValue(forKey: node) ?? [:], incarnation)
+        }
+        guard let incarnation else { return }
+        logger.warning("cluster: node \(node) is down (\(reason))")
+        let outcome = ProcessOutcome.failure("node \(node) is down: \(reason)")
+        guard let table else { return }
+        for (target, watchers) in watched {
+            for watcher in watchers { table.deliver(ProcessEvent(kind: .exit, from: target, outcome: outcome), to: watcher) }
+        }
+        for link in links { table.linkFailed(link.local, from: link.remote, outcome: outcome) }
+        for (will, message) in wills {
+            _ = try? table.send(to: will.to, Message(from: message.from, topic: message.topic, payload: message.payload))
+        }
+        let quiet = quietLogger
+        Task { [control] in
+            _ = try? await control.query("DELETE FROM wippy_names WHERE node = \(node) AND incarnation <= \(incarnation)", logger: quiet)
+        }
+    }
+
+    // MARK: - Names
+
+    private func loadNames() async throws {
+        let rows = try await control.query("""
+            SELECT n.name, n.pid FROM wippy_names n JOIN wippy_nodes m ON m.name = n.node AND m.incarnation = n.incarnation
+            WHERE m.lease_until > now()
+            """, logger: quietLogger)
+        var names: [String: PID] = [:]
+        for try await (name, text) in rows.decode((String, String).self) { names[name] = PID(text) }
+        state.withLock { $0.names = names }
+    }
+
+    /// A name change another node (or this one) announced.
+    func nameChanged(_ added: Bool, name: String, holder: PID) {
+        state.withLock { state in
+            if added {
+                if state.members[holder.node ?? ""] != nil { state.names[name] = holder }
+            } else if state.names[name] == holder {
+                state.names[name] = nil
+            }
+        }
+    }
+
+    public func lookup(_ name: String) -> PID? {
+        state.withLock { $0.names[name] }
+    }
+
+    public func isGlobal(_ name: String) -> Bool {
+        settings.globalNames.contains(name)
+    }
+
+    public func register(_ name: String, for pid: PID) async throws(ProcessError) {
+        guard pid.node == self.name else { throw .invalid("only a process of this node can be registered here: \(pid)") }
+        if state.withLock({ $0.names[name] == pid }) { return }
+        let holder: PID?
+        do {
+            let rows = try await control.query("""
+                INSERT INTO wippy_names (name, pid, node, incarnation) VALUES (\(name), \(pid.description), \(self.name), \(incarnation))
+                ON CONFLICT (name) DO UPDATE SET pid = excluded.pid, node = excluded.node, incarnation = excluded.incarnation
+                WHERE NOT EXISTS (SELECT 1 FROM wippy_nodes m WHERE m.name = wippy_names.node AND m.incarnation = wippy_names.incarnation
+                                  AND m.lease_until > now())
+                RETURNING pid
+                """, logger: quietLogger)
+            var claimed = false
+            for try await _ in rows.decode(String.self) { claimed = true }
+            if claimed {
+                holder = pid
+            } else {
+                let current = try await control.query("SELECT pid FROM wippy_names WHERE name = \(name)", logger: quietLogger)
+                var text: String?
+                for try await value in current.decode(String.self) { text = value }
+                holder = text.flatMap(PID.init)
+            }
+        } catch {
+            throw .invalid("cluster: cannot register \"\(name)\": \(String(reflecting: error))")
+        }
+        guard let holder, holder == pid else { throw .nameTaken(name, by: holder ?? pid) }
+        state.withLock { state in
+            state.names[name] = pid
+            state.owned[pid, default: []].insert(name)
+        }
+        try? await announce("n+\t\(pid)\t\(name)")
+        if table?.contains(pid) == false { _ = await unregister(name, by: pid) }  // it ended meanwhile
+    }
+
+    public func unregister(_ name: String, by pid: PID) async -> Bool {
+        let held = state.withLock { state -> Bool in
+            guard state.owned[pid]?.remove(name) != nil else { return false }
+            if state.owned[pid]?.isEmpty == true { state.owned[pid] = nil }
+            if state.names[name] == pid { state.names[name] = nil }
+            return true
+        }
+        guard held else { return false }
+        _ = try? await control.query("DELETE FROM wippy_names WHERE name = \(name) AND pid = \(pid.description)", logger: quietLogger)
+        try? await announce("n-\t\(pid)\t\(name)")
+        return true
+    }
+
+    public func exited(_ pid: PID) {
+        let names = state.withLock { state -> Set<String> in
+            for (node, links) in state.links where links.contains(where: { $0.local == pid }) {
+                state.links[node] = links.filter { $0.local != pid }
+            }
+            return state.owned[pid] ?? []
+        }
+        guard !names.isEmpty else { return }
+        Task { for name in names { _ = await unregister(name, by: pid) } }
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds.
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}
