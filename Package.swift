@@ -174,6 +174,7 @@ let package = Package(
         .testTarget(name: "WippyManifestTests", dependencies: ["WippyManifest"]),
         .testTarget(name: "WippyGraphTests", dependencies: ["WippyGraph", "WippyManifest"]),
         .testTarget(name: "WippyProcessTests", dependencies: ["WippyProcess"]),
+        .testTarget(name: "WippyClusterTests", dependencies: ["WippyCluster", "WippyProcess"]),
         .testTarget(name: "WippyLuaTests", dependencies: ["WippyLua", "WippyProcess", "CLua"]),
         .testTarget(name: "WippyRuntimeTests",
                     dependencies: ["WippyRuntime", "WippyGraph", "WippyManifest", "WippyProcess", "WippyTestSupport"]),

@@ -5,6 +5,12 @@
 # Needs Debian's postgresql (scripts/setup-system.sh postgresql). As root, the server runs as the
 # postgres user (PostgreSQL refuses root). Trust authentication, loopback only: never for real data.
 set -euo pipefail
+# The server outlives this script: it must not inherit a caller's pipe (beyond stdout and stderr,
+# which it does not keep), or the caller would wait for that pipe's end as long as it runs.
+for fd in /proc/$$/fd/*; do
+    fd=${fd##*/}
+    [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null || true
+done
 command=${1:?usage: postgres.sh start DIR PORT | stop DIR}
 dir=${2:?the data folder}
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)

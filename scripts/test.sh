@@ -6,7 +6,7 @@
 # built as the image builds it, its libraries against the image's packages, health checks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup-system.sh chromium chromium-driver curl openssl gcc
+scripts/setup-system.sh chromium chromium-driver curl openssl gcc postgresql
 python3 -m pip --version >/dev/null 2>&1 || scripts/setup-system.sh python3-pip
 # selenium drives the browser test; prometheus-client parses the metrics endpoint (MetricsTests).
 python3 -c "import selenium, prometheus_client" 2>/dev/null || python3 -m pip install --quiet selenium prometheus-client 2>/dev/null \

@@ -15,13 +15,14 @@ struct RunCommandTests {
             let text = Mutex("")
         }
 
-        init(_ arguments: [String]) throws {
+        /// - Parameter withOutput: collect standard output too (a `-x` command's `io.print`).
+        init(_ arguments: [String], withOutput: Bool = false) throws {
             process.executableURL = CLITests.binary
             process.arguments = arguments
             process.currentDirectoryURL = CLITests.repository
             let pipe = Pipe()
             process.standardError = pipe
-            process.standardOutput = FileHandle.nullDevice
+            process.standardOutput = withOutput ? pipe : FileHandle.nullDevice
             pipe.fileHandleForReading.readabilityHandler = { [output] handle in
                 let data = handle.availableData
                 output.text.withLock { $0 += String(decoding: data, as: UTF8.self) }

@@ -99,3 +99,29 @@ struct PIDTextTests {
         #expect(PID("{h|1x01}") == nil)
     }
 }
+
+/// PIDs of cluster nodes: `{node@host|0x…}`.
+@Suite("PIDs with a node")
+struct NodePIDTests {
+    @Test func aNodeIsPartOfThePID() throws {
+        let pid = try #require(PID("{n1@app:gateway|0x0000c}"))
+        #expect(pid.node == "n1" && pid.host == "app:gateway" && pid.number == 12)
+        #expect(pid.description == "{n1@app:gateway|0x0000c}")
+        #expect(PID(node: "n1", host: "app:gateway", number: 12) == pid)
+        #expect(PID(host: "app:gateway", number: 12) != pid, "the same number on another node is another process")
+        #expect(PID(node: "n1", host: "h", number: 0x1_0000_0001).description == "{n1@h|0x100000001}")
+    }
+
+    @Test func localMeansNoNodeAndMalformedNodesAreRefused() {
+        #expect(PID("{local@app:x|0x00001}") == PID(host: "app:x", number: 1))
+        #expect(PID("{local@app:x|0x00001}")?.description == "{app:x|0x00001}")
+        #expect(PID("{@app:x|0x00001}") == nil)
+        #expect(PID("{n1@|0x00001}") == nil)
+    }
+
+    @Test func aTableInAClusterMakesPIDsOfItsNode() {
+        let table = ProcessTable(node: "n7")
+        #expect(table.makePID(host: "h").description == "{n7@h|0x00001}")
+        #expect(!table.isRemote(PID(node: "n8", host: "h", number: 1)), "without a cluster attached nothing is remote")
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+import WippyTestSupport
+
+/// Several `wippy run --cluster` on loopback, each test with a PostgreSQL server of its own
+/// (scripts/postgres.sh): sends, names, monitors and links across nodes, a node lost to SIGKILL,
+/// and the seed's chat app on three nodes.
+@Suite("Cluster on PostgreSQL", .serialized)
+struct ClusterTests {
+    static let fixture = TestApp.fixtures + "/cluster"
+
+    /// `wippy run` of the cluster fixture as `node`, once it has joined and started its services.
+    static func node(_ name: String, _ postgres: PostgresServer, extra: [String] = []) async throws -> RunCommandTests.Running {
+        let wippy = try RunCommandTests.Running(["run", fixture, "--cluster", postgres.url, "--node", name, "--lease", "3s",
+                                                 "--addr", "127.0.0.1:0"] + extra, withOutput: true)
+        #expect(try await wippy.wait(for: "started 1 service(s)", timeout: .seconds(120)), "\(wippy.stderr)")
+        return wippy
+    }
+
+    /// The JSON object of the last line of `text` that holds one.
+    static func lastObject(_ text: String) -> [String: Any]? {
+        for line in text.split(separator: "\n").reversed() where line.hasPrefix("{") {
+            if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] { return object }
+        }
+        return nil
+    }
+
+    @Test func messagesNamesMonitorsAndLinksCrossNodes() async throws {
+        let postgres = try await PostgresServer.start()
+        let a = try await Self.node("a", postgres)
+        let probe = try RunCommandTests.Running(["run", Self.fixture, "--cluster", postgres.url, "--node", "b", "--addr", "127.0.0.1:0",
+                                                 "-x", "cluster:probe"], withOutput: true)
+        let status = try await probe.exit(timeout: .seconds(120))
+        let result = try #require(Self.lastObject(probe.stderr), "\(probe.stderr)")
+        #expect(status == 0, "\(probe.stderr)")
+        // The echo that holds the name runs on a; every reply came from there.
+        #expect((result["echo"] as? String)?.hasPrefix("{a@cluster:workers|0x") == true, "\(result)")
+        #expect(result["pong_from"] as? String == result["echo"] as? String)
+        #expect(result["shapes"] as? Bool == true, "integers, floats, nested tables, bytes and 100 KB: \(result)")
+        #expect(result["in_order"] as? Bool == true)
+        #expect((result["second_register"] as? String)?.contains("already registered by {a@") == true, "\(result)")
+        #expect((result["local_shadow"] as? String)?.contains("(cluster-wide)") == true, "\(result)")
+        #expect(result["own_register"] as? Bool == true && result["own_lookup"] as? Bool == true && result["own_unregister"] as? Bool == true)
+        let monitor = try #require(result["monitor_event"] as? [String: Any])
+        #expect(monitor["kind"] as? String == "pid.exit" && (monitor["error"] as? String)?.contains("asked to fail") == true, "\(monitor)")
+        #expect((monitor["from"] as? String)?.hasPrefix("{a@") == true)
+        let link = try #require(result["link_event"] as? [String: Any])
+        #expect(link["kind"] as? String == "pid.link.down" && (link["from"] as? String)?.hasPrefix("{a@") == true, "\(link)")
+        #expect((result["dead_node_send"] as? String)?.contains("node nowhere") == true, "\(result)")
+        // Both nodes registered then; b left when its command ended.
+        #expect(try await postgres.query("SELECT name || ' ' || node FROM wippy_names ORDER BY name") == "echo a\n")
+        a.process.interrupt()
+        #expect(try await a.exit() == 0, "\(a.stderr)")
+        #expect(try await postgres.query("SELECT count(*) FROM wippy_names") == "0\n", "a gave up its names when it left")
+        await postgres.stop()
+    }
+
+    /// A node lost without leaving (SIGKILL): a monitor of its process on another node fires EXIT
+    /// once its lease lapses, naming the node, and its cluster-wide names are released.
+    @Test func aKilledNodeFiresMonitorsAndReleasesItsNames() async throws {
+        let postgres = try await PostgresServer.start()
+        let a = try await Self.node("a", postgres)
+        let watch = try RunCommandTests.Running(["run", Self.fixture, "--cluster", postgres.url, "--node", "b", "--addr", "127.0.0.1:0",
+                                                 "-x", "cluster:watch"], withOutput: true)
+        #expect(try await watch.wait(for: "watching {a@", timeout: .seconds(120)), "\(watch.stderr)")
+        kill(a.process.processIdentifier, SIGKILL)
+        let killed = ContinuousClock.now
+        #expect(try await watch.exit(timeout: .seconds(120)) == 0, "\(watch.stderr)")
+        print("cluster: EXIT for a process of the killed node after \(ContinuousClock.now - killed) (lease 3 s)")
+        let event = try #require(Self.lastObject(watch.stderr), "\(watch.stderr)")
+        #expect(event["kind"] as? String == "pid.exit")
+        #expect(event["error"] as? String == "node a is down: its lease lapsed", "\(event)")
+        #expect(event["released"] as? Bool == true, "the name \"echo\" of the lost node was still found")
+        _ = try await a.exit()
+        await postgres.stop()
+    }
+
+    /// The Done-when scenario: the seed's chat app, unchanged, on three nodes (Tests/Cluster/chat_scenario.py).
+    @Test func theSeedChatOnThreeNodesSurvivesALostNode() async throws {
+        let postgres = try await PostgresServer.start()
+        let script = CLITests.repository.appending(path: "Tests/Cluster/chat_scenario.py").path
+        let report = try await Subprocess.output(["python3", script, CLITests.binary.path, "apps/", postgres.url, "300", "4"])
+        await postgres.stop()
+        let result = try #require(Self.lastObject(report), "\(report)")
+        #expect(result["error"] == nil, "\(result)")
+        for round in ["round1", "round2", "round3"] {
+            let r = try #require(result[round] as? [String: Any], "\(round) missing: \(result)")
+            #expect(r["complete"] as? Int == r["clients"] as? Int, "\(round): \(r)")
+            #expect(r["missing"] as? Int == 0 && r["duplicates"] as? Int == 0 && r["out_of_order"] as? Int == 0, "\(round): \(r)")
+        }
+        #expect((result["round1"] as? [String: Any])?["clients"] as? Int == 300)
+        #expect(result["killed"] as? String != result["hub_node"] as? String)
+        #expect(result["doomed_ended"] as? Int == 100, "the killed node's clients saw their sockets end: \(result)")
+        #expect(result["leaves_seen"] as? Int == 100, "the hub heard ws.leave for each client of the lost node: \(result)")
+        print("cluster chat: ws.leave for the lost node's 100 clients after \(result["leave_seconds"] ?? "?") s (lease 4 s)")
+        let exits = try #require(result["exit"] as? [String: Any])
+        #expect(exits.values.allSatisfy { $0 as? Int == 0 }, "\(exits)")
+    }
+
+    @Test func badClusterSettingsAreRefusedWithTheirFlag() async throws {
+        let badNode = try CLITests.wippy("run", "apps/", "--cluster", "postgres://wippy@127.0.0.1:1/x", "--node", "Bad Name")
+        #expect(badNode.status != 0 && badNode.stderr.contains("--node: a node name is lowercase letters"), "\(badNode.stderr)")
+        let badURL = try CLITests.wippy("run", "apps/", "--cluster", "mysql://x")
+        #expect(badURL.status != 0 && badURL.stderr.contains("--cluster: expected postgres://"), "\(badURL.stderr)")
+        let lonely = try CLITests.wippy("run", "apps/", "--node", "a")
+        #expect(lonely.status != 0 && lonely.stderr.contains("need --cluster"), "\(lonely.stderr)")
+        let badLease = try CLITests.wippy("run", "apps/", "--cluster", "postgres://wippy@127.0.0.1:1/x", "--lease", "5ms")
+        #expect(badLease.status != 0 && badLease.stderr.contains("--lease: expected a duration"), "\(badLease.stderr)")
+        // Nothing listens on port 1: a clear error, no crash.
+        let unreachable = try CLITests.wippy("run", "apps/", "--cluster", "postgres://wippy@127.0.0.1:1/x", "--node", "a")
+        #expect(unreachable.status == 1 && unreachable.stderr.contains("cannot connect to the cluster's server at 127.0.0.1:1"), "\(unreachable.stderr)")
+    }
+}
