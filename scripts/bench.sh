@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 report=${BENCH_REPORT:-docs/benchmarks.md}
 
-scripts/setup-system.sh erlang-base nginx-light libnginx-mod-http-lua wrk lua-cjson curl
+scripts/setup-system.sh erlang-base nginx-light libnginx-mod-http-lua wrk lua-cjson curl postgresql
 pip_install() {
     python3 -m pip --version >/dev/null 2>&1 || scripts/setup-system.sh python3-pip
     python3 -m pip install --quiet "$@" 2>/dev/null || python3 -m pip install --quiet --break-system-packages "$@"
@@ -65,6 +65,8 @@ section env DURATION=5 scripts/bench-http.sh
 section taskset -c 1 "$bench" chat-bench --clients 1000,3000
 section taskset -c 1 "$bench" idle --connections 10000
 section taskset -c 1 "$bench" capacity
+# Two nodes and a PostgreSQL server of its own (docs/cluster.md).
+section python3 Benchmarks/cluster/cluster_bench.py .build/release/wippy
 micro_benchmarks() {
     echo "### Micro-benchmarks (ordo-one/benchmark, Benchmarks/WippyBenchmarks)"
     echo

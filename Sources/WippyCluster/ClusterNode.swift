@@ -121,6 +121,8 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
                 RETURNING incarnation
                 """, logger: quiet)
             for try await value in rows.decode(Int64.self) { incarnation = value }
+            // Names an earlier run of this node left behind (it was killed) are not its own any more.
+            try await control.query("DELETE FROM wippy_names WHERE node = \(settings.node) AND incarnation < \(incarnation)", logger: quiet)
             let node = ClusterNode(settings: settings, incarnation: incarnation, logger: logger, control: control, sender: sender, listener: listener)
             node.listen(on: node.channel(of: settings.node))
             node.listen(on: clusterChannel)
@@ -218,7 +220,8 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
 
     // MARK: - Membership
 
-    /// Renews the lease and reads who else is live, eight times per lease.
+    /// Renews the lease and reads who else is live, eight times per lease: a renewal may come
+    /// up to 5/8 of a lease late before the others count this node lost.
     private func membershipLoop() async {
         let period = settings.lease / 8
         var renewed = ContinuousClock.now
@@ -226,9 +229,11 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
             try? await Task.sleep(for: period)
             if Task.isCancelled { return }
             do {
-                if ContinuousClock.now - renewed >= settings.lease / 4 {
-                    try await renew()
-                    renewed = .now
+                try await renew()
+                let gap = ContinuousClock.now - renewed
+                renewed = .now
+                if gap > settings.lease * 3 / 4 {
+                    logger.error("cluster: this node could not renew its lease for \(gap): the others counted it lost (its monitors fired, its names were released)")
                 }
                 try await refreshMembers()
             } catch {

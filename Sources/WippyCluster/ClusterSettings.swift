@@ -8,7 +8,7 @@ public struct ClusterSettings: Sendable {
     public var url: String
     /// This node's name, unique in the cluster: it prefixes every PID made here.
     public var node: String
-    /// How long a node stays a member without renewing (it renews four times per lease); a node
+    /// How long a node stays a member without renewing (it renews eight times per lease); a node
     /// lost without leaving is dead to the others within this time.
     public var lease: Duration
     /// Names that are registered cluster-wide whatever scope the registering code asks for: an

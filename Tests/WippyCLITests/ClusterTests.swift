@@ -11,7 +11,7 @@ struct ClusterTests {
 
     /// `wippy run` of the cluster fixture as `node`, once it has joined and started its services.
     static func node(_ name: String, _ postgres: PostgresServer, extra: [String] = []) async throws -> RunCommandTests.Running {
-        let wippy = try RunCommandTests.Running(["run", fixture, "--cluster", postgres.url, "--node", name, "--lease", "3s",
+        let wippy = try RunCommandTests.Running(["run", fixture, "--cluster", postgres.url, "--node", name, "--lease", "5s",
                                                  "--addr", "127.0.0.1:0"] + extra, withOutput: true)
         #expect(try await wippy.wait(for: "started 1 service(s)", timeout: .seconds(120)), "\(wippy.stderr)")
         return wippy
@@ -66,7 +66,7 @@ struct ClusterTests {
         kill(a.process.processIdentifier, SIGKILL)
         let killed = ContinuousClock.now
         #expect(try await watch.exit(timeout: .seconds(120)) == 0, "\(watch.stderr)")
-        print("cluster: EXIT for a process of the killed node after \(ContinuousClock.now - killed) (lease 3 s)")
+        print("cluster: EXIT for a process of the killed node after \(ContinuousClock.now - killed) (lease 5 s)")
         let event = try #require(Self.lastObject(watch.stderr), "\(watch.stderr)")
         #expect(event["kind"] as? String == "pid.exit")
         #expect(event["error"] as? String == "node a is down: its lease lapsed", "\(event)")
@@ -79,7 +79,7 @@ struct ClusterTests {
     @Test func theSeedChatOnThreeNodesSurvivesALostNode() async throws {
         let postgres = try await PostgresServer.start()
         let script = CLITests.repository.appending(path: "Tests/Cluster/chat_scenario.py").path
-        let report = try await Subprocess.output(["python3", script, CLITests.binary.path, "apps/", postgres.url, "300", "4"])
+        let report = try await Subprocess.output(["python3", script, CLITests.binary.path, "apps/", postgres.url, "300", "6"])
         await postgres.stop()
         let result = try #require(Self.lastObject(report), "\(report)")
         #expect(result["error"] == nil, "\(result)")
@@ -92,7 +92,7 @@ struct ClusterTests {
         #expect(result["killed"] as? String != result["hub_node"] as? String)
         #expect(result["doomed_ended"] as? Int == 100, "the killed node's clients saw their sockets end: \(result)")
         #expect(result["leaves_seen"] as? Int == 100, "the hub heard ws.leave for each client of the lost node: \(result)")
-        print("cluster chat: ws.leave for the lost node's 100 clients after \(result["leave_seconds"] ?? "?") s (lease 4 s)")
+        print("cluster chat: ws.leave for the lost node's 100 clients after \(result["leave_seconds"] ?? "?") s (lease 6 s)")
         let exits = try #require(result["exit"] as? [String: Any])
         #expect(exits.values.allSatisfy { $0 as? Int == 0 }, "\(exits)")
     }
