@@ -97,6 +97,49 @@ struct ClusterTests {
         #expect(exits.values.allSatisfy { $0 as? Int == 0 }, "\(exits)")
     }
 
+    /// A browser's connection on node b, its hub on node a: every relay feature crosses nodes
+    /// (Tests/Cluster/relay_across.py against the relay fixture, its hub's name made global).
+    @Test func theRelayWorksWithItsHubOnAnotherNode() async throws {
+        let postgres = try await PostgresServer.start()
+        let relay = TestApp.fixtures + "/http/relay"
+        func start(_ node: String) async throws -> (RunCommandTests.Running, Int) {
+            let wippy = try RunCommandTests.Running(["run", relay, "--cluster", postgres.url, "--node", node, "--lease", "5s",
+                                                     "--global-name", "relay_hub"])
+            #expect(try await wippy.wait(for: "started 1 service(s)", timeout: .seconds(120)), "\(wippy.stderr)")
+            #expect(try await wippy.wait(for: "listening on 127.0.0.1:", timeout: .seconds(120)), "\(wippy.stderr)")
+            try await Task.sleep(for: .milliseconds(100))  // the rest of the line
+            let port = try #require(wippy.stderr.split(separator: "listening on 127.0.0.1:").last.flatMap { Int($0.prefix { $0.isNumber }) })
+            return (wippy, port)
+        }
+        let (a, _) = try await start("a")
+        // a's hub holds the name before b starts.
+        var holder = ""
+        for _ in 0..<600 where holder != "a\n" {
+            holder = try await postgres.query("SELECT node FROM wippy_names WHERE name = 'relay_hub'")
+            if holder != "a\n" { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(holder == "a\n")
+        let (b, port) = try await start("b")
+        let script = CLITests.repository.appending(path: "Tests/Cluster/relay_across.py").path
+        let output = try await Subprocess.output(["python3", script, "\(port)"])
+        let r = try #require(Self.lastObject(output), "\(output)\n\(b.stderr)")
+        let joined = try #require(r["joined"] as? [String: Any])
+        #expect((joined["data"] as? [String: Any])?["client"] as? String == "{b@relay:server|0x00002}", "\(joined)")
+        #expect(((r["echo"] as? [String: Any])?["data"] as? [String: Any])?["text"] as? String == "hello")
+        #expect(r["raw"] as? String == "plain text")
+        #expect((r["binary"] as? [String: Any])?["data"] as? String == "00ff62696e")
+        #expect((r["retarget"] as? [String: Any])?["topic"] as? String == "side.joined", "ws.control to a process spawned on a: \(r)")
+        #expect((r["side"] as? [String: Any])?["data"] as? String == "to the side")
+        #expect((r["heartbeat"] as? [String: Any])?["topic"] as? String == "hb", "\(r)")
+        let close = try #require(r["close"] as? [String: Any])
+        #expect(close["code"] as? Int == 4000 && close["reason"] as? String == "asked to close", "\(close)")
+        for node in [b, a] {
+            node.process.interrupt()
+            #expect(try await node.exit() == 0, "\(node.stderr)")
+        }
+        await postgres.stop()
+    }
+
     @Test func badClusterSettingsAreRefusedWithTheirFlag() async throws {
         let badNode = try CLITests.wippy("run", "apps/", "--cluster", "postgres://wippy@127.0.0.1:1/x", "--node", "Bad Name")
         #expect(badNode.status != 0 && badNode.stderr.contains("--node: a node name is lowercase letters"), "\(badNode.stderr)")
