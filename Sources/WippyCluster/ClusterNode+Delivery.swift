@@ -112,6 +112,7 @@ extension ClusterNode {
                 var mail = ClusterWire.Writer()
                 mail.frame(.mail(try await store(body.bytes, for: node)))
                 frame = mail.bytes
+                statistics.add(\.mailOut)
             }
             if batchNode != node || writer.bytes.count + frame.count > Self.inlineLimit {
                 close()
@@ -122,6 +123,8 @@ extension ClusterNode {
         close()
         try await sender.query("SELECT pg_notify(c, p) FROM unnest(\(channels)::text[], \(payloads)::text[]) AS t(c, p)",
                                logger: quietLogger)
+        statistics.add(\.framesOut, frames.count)
+        statistics.add(\.batchesOut, channels.count)
     }
 
     /// Keeps a large frame in the mail table; its row's id.
@@ -149,15 +152,22 @@ extension ClusterNode {
         }
     }
 
-    private func receive(_ batch: [UInt8]) async throws {
+    /// Handles the frames of a batch (of a notification, or of a mail row it pointed to).
+    private func receive(_ batch: [UInt8], fromMail: Bool = false) async throws {
         var reader = ClusterWire.Reader(batch)
         let header = try reader.header()
         heard(from: header.node, incarnation: header.incarnation)
+        var frames = 0
+        defer {
+            if !fromMail { statistics.add(\.batchesIn) }
+            statistics.add(\.framesIn, frames)
+        }
         while !reader.atEnd {
             let frame = try reader.frame()
             if case let .mail(id) = frame {
-                try await receive(try await takeMail(id))
+                try await receive(try await takeMail(id), fromMail: true)
             } else {
+                frames += 1
                 dispatch(frame, from: header.node)
             }
         }

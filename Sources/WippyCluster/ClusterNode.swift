@@ -30,6 +30,8 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
     /// Wakes the sending task when the outbox gains frames; finished when the node stops.
     let wake: AsyncStream<Void>
     let wakeInput: AsyncStream<Void>.Continuation
+    /// Frames and batches sent and received, for the metrics endpoint.
+    public let statistics = ClusterStatistics()
     /// The table whose processes this node serves; set once by ``attach(_:)``.
     nonisolated(unsafe) weak var table: ProcessTable?
 
@@ -80,6 +82,11 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
         (inbox, inboxInput) = AsyncStream.makeStream(of: String.self)
         (wake, wakeInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
+
+    /// Live nodes, this one included.
+    public var memberCount: Int { state.withLock { $0.members.count } }
+    /// Bytes waiting to be sent to other nodes.
+    public var queuedBytes: Int { state.withLock { $0.outboxBytes } }
 
     /// The first PID number of this run.
     public var firstPIDNumber: UInt64 { UInt64(incarnation) << 32 }
@@ -293,6 +300,7 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
                     state.wills.removeValue(forKey: node) ?? [:], incarnation)
         }
         guard let incarnation else { return }
+        statistics.add(\.nodesLost)
         logger.warning("cluster: node \(node) is down (\(reason))")
         let outcome = ProcessOutcome.failure("node \(node) is down: \(reason)")
         guard let table else { return }

@@ -104,7 +104,7 @@ public final class AppRuntime: LuaServices, Sendable {
         let metrics = metricsAddress.map { _ in RuntimeMetrics() }
         self.metrics = metrics
         let supervisor = self.supervisor, serverSet = self.serverSet
-        let snapshot = { @Sendable [table, hosts] () -> RuntimeMetrics.Snapshot in
+        let snapshot = { @Sendable [table, hosts, cluster] () -> RuntimeMetrics.Snapshot in
             RuntimeMetrics.Snapshot(
                 hosts: hosts.keys.sorted().map { (id: $0, processes: hosts[$0]!.processes.count) },
                 threads: hosts.keys.sorted().flatMap { id in
@@ -119,7 +119,8 @@ public final class AppRuntime: LuaServices, Sendable {
                 relays: serverSet.servers.map { (server: $0.id.description, statistics: $0.relayStatistics) },
                 responses: serverSet.servers.map { (server: $0.id.description, statistics: $0.httpStatistics) },
                 queuedBytes: serverSet.servers.map { (server: $0.id.description, bytes: $0.relayQueuedBytes) },
-                mailboxes: table.mailboxes(top: 10))
+                mailboxes: table.mailboxes(top: 10),
+                cluster: cluster.map { (nodes: $0.memberCount, queuedBytes: $0.queuedBytes, totals: $0.statistics.totals) })
         }
         self.metricsServer = metrics.map { metrics in
             MetricsServer(address: metricsAddress ?? "", logger: logger,

@@ -25,9 +25,17 @@ struct ClusterTests {
         return nil
     }
 
+    /// The value of the series `name` (with its labels, as written) in a Prometheus exposition.
+    static func sample(_ name: String, in exposition: String) -> Double? {
+        exposition.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+    }
+
     @Test func messagesNamesMonitorsAndLinksCrossNodes() async throws {
         let postgres = try await PostgresServer.start()
-        let a = try await Self.node("a", postgres)
+        let a = try await Self.node("a", postgres, extra: ["--metrics-addr", "127.0.0.1:0"])
+        #expect(try await a.wait(for: "metrics listening on 127.0.0.1:"))
+        try await Task.sleep(for: .milliseconds(100))  // the rest of the line
+        let metricsPort = try #require(a.stderr.split(separator: "metrics listening on 127.0.0.1:").last.flatMap { Int($0.prefix { $0.isNumber }) })
         let probe = try RunCommandTests.Running(["run", Self.fixture, "--cluster", postgres.url, "--node", "b", "--addr", "127.0.0.1:0",
                                                  "-x", "cluster:probe"], withOutput: true)
         let status = try await probe.exit(timeout: .seconds(120))
@@ -49,6 +57,20 @@ struct ClusterTests {
         #expect((result["dead_node_send"] as? String)?.contains("node nowhere") == true, "\(result)")
         // Both nodes registered then; b left when its command ended.
         #expect(try await postgres.query("SELECT name || ' ' || node FROM wippy_names ORDER BY name") == "echo a\n")
+        // a's view: b left (counted lost once), two pongs of 100 KB went through the mail table.
+        var exposition = ""
+        for _ in 0..<600 {
+            exposition = try await Subprocess.output(["curl", "-s", "http://127.0.0.1:\(metricsPort)/metrics"])
+            if Self.sample("wippy_cluster_nodes", in: exposition) == 1 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(Self.sample("wippy_cluster_nodes", in: exposition) == 1, "\(exposition)")
+        #expect(Self.sample("wippy_cluster_nodes_lost_total", in: exposition) == 1)
+        #expect(Self.sample("wippy_cluster_mail_total", in: exposition) == 2)
+        #expect((Self.sample(#"wippy_cluster_frames_total{direction="out"}"#, in: exposition) ?? 0) >= 302)
+        #expect((Self.sample(#"wippy_cluster_frames_total{direction="in"}"#, in: exposition) ?? 0) >= 302)
+        #expect((Self.sample(#"wippy_cluster_batches_total{direction="in"}"#, in: exposition) ?? 0) >= 1)
+        #expect(Self.sample("wippy_cluster_queued_bytes", in: exposition) == 0)
         a.process.interrupt()
         #expect(try await a.exit() == 0, "\(a.stderr)")
         #expect(try await postgres.query("SELECT count(*) FROM wippy_names") == "0\n", "a gave up its names when it left")
@@ -137,6 +159,24 @@ struct ClusterTests {
             node.process.interrupt()
             #expect(try await node.exit() == 0, "\(node.stderr)")
         }
+        await postgres.stop()
+    }
+
+    /// `.wippy.yaml`'s cluster section does what the flags do.
+    @Test func theProjectFileJoinsACluster() async throws {
+        let postgres = try await PostgresServer.start()
+        let folder = FileManager.default.temporaryDirectory.appending(path: "wippy-cluster-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try "cluster:\n  url: \(postgres.url)\n  node: from-yaml\n  lease: 5s\n  global_names: [echo]\n"
+            .write(to: folder.appending(path: ".wippy.yaml"), atomically: true, encoding: .utf8)
+        let run = try CLITests.wippy("run", Self.fixture, "--addr", "127.0.0.1:0", "-x", "cluster:probe", in: folder)
+        #expect(run.status == 0, "\(run.stderr)")
+        let result = try #require(Self.lastObject(run.stdout), "\(run.stdout)\n\(run.stderr)")
+        #expect((result["echo"] as? String)?.hasPrefix("{from-yaml@cluster:workers|") == true, "\(result)")
+        try "cluster:\n  url: 5\n".write(to: folder.appending(path: ".wippy.yaml"), atomically: true, encoding: .utf8)
+        let bad = try CLITests.wippy("run", Self.fixture, in: folder)
+        #expect(bad.status != 0 && bad.stderr.contains(".wippy.yaml: cluster.url: expected a string"), "\(bad.stderr)")
+        try? FileManager.default.removeItem(at: folder)
         await postgres.stop()
     }
 

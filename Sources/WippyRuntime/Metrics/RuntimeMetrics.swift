@@ -2,6 +2,7 @@ import CoreMetrics
 import Foundation
 import Prometheus
 import Synchronization
+import WippyCluster
 import WippyHTTP
 import WippyLua
 import WippyProcess
@@ -38,6 +39,7 @@ public final class RuntimeMetrics: Sendable {
         self.factory = factory
         SchedulerThread.measuring.store(true, ordering: .relaxed)
         HTTPStatistics.measuring.store(true, ordering: .relaxed)
+        ClusterStatistics.measuring.store(true, ordering: .relaxed)
     }
 
     // MARK: - HTTP
@@ -199,6 +201,8 @@ public final class RuntimeMetrics: Sendable {
         /// Bytes queued for browsers, by server.
         var queuedBytes: [(server: String, bytes: Int)]
         var mailboxes: (top: [(pid: PID, entry: String, depth: Int)], deepest: Int, waiting: Int, depths: [Int])
+        /// In a cluster: live nodes, bytes waiting to go to them, and what was sent and received.
+        var cluster: (nodes: Int, queuedBytes: Int, totals: ClusterStatistics.Totals)?
     }
 
     /// `/status`: the snapshot as one JSON object (not a Prometheus format: a view for `wippy top`).
@@ -295,6 +299,19 @@ public final class RuntimeMetrics: Sendable {
                 }
                 raise(counter("wippy_relay_frames_total", [("server", server), ("direction", "in")]), to: framesIn, key: "in \(server)")
                 raise(counter("wippy_relay_frames_total", [("server", server), ("direction", "out")]), to: framesOut, key: "out \(server)")
+            }
+            if let cluster = snapshot.cluster {
+                meter("wippy_cluster_nodes").set(cluster.nodes)
+                meter("wippy_cluster_queued_bytes").set(cluster.queuedBytes)
+                let totals = cluster.totals
+                for (name, direction, total) in [("wippy_cluster_frames_total", "out", totals.framesOut),
+                                                 ("wippy_cluster_frames_total", "in", totals.framesIn),
+                                                 ("wippy_cluster_batches_total", "out", totals.batchesOut),
+                                                 ("wippy_cluster_batches_total", "in", totals.batchesIn)] {
+                    raise(counter(name, [("direction", direction)]), to: total, key: "\(name) \(direction)")
+                }
+                raise(counter("wippy_cluster_mail_total"), to: totals.mailOut, key: "cluster mail")
+                raise(counter("wippy_cluster_nodes_lost_total"), to: totals.nodesLost, key: "cluster lost")
             }
             return registry.emitToBuffer()
         }
