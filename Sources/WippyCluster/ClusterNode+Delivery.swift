@@ -121,16 +121,14 @@ extension ClusterNode {
             writer.bytes += frame
         }
         close()
-        try await sender.query("SELECT pg_notify(c, p) FROM unnest(\(channels)::text[], \(payloads)::text[]) AS t(c, p)",
-                               logger: quietLogger)
+        try await run(on: sender, "SELECT pg_notify(c, p) FROM unnest(\(channels)::text[], \(payloads)::text[]) AS t(c, p)")
         statistics.add(\.framesOut, frames.count)
         statistics.add(\.batchesOut, channels.count)
     }
 
     /// Keeps a large frame in the mail table; its row's id.
     private func store(_ body: [UInt8], for node: String) async throws -> Int64 {
-        let rows = try await sender.query("INSERT INTO wippy_mail (node, body) VALUES (\(node), \(ByteBuffer(bytes: body))) RETURNING id",
-                                          logger: quietLogger)
+        let rows = try await run(on: sender, "INSERT INTO wippy_mail (node, body) VALUES (\(node), \(ByteBuffer(bytes: body))) RETURNING id")
         for try await id in rows.decode(Int64.self) { return id }
         throw ClusterError("the mail table gave no id")
     }
@@ -174,7 +172,7 @@ extension ClusterNode {
     }
 
     private func takeMail(_ id: Int64) async throws -> [UInt8] {
-        let rows = try await control.query("DELETE FROM wippy_mail WHERE id = \(id) RETURNING body", logger: quietLogger)
+        let rows = try await run(on: control, "DELETE FROM wippy_mail WHERE id = \(id) RETURNING body")
         for try await body in rows.decode(ByteBuffer.self) { return Array(buffer: body) }
         throw ClusterError("mail \(id) is missing")
     }

@@ -50,6 +50,9 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
         /// Encoded frames waiting to be sent, in order, with their node.
         var outbox: [(node: String, frame: [UInt8])] = []
         var outboxBytes = 0
+        /// A connection to the server closed: this node is cut off from the others.
+        var disconnected = false
+        var leaving = false
         /// Per other node: its processes that processes here monitor (and who watches each).
         var watching: [String: [PID: Set<PID>]] = [:]
         /// Per other node: links between a process here and one there.
@@ -131,6 +134,9 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
             // Names an earlier run of this node left behind (it was killed) are not its own any more.
             try await control.query("DELETE FROM wippy_names WHERE node = \(settings.node) AND incarnation < \(incarnation)", logger: quiet)
             let node = ClusterNode(settings: settings, incarnation: incarnation, logger: logger, control: control, sender: sender, listener: listener)
+            for connection in [control, sender, listener] {
+                connection.closeFuture.whenComplete { [weak node] _ in node?.connectionClosed() }
+            }
             node.listen(on: node.channel(of: settings.node))
             node.listen(on: clusterChannel)
             try await listener.query("SELECT 1", logger: quiet)  // after the LISTENs: they are in effect
@@ -184,8 +190,36 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
 
     /// Tells every node (this one too) something about membership or names.
     func announce(_ text: String) async throws {
-        try await control.query("SELECT pg_notify(\(Self.clusterChannel), \(text))", logger: quietLogger)
+        try await run(on: control, "SELECT pg_notify(\(Self.clusterChannel), \(text))")
     }
+
+    /// Runs `query` on `connection`; an error at once when the node is cut off (a query written to
+    /// a closed connection would never be answered).
+    @discardableResult
+    func run(on connection: PostgresConnection, _ query: PostgresQuery) async throws -> PostgresRowSequence {
+        guard !connection.isClosed, !state.withLock(\.disconnected) else {
+            throw ClusterError("not connected to the cluster's server")
+        }
+        return try await connection.query(query, logger: quietLogger)
+    }
+
+    /// A connection to the server closed while the node is a member: every other node is lost to
+    /// this one (monitors fire, sends fail) and the others count this one lost within its lease.
+    func connectionClosed() {
+        let others = state.withLock { state -> [String]? in
+            guard !state.leaving, !state.disconnected else { return nil }
+            state.disconnected = true
+            state.outbox = []
+            state.outboxBytes = 0
+            return state.members.keys.filter { $0 != name }
+        }
+        guard let others else { return }
+        logger.error("cluster: the connection to the cluster's server closed: node \(name) is cut off from the others; /healthz answers 503 (restart the node to rejoin)")
+        for node in others { nodeDown(node, reason: "the cluster's server is unreachable from \(name)") }
+    }
+
+    /// Whether a connection to the server closed while this node was a member.
+    public var isCutOff: Bool { state.withLock(\.disconnected) }
 
     var quietLogger: Logger {
         var quiet = logger
@@ -215,13 +249,17 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
     }
 
     private func leave() async {
-        let quiet = quietLogger
-        _ = try? await control.query("DELETE FROM wippy_names WHERE node = \(name) AND incarnation = \(incarnation)", logger: quiet)
-        _ = try? await control.query("""
+        let cutOff = state.withLock { state -> Bool in
+            state.leaving = true
+            return state.disconnected
+        }
+        defer { logger.info("left the cluster (node \(name))") }
+        guard !cutOff else { return }
+        _ = try? await run(on: control, "DELETE FROM wippy_names WHERE node = \(name) AND incarnation = \(incarnation)")
+        _ = try? await run(on: control, """
             UPDATE wippy_nodes SET lease_until = now() - interval '1 second' WHERE name = \(name) AND incarnation = \(incarnation)
-            """, logger: quiet)
+            """)
         try? await announce("l\t\(name)\t\(incarnation)")
-        logger.info("left the cluster (node \(name))")
         for connection in [listener, sender, control] { try? await connection.close() }
     }
 
@@ -232,7 +270,8 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
     private func membershipLoop() async {
         let period = settings.lease / 8
         var renewed = ContinuousClock.now
-        while !Task.isCancelled {
+        var reachable = true
+        while !Task.isCancelled, !state.withLock(\.disconnected) {
             try? await Task.sleep(for: period)
             if Task.isCancelled { return }
             do {
@@ -243,18 +282,21 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
                     logger.error("cluster: this node could not renew its lease for \(gap): the others counted it lost (its monitors fired, its names were released)")
                 }
                 try await refreshMembers()
+                if !reachable { logger.notice("cluster: the server answers again") }
+                reachable = true
             } catch {
-                logger.error("cluster: cannot reach the server: \(String(reflecting: error))")
+                if reachable, !isCutOff { logger.error("cluster: cannot reach the server: \(String(reflecting: error))") }
+                reachable = false
             }
         }
     }
 
     private func renew() async throws {
         let leaseMilliseconds = settings.lease.milliseconds * 3 / 4
-        let rows = try await control.query("""
+        let rows = try await run(on: control, """
             UPDATE wippy_nodes SET lease_until = now() + \(leaseMilliseconds) * interval '1 millisecond'
             WHERE name = \(name) AND incarnation = \(incarnation) RETURNING name
-            """, logger: quietLogger)
+            """)
         var found = false
         for try await _ in rows.decode(String.self) { found = true }
         if !found {
@@ -265,7 +307,7 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
     /// Reads the live nodes; a node that is gone (its lease lapsed) or came back as a new
     /// incarnation is lost for this one.
     func refreshMembers() async throws {
-        let rows = try await control.query("SELECT name, incarnation FROM wippy_nodes WHERE lease_until > now()", logger: quietLogger)
+        let rows = try await run(on: control, "SELECT name, incarnation FROM wippy_nodes WHERE lease_until > now()")
         var live: [String: Int64] = [:]
         for try await (node, incarnation) in rows.decode((String, Int64).self) { live[node] = incarnation }
         live[name] = incarnation
@@ -311,19 +353,16 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
         for (will, message) in wills {
             _ = try? table.send(to: will.to, Message(from: message.from, topic: message.topic, payload: message.payload))
         }
-        let quiet = quietLogger
-        Task { [control] in
-            _ = try? await control.query("DELETE FROM wippy_names WHERE node = \(node) AND incarnation <= \(incarnation)", logger: quiet)
-        }
+        Task { _ = try? await run(on: control, "DELETE FROM wippy_names WHERE node = \(node) AND incarnation <= \(incarnation)") }
     }
 
     // MARK: - Names
 
     private func loadNames() async throws {
-        let rows = try await control.query("""
+        let rows = try await run(on: control, """
             SELECT n.name, n.pid FROM wippy_names n JOIN wippy_nodes m ON m.name = n.node AND m.incarnation = n.incarnation
             WHERE m.lease_until > now()
-            """, logger: quietLogger)
+            """)
         var names: [String: PID] = [:]
         for try await (name, text) in rows.decode((String, String).self) { names[name] = PID(text) }
         state.withLock { $0.names = names }
@@ -353,19 +392,19 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
         if state.withLock({ $0.names[name] == pid }) { return }
         let holder: PID?
         do {
-            let rows = try await control.query("""
+            let rows = try await run(on: control, """
                 INSERT INTO wippy_names (name, pid, node, incarnation) VALUES (\(name), \(pid.description), \(self.name), \(incarnation))
                 ON CONFLICT (name) DO UPDATE SET pid = excluded.pid, node = excluded.node, incarnation = excluded.incarnation
                 WHERE NOT EXISTS (SELECT 1 FROM wippy_nodes m WHERE m.name = wippy_names.node AND m.incarnation = wippy_names.incarnation
                                   AND m.lease_until > now())
                 RETURNING pid
-                """, logger: quietLogger)
+                """)
             var claimed = false
             for try await _ in rows.decode(String.self) { claimed = true }
             if claimed {
                 holder = pid
             } else {
-                let current = try await control.query("SELECT pid FROM wippy_names WHERE name = \(name)", logger: quietLogger)
+                let current = try await run(on: control, "SELECT pid FROM wippy_names WHERE name = \(name)")
                 var text: String?
                 for try await value in current.decode(String.self) { text = value }
                 holder = text.flatMap(PID.init)
@@ -390,7 +429,7 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
             return true
         }
         guard held else { return false }
-        _ = try? await control.query("DELETE FROM wippy_names WHERE name = \(name) AND pid = \(pid.description)", logger: quietLogger)
+        _ = try? await run(on: control, "DELETE FROM wippy_names WHERE name = \(name) AND pid = \(pid.description)")
         try? await announce("n-\t\(pid)\t\(name)")
         return true
     }

@@ -149,12 +149,18 @@ public final class AppRuntime: LuaServices, Sendable {
                                  timeouts: HTTPTimeouts(idle: service.idleTimeout, read: service.readTimeout, write: service.writeTimeout),
                                  routes: routes, processes: table, logger: logger, health: {
             [weak self] in
-            let health = self?.supervisor.health ?? .stopping
+            let health = self?.health ?? .stopping
             return (health.isHealthy, health.json)
         }) { [weak self] route, exchange, eventLoop, done in
             guard let self else { return done(.failure(.init("the runtime is gone"))) }
             handle(route, exchange, on: EventLoopSchedulerHost.scheduler(of: eventLoop), done: done)
         }
+    }
+
+    /// What `/healthz` reports: the supervisor's state, or that this cluster node is cut off.
+    public var health: Health {
+        let services = supervisor.health
+        return services == .running && cluster?.isCutOff == true ? .cutOff : services
     }
 
     /// A runner for a `process.service` entry: its process is launched from the app current at

@@ -180,6 +180,23 @@ struct ClusterTests {
         await postgres.stop()
     }
 
+    /// The server goes away under a running node: it says so, /healthz answers 503 `cut_off` (an
+    /// orchestrator restarts it), its own services keep running, and it still stops cleanly.
+    @Test func aNodeCutOffFromItsServerReportsItAndStopsCleanly() async throws {
+        let postgres = try await PostgresServer.start()
+        let wippy = try RunCommandTests.Running(["run", TestApp.fixtures + "/http/relay", "--cluster", postgres.url, "--node", "a"])
+        #expect(try await wippy.wait(for: "listening on 127.0.0.1:", timeout: .seconds(120)), "\(wippy.stderr)")
+        try await Task.sleep(for: .milliseconds(100))  // the rest of the line
+        let port = try #require(wippy.stderr.split(separator: "listening on 127.0.0.1:").last.flatMap { Int($0.prefix { $0.isNumber }) })
+        let url = "http://127.0.0.1:\(port)/healthz"
+        #expect(try await Subprocess.output(["curl", "-s", url]) == #"{"status":"running"}"#)
+        await postgres.stop()
+        #expect(try await wippy.wait(for: "node a is cut off from the others", timeout: .seconds(120)), "\(wippy.stderr)")
+        #expect(try await Subprocess.output(["curl", "-s", "-w", " %{http_code}", url]) == #"{"status":"cut_off"} 503"#)
+        wippy.process.interrupt()
+        #expect(try await wippy.exit() == 0, "\(wippy.stderr)")
+    }
+
     @Test func badClusterSettingsAreRefusedWithTheirFlag() async throws {
         let badNode = try CLITests.wippy("run", "apps/", "--cluster", "postgres://wippy@127.0.0.1:1/x", "--node", "Bad Name")
         #expect(badNode.status != 0 && badNode.stderr.contains("--node: a node name is lowercase letters"), "\(badNode.stderr)")
