@@ -92,7 +92,7 @@ extension ClusterNode {
         var writer = ClusterWire.Writer(), batchNode: String?
         func close() {
             guard let node = batchNode else { return }
-            channels.append(channel(of: node))
+            channels.append(Self.channel(of: node))
             payloads.append(ClusterWire.text(writer.bytes))
             batchNode = nil
         }

@@ -72,8 +72,8 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
         let to: PID
     }
 
-    private init(settings: ClusterSettings, incarnation: Int64, logger: Logger,
-                 control: PostgresConnection, sender: PostgresConnection, listener: PostgresConnection) {
+    private init(settings: ClusterSettings, incarnation: Int64, logger: Logger, control: PostgresConnection, sender: PostgresConnection,
+                 listener: PostgresConnection, inbox: (AsyncStream<String>, AsyncStream<String>.Continuation)) {
         self.name = settings.node
         self.settings = settings
         self.incarnation = incarnation
@@ -82,7 +82,7 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
         self.sender = sender
         self.listener = listener
         self.state = Mutex(State())
-        (inbox, inboxInput) = AsyncStream.makeStream(of: String.self)
+        (self.inbox, inboxInput) = inbox
         (wake, wakeInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -122,7 +122,15 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
             throw error
         }
         do {
+            // Listening comes first: once this node's row is in the table, others may send to it.
+            let inbox = AsyncStream.makeStream(of: String.self)
+            for channel in [channel(of: settings.node), clusterChannel] {
+                listener.addListener(channel: channel) { [input = inbox.continuation] _, notification in input.yield(notification.payload) }
+            }
+            try await listener.query("SELECT 1", logger: quiet)  // after the LISTENs: they are in effect
             try await createTables(control, logger: quiet)
+            // Mail an earlier run of this node did not take is nobody's now.
+            try await control.query("DELETE FROM wippy_mail WHERE node = \(settings.node)", logger: quiet)
             let leaseMilliseconds = settings.lease.milliseconds * 3 / 4
             var incarnation: Int64 = 0
             let rows = try await control.query("""
@@ -133,13 +141,11 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
             for try await value in rows.decode(Int64.self) { incarnation = value }
             // Names an earlier run of this node left behind (it was killed) are not its own any more.
             try await control.query("DELETE FROM wippy_names WHERE node = \(settings.node) AND incarnation < \(incarnation)", logger: quiet)
-            let node = ClusterNode(settings: settings, incarnation: incarnation, logger: logger, control: control, sender: sender, listener: listener)
+            let node = ClusterNode(settings: settings, incarnation: incarnation, logger: logger, control: control, sender: sender,
+                                   listener: listener, inbox: inbox)
             for connection in [control, sender, listener] {
                 connection.closeFuture.whenComplete { [weak node] _ in node?.connectionClosed() }
             }
-            node.listen(on: node.channel(of: settings.node))
-            node.listen(on: clusterChannel)
-            try await listener.query("SELECT 1", logger: quiet)  // after the LISTENs: they are in effect
             try await node.refreshMembers()
             try await node.loadNames()
             try await node.announce("j\t\(settings.node)\t\(incarnation)")
@@ -179,14 +185,7 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
     }
 
     /// The channel a node receives deliveries on.
-    func channel(of node: String) -> String { "wippy_n_\(node)" }
-
-    private func listen(on channel: String) {
-        let input = inboxInput
-        listener.addListener(channel: channel) { _, notification in
-            input.yield(notification.payload)
-        }
-    }
+    static func channel(of node: String) -> String { "wippy_n_\(node)" }
 
     /// Tells every node (this one too) something about membership or names.
     func announce(_ text: String) async throws {
@@ -353,7 +352,10 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
         for (will, message) in wills {
             _ = try? table.send(to: will.to, Message(from: message.from, topic: message.topic, payload: message.payload))
         }
-        Task { _ = try? await run(on: control, "DELETE FROM wippy_names WHERE node = \(node) AND incarnation <= \(incarnation)") }
+        Task {
+            _ = try? await run(on: control, "DELETE FROM wippy_names WHERE node = \(node) AND incarnation <= \(incarnation)")
+            _ = try? await run(on: control, "DELETE FROM wippy_mail WHERE node = \(node)")  // never to be taken
+        }
     }
 
     // MARK: - Names
@@ -387,8 +389,14 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
         settings.globalNames.contains(name)
     }
 
+    /// Longest cluster-wide name, in bytes (it travels in notifications and is a primary key).
+    public static let maxNameBytes = 256
+
     public func register(_ name: String, for pid: PID) async throws(ProcessError) {
         guard pid.node == self.name else { throw .invalid("only a process of this node can be registered here: \(pid)") }
+        guard name.utf8.count <= Self.maxNameBytes else {
+            throw .invalid("a cluster-wide name has at most \(Self.maxNameBytes) bytes (this one has \(name.utf8.count))")
+        }
         if state.withLock({ $0.names[name] == pid }) { return }
         let holder: PID?
         do {

@@ -49,6 +49,7 @@ struct ClusterTests {
         #expect((result["second_register"] as? String)?.contains("already registered by {a@") == true, "\(result)")
         #expect((result["local_shadow"] as? String)?.contains("(cluster-wide)") == true, "\(result)")
         #expect(result["own_register"] as? Bool == true && result["own_lookup"] as? Bool == true && result["own_unregister"] as? Bool == true)
+        #expect((result["long_name"] as? String)?.contains("at most 256 bytes") == true, "\(result)")
         let monitor = try #require(result["monitor_event"] as? [String: Any])
         #expect(monitor["kind"] as? String == "pid.exit" && (monitor["error"] as? String)?.contains("asked to fail") == true, "\(monitor)")
         #expect((monitor["from"] as? String)?.hasPrefix("{a@") == true)

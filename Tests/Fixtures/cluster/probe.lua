@@ -46,6 +46,7 @@ local function main()
   r.own_register = process.registry.register(mine, nil, process.registry.CONSISTENT)
   r.own_lookup = process.registry.lookup(mine) == process.pid()
   r.own_unregister = process.registry.unregister(mine)
+  _, r.long_name = process.registry.register(string.rep("n", 300), nil, process.registry.STRONG)
 
   -- A monitor of a process on the other node: EXIT with its error.
   process.send(echo, "spawn_worker", true)
