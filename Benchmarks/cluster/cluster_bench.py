@@ -6,12 +6,14 @@ Starts its own PostgreSQL (scripts/postgres.sh) and runtimes on loopback; prints
 runs on core 0, node b (the measuring one, or the chat clients' node) on core 1; PostgreSQL is
 not pinned, and its CPU time over each measurement is reported.
 """
-import asyncio, base64, glob, json, os, re, shutil, signal, socket, statistics, struct, subprocess, sys, tempfile, time
+import asyncio, glob, json, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
 
 WIPPY = sys.argv[1]
 RUNS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "Tests", "Support"))
+import rawws  # noqa: E402
 APP = os.path.join(HERE, "app")
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -80,21 +82,13 @@ class ChatClient:
         self.port, self.count, self.welcomed = port, 0, asyncio.Event()
 
     async def connect(self):
-        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        key = base64.b64encode(os.urandom(16)).decode()
-        self.writer.write((f"GET /api/v1/ws/connect HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-        await self.reader.readuntil(b"\r\n\r\n")
+        self.reader, self.writer = await rawws.open_async(self.port, "/api/v1/ws/connect")
         asyncio.create_task(self.read())
 
     async def read(self):
         try:
             while True:
-                first, second = await self.reader.readexactly(2)
-                length = second & 0x7F
-                if length == 126:
-                    length = struct.unpack(">H", await self.reader.readexactly(2))[0]
-                data = await self.reader.readexactly(length)
+                _, data = await rawws.read_frame_async(self.reader)
                 if b'"topic":"welcome"' in data:
                     self.welcomed.set()
                 elif b'"topic":"chat"' in data:
@@ -103,9 +97,7 @@ class ChatClient:
             pass
 
     def say(self, text):
-        payload = json.dumps({"type": "chat", "message": text}).encode()
-        mask = os.urandom(4)
-        self.writer.write(bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+        self.writer.write(rawws.frame(1, json.dumps({"type": "chat", "message": text}).encode()))
 
 
 async def chat(port, clients, messages):

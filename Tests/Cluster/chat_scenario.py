@@ -12,7 +12,10 @@ global), then:
   3. The killed node restarts and rejoins; new clients on it chat with everyone.
 Prints one JSON object with what it saw; the Swift test asserts on it. Loopback only.
 """
-import asyncio, base64, json, os, re, signal, socket, struct, subprocess, sys, time
+import asyncio, json, os, re, signal, socket, subprocess, sys, time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Support"))
+import rawws  # noqa: E402
 
 WIPPY, APP, URL = sys.argv[1], sys.argv[2], sys.argv[3]
 CLIENTS = int(sys.argv[4]) if len(sys.argv) > 4 else 300
@@ -64,31 +67,18 @@ class Client:
         self.welcomed = asyncio.Event()
 
     async def connect(self):
-        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.node.port)
-        key = base64.b64encode(os.urandom(16)).decode()
-        self.writer.write((f"GET /api/v1/ws/connect HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        if b" 101 " not in head.split(b"\r\n")[0]:
-            raise RuntimeError(f"client {self.ident}: {head[:200]!r}")
+        self.reader, self.writer = await rawws.open_async(self.node.port, "/api/v1/ws/connect")
         self.task = asyncio.create_task(self.read())
 
     async def read(self):
         try:
             while True:
-                first, second = await self.reader.readexactly(2)
-                length = second & 0x7F
-                if length == 126:
-                    length = struct.unpack(">H", await self.reader.readexactly(2))[0]
-                elif length == 127:
-                    length = struct.unpack(">Q", await self.reader.readexactly(8))[0]
-                data = await self.reader.readexactly(length)
-                opcode = first & 0x0F
+                opcode, data = await rawws.read_frame_async(self.reader)
                 if opcode == 8:
                     self.ended = "close"
                     return
                 if opcode == 9:  # ping → pong
-                    self.send_frame(0xA, data)
+                    self.writer.write(rawws.frame(0xA, data))
                     continue
                 if opcode != 1:
                     continue
@@ -100,14 +90,8 @@ class Client:
         except (asyncio.IncompleteReadError, ConnectionError, OSError):
             self.ended = "eof"
 
-    def send_frame(self, opcode, payload):
-        mask = os.urandom(4)
-        header = bytes([0x80 | opcode])
-        header += bytes([0x80 | len(payload)]) if len(payload) < 126 else bytes([0x80 | 126]) + struct.pack(">H", len(payload))
-        self.writer.write(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
-
     def say(self, text):
-        self.send_frame(1, json.dumps({"type": "chat", "message": text}).encode())
+        self.writer.write(rawws.frame(1, json.dumps({"type": "chat", "message": text}).encode()))
 
     def close(self):
         self.writer.close()

@@ -1,53 +1,29 @@
 """A WebSocket client of node b whose hub (the relay fixture's relay_hub) runs on node a: join,
 echo, raw text and binary frames, heartbeats, ws.control to a process spawned on a, and ws.close
 from a. Standard library only; loopback. Usage: relay_across.py PORT. Prints one JSON object."""
-import base64, json, os, socket, struct, sys
+import json, os, struct, sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Support"))
+import rawws  # noqa: E402
 
 PORT = int(sys.argv[1])
 
 
 def connect(path):
-    s = socket.create_connection(("127.0.0.1", PORT), timeout=30)
-    key = base64.b64encode(os.urandom(16)).decode()
-    s.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://allowed.example\r\nUpgrade: websocket\r\n"
-               f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += s.recv(1)
-    assert b" 101 " in head.split(b"\r\n")[0], head
-    return s
-
-
-def exact(s, n):
-    out = b""
-    while len(out) < n:
-        chunk = s.recv(n - len(out))
-        if not chunk:
-            raise EOFError
-        out += chunk
-    return out
+    return rawws.connect(PORT, path, origin="https://allowed.example")
 
 
 def read(s):
     """The next data or close frame: (opcode, payload); pings are answered."""
     while True:
-        first, second = exact(s, 2)
-        length = second & 0x7F
-        if length == 126:
-            length = struct.unpack(">H", exact(s, 2))[0]
-        elif length == 127:
-            length = struct.unpack(">Q", exact(s, 8))[0]
-        data = exact(s, length)
-        if first & 0x0F == 9:
-            send(s, 0xA, data)
-            continue
-        return first & 0x0F, data
+        opcode, data = rawws.read_frame(s)
+        if opcode != 9:
+            return opcode, data
+        send(s, 0xA, data)
 
 
 def send(s, opcode, payload):
-    mask = os.urandom(4)
-    header = bytes([0x80 | opcode, 0x80 | len(payload)])
-    s.sendall(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+    s.sendall(rawws.frame(opcode, payload))
 
 
 def message(s):

@@ -4,14 +4,16 @@ Usage: python3 chat_flood.py PORT [LISTENERS] [SECONDS] [MESSAGE_BYTES]
 Raw sockets, no dependencies. Prints one JSON line: frames sent, frames each listener got, and how
 the connections ended. Loopback only; bounded in time.
 """
-import base64
 import json
-import os
 import socket
+import os
 import struct
 import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Support"))
+import rawws  # noqa: E402
 
 PORT = int(sys.argv[1])
 LISTENERS = int(sys.argv[2]) if len(sys.argv) > 2 else 20
@@ -20,53 +22,15 @@ SIZE = int(sys.argv[4]) if len(sys.argv) > 4 else 60000
 
 
 def connect():
-    s = socket.create_connection(("127.0.0.1", PORT), timeout=30)
-    key = base64.b64encode(os.urandom(16)).decode()
-    s.sendall((f"GET /api/v1/ws/connect HTTP/1.1\r\nHost: 127.0.0.1:{PORT}\r\nUpgrade: websocket\r\n"
-               f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = s.recv(1)
-        if not chunk:
-            raise RuntimeError("closed during the handshake")
-        head += chunk
-    if b" 101 " not in head.split(b"\r\n")[0]:
-        raise RuntimeError(head.decode(errors="replace"))
-    return s
+    return rawws.connect(PORT, "/api/v1/ws/connect")
 
 
 def text_frame(text):
     """A masked text frame (made once: masking in Python is slow, and the flood must be fast)."""
-    data = text.encode()
-    mask = os.urandom(4)
-    header = bytes([0x81])
-    if len(data) < 126:
-        header += bytes([0x80 | len(data)])
-    elif len(data) < 65536:
-        header += bytes([0x80 | 126]) + struct.pack(">H", len(data))
-    else:
-        header += bytes([0x80 | 127]) + struct.pack(">Q", len(data))
-    return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+    return rawws.frame(1, text.encode())
 
 
-def read_exact(s, n):
-    out = b""
-    while len(out) < n:
-        chunk = s.recv(n - len(out))
-        if not chunk:
-            raise EOFError
-        out += chunk
-    return out
-
-
-def read_frame(s):
-    first, second = read_exact(s, 2)
-    length = second & 0x7F
-    if length == 126:
-        length = struct.unpack(">H", read_exact(s, 2))[0]
-    elif length == 127:
-        length = struct.unpack(">Q", read_exact(s, 8))[0]
-    return first & 0x0F, read_exact(s, length)
+read_frame = rawws.read_frame
 
 
 def listen(s, counts, index, ended, stop):
