@@ -16,7 +16,7 @@ extension ClusterNode {
     public func send(_ message: Message, to pid: PID) throws(ProcessError) {
         var writer = ClusterWire.Writer()
         writer.frame(.message(to: pid, from: message.from, topic: message.topic, payload: message.payload))
-        try enqueue(writer.bytes, for: pid)
+        try enqueue(writer.bytes, for: pid, holding: message)
     }
 
     public func signal(_ signal: RemoteSignal, to pid: PID) throws(ProcessError) {
@@ -27,7 +27,7 @@ extension ClusterNode {
             // What this node must remember to act when `node` is lost.
             switch signal {
             case let .monitor(watcher): state.watching[node, default: [:]][pid, default: []].insert(watcher)
-            case let .demonitor(watcher): state.watching[node]?[pid]?.remove(watcher)
+            case let .demonitor(watcher): Self.unwatch(pid, by: watcher, on: node, in: &state)
             case let .link(local): state.links[node, default: []].insert(Link(local: local, remote: pid))
             case let .unlink(local): state.links[node]?.remove(Link(local: local, remote: pid))
             case let .linkFailed(local, _): state.links[node]?.remove(Link(local: local, remote: pid))
@@ -41,18 +41,39 @@ extension ClusterNode {
         return state.withLock { $0.members[node] != nil }
     }
 
-    private func enqueue(_ frame: [UInt8], for pid: PID, _ remember: (inout State, String) -> Void = { _, _ in }) throws(ProcessError) {
+    /// Forgets that `watcher` monitors `target` of `node` (the set goes when it empties).
+    static func unwatch(_ target: PID, by watcher: PID, on node: String, in state: inout State) {
+        guard var watchers = state.watching[node]?[target], watchers.remove(watcher) != nil else { return }
+        state.watching[node]?[target] = watchers.isEmpty ? nil : watchers
+        if state.watching[node]?.isEmpty == true { state.watching[node] = nil }
+    }
+
+    /// Queues `frame` for `pid`'s node. A `message` held stays in flight for its sender (a relay
+    /// stops reading its browser while too much of it waits) until it is sent or dropped.
+    private func enqueue(_ frame: [UInt8], for pid: PID, holding message: Message? = nil,
+                         _ remember: (inout State, String) -> Void = { _, _ in }) throws(ProcessError) {
         guard let node = pid.node else { throw .notFound(pid.description) }
         try state.withLock { (state) throws(ProcessError) in
-            guard state.members[node] != nil, !state.stopping else { throw .nodeDown(node, pid: pid) }
+            guard state.members[node] != nil, !state.stopping, !state.disconnected else { throw .nodeDown(node, pid: pid) }
             guard state.outboxBytes + frame.count <= Self.outboxLimit else {
                 throw .invalid("the link to node \(node) is full (\(Self.outboxLimit >> 20) MiB waiting to be sent): not delivered")
             }
-            state.outbox.append((node, frame))
+            state.outbox.append(Outgoing(node: node, frame: frame, message: message))
             state.outboxBytes += frame.count
             remember(&state, node)
         }
         wakeInput.yield()
+    }
+
+    /// Drops what waits for the nodes `matching` (all by default), releasing held messages.
+    func dropOutbox(_ matching: (String) -> Bool = { _ in true }) {
+        let dropped = state.withLock { state -> [Outgoing] in
+            let dropped = state.outbox.filter { matching($0.node) }
+            state.outbox.removeAll { matching($0.node) }
+            state.outboxBytes -= dropped.reduce(0) { $0 + $1.frame.count }
+            return dropped
+        }
+        for item in dropped { item.message?.consumed() }
     }
 
     // MARK: - Sending
@@ -67,7 +88,7 @@ extension ClusterNode {
     /// Sends everything in the outbox; batches are numbered on from `sequence`.
     private func flush(_ sequence: inout UInt64) async {
         while true {
-            let frames = state.withLock { state -> [(node: String, frame: [UInt8])] in
+            let frames = state.withLock { state -> [Outgoing] in
                 defer {
                     state.outbox = []
                     state.outboxBytes = 0
@@ -78,8 +99,9 @@ extension ClusterNode {
             do {
                 try await send(frames, sequence: &sequence)
             } catch {
-                logger.error("cluster: \(frames.count) message(s) to other nodes not sent: \(String(reflecting: error))")
+                if !isCutOff { logger.error("cluster: \(frames.count) message(s) to other nodes not sent: \(String(reflecting: error))") }
             }
+            for item in frames { item.message?.consumed() }
         }
     }
 
@@ -87,7 +109,7 @@ extension ClusterNode {
     /// the size limit) and sends them all in one statement: one transaction, so they arrive in
     /// this order. Every batch has its own sequence number (PostgreSQL folds identical payloads
     /// of one transaction into one).
-    private func send(_ frames: [(node: String, frame: [UInt8])], sequence: inout UInt64) async throws {
+    private func send(_ frames: [Outgoing], sequence: inout UInt64) async throws {
         var channels: [String] = [], payloads: [String] = []
         var writer = ClusterWire.Writer(), batchNode: String?
         func close() {
@@ -102,8 +124,9 @@ extension ClusterNode {
             writer.header(ClusterWire.Header(sequence: sequence, node: name, incarnation: incarnation))
             batchNode = node
         }
-        for (node, frame) in frames {
-            var frame = frame
+        for item in frames {
+            let node = item.node
+            var frame = item.frame
             if frame.count > Self.inlineLimit - 64 {
                 var body = ClusterWire.Writer()
                 sequence += 1
@@ -126,9 +149,12 @@ extension ClusterNode {
         statistics.add(\.batchesOut, channels.count)
     }
 
-    /// Keeps a large frame in the mail table; its row's id.
+    /// Keeps a large frame in the mail table, for the run of `node` this one knows; its row's id.
     private func store(_ body: [UInt8], for node: String) async throws -> Int64 {
-        let rows = try await run(on: sender, "INSERT INTO wippy_mail (node, body) VALUES (\(node), \(ByteBuffer(bytes: body))) RETURNING id")
+        let incarnation = state.withLock { $0.members[node] } ?? 0
+        let rows = try await run(on: sender, """
+            INSERT INTO wippy_mail (node, incarnation, body) VALUES (\(node), \(incarnation), \(ByteBuffer(bytes: body))) RETURNING id
+            """)
         for try await id in rows.decode(Int64.self) { return id }
         throw ClusterError("the mail table gave no id")
     }
@@ -154,7 +180,7 @@ extension ClusterNode {
     private func receive(_ batch: [UInt8], fromMail: Bool = false) async throws {
         var reader = ClusterWire.Reader(batch)
         let header = try reader.header()
-        heard(from: header.node, incarnation: header.incarnation)
+        guard heard(from: header.node, incarnation: header.incarnation) else { return }
         var frames = 0
         defer {
             if !fromMail { statistics.add(\.batchesIn) }
@@ -163,7 +189,12 @@ extension ClusterNode {
         while !reader.atEnd {
             let frame = try reader.frame()
             if case let .mail(id) = frame {
-                try await receive(try await takeMail(id), fromMail: true)
+                // A missing row (its sender's run was lost meanwhile) costs that frame, not the batch.
+                guard let body = try await takeMail(id) else {
+                    logger.warning("cluster: a large message from node \(header.node) was not in the mail table")
+                    continue
+                }
+                try await receive(body, fromMail: true)
             } else {
                 frames += 1
                 dispatch(frame, from: header.node)
@@ -171,10 +202,10 @@ extension ClusterNode {
         }
     }
 
-    private func takeMail(_ id: Int64) async throws -> [UInt8] {
+    private func takeMail(_ id: Int64) async throws -> [UInt8]? {
         let rows = try await run(on: control, "DELETE FROM wippy_mail WHERE id = \(id) RETURNING body")
         for try await body in rows.decode(ByteBuffer.self) { return Array(buffer: body) }
-        throw ClusterError("mail \(id) is missing")
+        return nil
     }
 
     /// One frame from `node` for a process of this one.
@@ -197,7 +228,7 @@ extension ClusterNode {
         switch signal {
         case let .event(event):
             if event.kind == .exit, let target = event.from {
-                state.withLock { _ = $0.watching[node]?[target]?.remove(pid) }
+                state.withLock { Self.unwatch(target, by: pid, on: node, in: &$0) }
             }
             if event.kind == .cancel {
                 try? table.cancel(pid, from: event.from, reason: event.reason ?? "cancelled")
@@ -225,10 +256,13 @@ extension ClusterNode {
             state.withLock { _ = $0.links[node]?.remove(Link(local: pid, remote: peer)) }
             table.linkFailed(pid, from: peer, outcome: outcome)
         case let .will(message):
-            guard let from = message.from else { return }
-            state.withLock { $0.wills[node, default: [:]][Will(from: from, to: pid)] = message }
+            guard let from = message.from, table.contains(pid) else { return }
+            state.withLock { $0.wills[node, default: [:]][pid, default: [:]][from] = message }
         case let .revokeWill(sender):
-            state.withLock { _ = $0.wills[node]?.removeValue(forKey: Will(from: sender, to: pid)) }
+            state.withLock { state in
+                state.wills[node]?[pid]?[sender] = nil
+                if state.wills[node]?[pid]?.isEmpty == true { state.wills[node]?[pid] = nil }
+            }
         }
     }
 
@@ -239,10 +273,10 @@ extension ClusterNode {
         switch parts[0] {
         case "j":
             guard let incarnation = Int64(parts[2]), parts[1] != name else { return }
-            heard(from: parts[1], incarnation: incarnation)
+            _ = heard(from: parts[1], incarnation: incarnation)
         case "l":
-            guard let incarnation = Int64(parts[2]), state.withLock({ $0.members[parts[1]] == incarnation }) else { return }
-            nodeDown(parts[1], reason: "it left")
+            guard let incarnation = Int64(parts[2]) else { return }
+            nodeDown(parts[1], incarnation: incarnation, reason: "it left")
         case "n+", "n-":
             guard let holder = PID(parts[1]) else { return }
             nameChanged(parts[0] == "n+", name: parts[2], holder: holder)

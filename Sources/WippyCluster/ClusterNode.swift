@@ -10,8 +10,8 @@ import WippyProcess
 /// (see ClusterNode+Delivery.swift). A ``ProcessTable`` hands it everything addressed to another
 /// node (``RemoteProcesses``).
 ///
-/// Three connections: one listens, one sends notifications (so everything this node sends goes
-/// out in order), one runs membership, names and the mail table.
+/// Four connections: one listens, one sends notifications (so everything this node sends goes
+/// out in order), one keeps the lease, one runs names and the mail table.
 public final class ClusterNode: RemoteProcesses, Service, Sendable {
     /// The node's name (in every PID made here).
     public let name: String
@@ -23,6 +23,9 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
     let control: PostgresConnection
     let sender: PostgresConnection
     let listener: PostgresConnection
+    /// Renews the lease and reads the members, apart from everything else (a burst of names or
+    /// mail on `control` must not hold a renewal back).
+    let keeper: PostgresConnection
     let state: Mutex<State>
     /// Notifications as they arrive, in order, for the receiving task.
     let inbox: AsyncStream<String>
@@ -43,12 +46,15 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
     struct State {
         /// Live nodes (this one too) and their incarnations.
         var members: [String: Int64] = [:]
+        /// The latest incarnation of each node counted lost: it stays lost (a late batch of it is
+        /// dropped, a stale read of the table does not bring it back); a restart rejoins.
+        var lost: [String: Int64] = [:]
         /// Cluster-wide names and their holders.
         var names: [String: PID] = [:]
         /// The cluster-wide names held by processes of this node.
         var owned: [PID: Set<String>] = [:]
         /// Encoded frames waiting to be sent, in order, with their node.
-        var outbox: [(node: String, frame: [UInt8])] = []
+        var outbox: [Outgoing] = []
         var outboxBytes = 0
         /// A connection to the server closed: this node is cut off from the others.
         var disconnected = false
@@ -57,9 +63,17 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
         var watching: [String: [PID: Set<PID>]] = [:]
         /// Per other node: links between a process here and one there.
         var links: [String: Set<Link>] = [:]
-        /// Per other node: messages its processes left to deliver here when it is lost.
-        var wills: [String: [Will: Message]] = [:]
+        /// Per other node: messages its processes left for processes here (by receiver, then
+        /// sender), delivered when that node is lost.
+        var wills: [String: [PID: [PID: Message]]] = [:]
         var stopping = false
+    }
+
+    /// A frame waiting to be sent, and the message it encodes (released once sent or dropped).
+    struct Outgoing {
+        let node: String
+        let frame: [UInt8]
+        let message: Message?
     }
 
     struct Link: Hashable {
@@ -67,20 +81,13 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
         let remote: PID
     }
 
-    struct Will: Hashable {
-        let from: PID
-        let to: PID
-    }
-
-    private init(settings: ClusterSettings, incarnation: Int64, logger: Logger, control: PostgresConnection, sender: PostgresConnection,
-                 listener: PostgresConnection, inbox: (AsyncStream<String>, AsyncStream<String>.Continuation)) {
+    private init(settings: ClusterSettings, incarnation: Int64, logger: Logger, connections: [PostgresConnection],
+                 inbox: (AsyncStream<String>, AsyncStream<String>.Continuation)) {
         self.name = settings.node
         self.settings = settings
         self.incarnation = incarnation
         self.logger = logger
-        self.control = control
-        self.sender = sender
-        self.listener = listener
+        (control, sender, listener, keeper) = (connections[0], connections[1], connections[2], connections[3])
         self.state = Mutex(State())
         (self.inbox, inboxInput) = inbox
         (wake, wakeInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -109,18 +116,14 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
                 throw ClusterError("cannot connect to the cluster's server at \(configuration.host ?? "?"):\(configuration.port ?? 0): \(String(reflecting: error))")
             }
         }
-        let control = try await connect(1)
-        let sender: PostgresConnection, listener: PostgresConnection
+        var connections: [PostgresConnection] = []
         do {
-            sender = try await connect(2)
-            do { listener = try await connect(3) } catch {
-                try? await sender.close()
-                throw error
-            }
+            for id in 1...4 { connections.append(try await connect(id)) }
         } catch {
-            try? await control.close()
+            for connection in connections { try? await connection.close() }
             throw error
         }
+        let (control, listener) = (connections[0], connections[2])
         do {
             // Listening comes first: once this node's row is in the table, others may send to it.
             let inbox = AsyncStream.makeStream(of: String.self)
@@ -129,8 +132,6 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
             }
             try await listener.query("SELECT 1", logger: quiet)  // after the LISTENs: they are in effect
             try await createTables(control, logger: quiet)
-            // Mail an earlier run of this node did not take is nobody's now.
-            try await control.query("DELETE FROM wippy_mail WHERE node = \(settings.node)", logger: quiet)
             let leaseMilliseconds = settings.lease.milliseconds * 3 / 4
             var incarnation: Int64 = 0
             let rows = try await control.query("""
@@ -139,12 +140,12 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
                 RETURNING incarnation
                 """, logger: quiet)
             for try await value in rows.decode(Int64.self) { incarnation = value }
-            // Names an earlier run of this node left behind (it was killed) are not its own any more.
+            // Names and mail an earlier run of this node left behind (it was killed) are nobody's now.
             try await control.query("DELETE FROM wippy_names WHERE node = \(settings.node) AND incarnation < \(incarnation)", logger: quiet)
-            let node = ClusterNode(settings: settings, incarnation: incarnation, logger: logger, control: control, sender: sender,
-                                   listener: listener, inbox: inbox)
-            for connection in [control, sender, listener] {
-                connection.closeFuture.whenComplete { [weak node] _ in node?.connectionClosed() }
+            try await control.query("DELETE FROM wippy_mail WHERE node = \(settings.node) AND incarnation < \(incarnation)", logger: quiet)
+            let node = ClusterNode(settings: settings, incarnation: incarnation, logger: logger, connections: connections, inbox: inbox)
+            for connection in connections {
+                connection.closeFuture.whenComplete { [weak node] _ in node?.cutOff("the connection to the cluster's server closed") }
             }
             try await node.refreshMembers()
             try await node.loadNames()
@@ -152,7 +153,7 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
             logger.info("joined the cluster as node \(settings.node) (incarnation \(incarnation), lease \(settings.lease))")
             return node
         } catch {
-            for connection in [listener, sender, control] { try? await connection.close() }
+            for connection in connections { try? await connection.close() }
             throw error as? ClusterError ?? ClusterError("cannot join the cluster: \(String(reflecting: error))")
         }
     }
@@ -169,7 +170,8 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
                 CREATE TABLE IF NOT EXISTS wippy_names (name text PRIMARY KEY, pid text NOT NULL, node text NOT NULL, incarnation bigint NOT NULL)
                 """, logger: logger)
             try await connection.query("""
-                CREATE TABLE IF NOT EXISTS wippy_mail (id bigserial PRIMARY KEY, node text NOT NULL, body bytea NOT NULL, created timestamptz NOT NULL DEFAULT now())
+                CREATE TABLE IF NOT EXISTS wippy_mail (id bigserial PRIMARY KEY, node text NOT NULL, incarnation bigint NOT NULL,
+                                                       body bytea NOT NULL, created timestamptz NOT NULL DEFAULT now())
                 """, logger: logger)
         } catch {
             _ = try? await connection.query("SELECT pg_advisory_unlock(726001)", logger: logger)
@@ -202,22 +204,21 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
         return try await connection.query(query, logger: quietLogger)
     }
 
-    /// A connection to the server closed while the node is a member: every other node is lost to
-    /// this one (monitors fire, sends fail) and the others count this one lost within its lease.
-    func connectionClosed() {
-        let others = state.withLock { state -> [String]? in
+    /// This node is cut off for good (a connection to the server closed, or its lease lapsed so
+    /// that the others count it lost): every other node is lost to it (monitors fire, sends fail).
+    func cutOff(_ why: String) {
+        let others = state.withLock { state -> [(String, Int64)]? in
             guard !state.leaving, !state.disconnected else { return nil }
             state.disconnected = true
-            state.outbox = []
-            state.outboxBytes = 0
-            return state.members.keys.filter { $0 != name }
+            return state.members.filter { $0.key != name }.map { ($0.key, $0.value) }
         }
         guard let others else { return }
-        logger.error("cluster: the connection to the cluster's server closed: node \(name) is cut off from the others; /healthz answers 503 (restart the node to rejoin)")
-        for node in others { nodeDown(node, reason: "the cluster's server is unreachable from \(name)") }
+        logger.error("cluster: \(why): node \(name) is cut off from the others; /healthz answers 503 (restart the node to rejoin)")
+        for (node, incarnation) in others { nodeDown(node, incarnation: incarnation, reason: "node \(name) is cut off from the cluster") }
+        dropOutbox()
     }
 
-    /// Whether a connection to the server closed while this node was a member.
+    /// Whether this node was cut off while a member.
     public var isCutOff: Bool { state.withLock(\.disconnected) }
 
     var quietLogger: Logger {
@@ -259,7 +260,7 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
             UPDATE wippy_nodes SET lease_until = now() - interval '1 second' WHERE name = \(name) AND incarnation = \(incarnation)
             """)
         try? await announce("l\t\(name)\t\(incarnation)")
-        for connection in [listener, sender, control] { try? await connection.close() }
+        for connection in [listener, sender, control, keeper] { try? await connection.close() }
     }
 
     // MARK: - Membership
@@ -269,7 +270,7 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
     private func membershipLoop() async {
         let period = settings.lease / 8
         var renewed = ContinuousClock.now
-        var reachable = true
+        var reachable = true, ticks = 0
         while !Task.isCancelled, !state.withLock(\.disconnected) {
             try? await Task.sleep(for: period)
             if Task.isCancelled { return }
@@ -278,9 +279,12 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
                 let gap = ContinuousClock.now - renewed
                 renewed = .now
                 if gap > settings.lease * 3 / 4 {
-                    logger.error("cluster: this node could not renew its lease for \(gap): the others counted it lost (its monitors fired, its names were released)")
+                    cutOff("this node could not renew its lease for \(gap), so the others count it lost")
+                    return
                 }
                 try await refreshMembers()
+                ticks += 1
+                if ticks % 8 == 0 { try await loadNames() }
                 if !reachable { logger.notice("cluster: the server answers again") }
                 reachable = true
             } catch {
@@ -292,55 +296,76 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
 
     private func renew() async throws {
         let leaseMilliseconds = settings.lease.milliseconds * 3 / 4
-        let rows = try await run(on: control, """
+        let rows = try await run(on: keeper, """
             UPDATE wippy_nodes SET lease_until = now() + \(leaseMilliseconds) * interval '1 millisecond'
             WHERE name = \(name) AND incarnation = \(incarnation) RETURNING name
             """)
         var found = false
         for try await _ in rows.decode(String.self) { found = true }
-        if !found {
-            logger.error("cluster: another runtime joined as node \(name): this one no longer holds the name (stop one of them)")
-        }
+        if !found { cutOff("another runtime joined as node \(name) (stop one of them)") }
     }
 
     /// Reads the live nodes; a node that is gone (its lease lapsed) or came back as a new
     /// incarnation is lost for this one.
     func refreshMembers() async throws {
-        let rows = try await run(on: control, "SELECT name, incarnation FROM wippy_nodes WHERE lease_until > now()")
+        let rows = try await run(on: keeper, "SELECT name, incarnation FROM wippy_nodes WHERE lease_until > now()")
         var live: [String: Int64] = [:]
         for try await (node, incarnation) in rows.decode((String, Int64).self) { live[node] = incarnation }
         live[name] = incarnation
-        let lost = state.withLock { state -> [String] in
-            let lost = state.members.filter { live[$0.key] != $0.value }.map(\.key)
-            return lost
+        // A member missing from the table lapsed; one there with a higher incarnation restarted.
+        // A lower one is a read older than what this node already heard: ignored.
+        let gone = state.withLock { state -> [(String, Int64, String)] in
+            state.members.compactMap { node, incarnation in
+                guard let seen = live[node] else { return (node, incarnation, "its lease lapsed") }
+                return seen > incarnation ? (node, incarnation, "it restarted") : nil
+            }
         }
-        for node in lost { nodeDown(node, reason: "its lease lapsed") }
+        for (node, incarnation, reason) in gone { nodeDown(node, incarnation: incarnation, reason: reason) }
         state.withLock { state in
-            for (node, incarnation) in live where state.members[node] == nil { state.members[node] = incarnation }
+            for (node, incarnation) in live { admit(node, incarnation, in: &state) }
         }
     }
 
-    /// A batch from `node` as `incarnation`: a node first heard of this way is a member.
-    func heard(from node: String, incarnation: Int64) {
-        let known = state.withLock { $0.members[node] }
-        if known == incarnation { return }
-        if let known, known > incarnation { return }  // a late batch of an earlier run
-        if known != nil { nodeDown(node, reason: "it restarted") }
-        state.withLock { $0.members[node] = incarnation }
+    /// Makes `node` a member as `incarnation` unless it is one already, was counted lost at that
+    /// incarnation, or this node is cut off.
+    private func admit(_ node: String, _ incarnation: Int64, in state: inout State) {
+        guard !state.disconnected, state.members[node] == nil, (state.lost[node] ?? -1) < incarnation else { return }
+        state.members[node] = incarnation
+    }
+
+    /// A batch from `node` as `incarnation`: whether to handle it. A node first heard of this
+    /// way is a member; a batch of a run already counted lost, or older than the one known, is
+    /// dropped; a newer run means the older one is lost.
+    func heard(from node: String, incarnation: Int64) -> Bool {
+        let (handle, restarted) = state.withLock { state -> (Bool, Int64?) in
+            if state.disconnected || (state.lost[node] ?? -1) >= incarnation { return (false, nil) }
+            guard let known = state.members[node] else {
+                admit(node, incarnation, in: &state)
+                return (true, nil)
+            }
+            return known >= incarnation ? (known == incarnation, nil) : (true, known)
+        }
+        if let restarted {
+            nodeDown(node, incarnation: restarted, reason: "it restarted")
+            state.withLock { admit(node, incarnation, in: &$0) }
+        }
+        return handle
     }
 
     /// `node` is lost: monitors of its processes get EXIT, links to them fail, the wills its
     /// processes left are delivered, its names go, and what waits to be sent to it is dropped.
-    func nodeDown(_ node: String, reason: String) {
+    func nodeDown(_ node: String, incarnation: Int64, reason: String) {
         guard node != name else { return }
-        let (watched, links, wills, incarnation) = state.withLock { state in
-            let incarnation = state.members.removeValue(forKey: node)
+        let found = state.withLock { state -> (watched: [PID: Set<PID>], links: Set<Link>, wills: [PID: [PID: Message]])? in
+            guard state.members[node] == incarnation else { return nil }
+            state.members[node] = nil
+            state.lost[node] = max(state.lost[node] ?? -1, incarnation)
             state.names = state.names.filter { $0.value.node != node }
-            state.outbox.removeAll { $0.node == node }
             return (state.watching.removeValue(forKey: node) ?? [:], state.links.removeValue(forKey: node) ?? [],
-                    state.wills.removeValue(forKey: node) ?? [:], incarnation)
+                    state.wills.removeValue(forKey: node) ?? [:])
         }
-        guard let incarnation else { return }
+        guard let (watched, links, wills) = found else { return }
+        dropOutbox { $0 == node }
         statistics.add(\.nodesLost)
         logger.warning("cluster: node \(node) is down (\(reason))")
         let outcome = ProcessOutcome.failure("node \(node) is down: \(reason)")
@@ -349,25 +374,33 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
             for watcher in watchers { table.deliver(ProcessEvent(kind: .exit, from: target, outcome: outcome), to: watcher) }
         }
         for link in links { table.linkFailed(link.local, from: link.remote, outcome: outcome) }
-        for (will, message) in wills {
-            _ = try? table.send(to: will.to, Message(from: message.from, topic: message.topic, payload: message.payload))
+        for (receiver, messages) in wills {
+            for message in messages.values {
+                _ = try? table.send(to: receiver, Message(from: message.from, topic: message.topic, payload: message.payload))
+            }
         }
+        table.forget(node: node)
         Task {
             _ = try? await run(on: control, "DELETE FROM wippy_names WHERE node = \(node) AND incarnation <= \(incarnation)")
-            _ = try? await run(on: control, "DELETE FROM wippy_mail WHERE node = \(node)")  // never to be taken
+            _ = try? await run(on: control, "DELETE FROM wippy_mail WHERE node = \(node) AND incarnation <= \(incarnation)")
         }
     }
 
     // MARK: - Names
 
+    /// Reads the names of live nodes (at join, then once per lease: a missed announcement is
+    /// mended within a lease). Names held here stay whatever the read saw.
     private func loadNames() async throws {
-        let rows = try await run(on: control, """
+        let rows = try await run(on: keeper, """
             SELECT n.name, n.pid FROM wippy_names n JOIN wippy_nodes m ON m.name = n.node AND m.incarnation = n.incarnation
             WHERE m.lease_until > now()
             """)
         var names: [String: PID] = [:]
         for try await (name, text) in rows.decode((String, String).self) { names[name] = PID(text) }
-        state.withLock { $0.names = names }
+        state.withLock { state in
+            for (pid, held) in state.owned { for name in held { names[name] = pid } }
+            state.names = names.filter { $0.value.node.map { state.members[$0] != nil } ?? false }
+        }
     }
 
     /// A name change another node (or this one) announced.
@@ -437,7 +470,11 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
             return true
         }
         guard held else { return false }
-        _ = try? await run(on: control, "DELETE FROM wippy_names WHERE name = \(name) AND pid = \(pid.description)")
+        do {
+            try await run(on: control, "DELETE FROM wippy_names WHERE name = \(name) AND pid = \(pid.description)")
+        } catch {
+            logger.error("cluster: the name \"\(name)\" of \(pid) could not be released: \(String(reflecting: error))")
+        }
         try? await announce("n-\t\(pid)\t\(name)")
         return true
     }
@@ -447,6 +484,12 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
             for (node, links) in state.links where links.contains(where: { $0.local == pid }) {
                 state.links[node] = links.filter { $0.local != pid }
             }
+            for (node, targets) in state.watching {
+                for (target, watchers) in targets where watchers.contains(pid) {
+                    state.watching[node]?[target] = watchers.count == 1 ? nil : watchers.subtracting([pid])
+                }
+            }
+            for node in state.wills.keys { state.wills[node]?[pid] = nil }
             return state.owned[pid] ?? []
         }
         guard !names.isEmpty else { return }

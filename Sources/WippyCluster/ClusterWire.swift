@@ -271,13 +271,13 @@ enum ClusterWire {
             case 7:
                 let count = try count()
                 var items: [Payload] = []
-                items.reserveCapacity(count)
+                items.reserveCapacity(min(count, 1024))  // a damaged count must not reserve a fortune
                 for _ in 0..<count { items.append(try payload(depth: depth + 1)) }
                 return .array(items)
             case 8:
                 let count = try count()
                 var map: [Payload.Key: Payload] = [:]
-                map.reserveCapacity(count)
+                map.reserveCapacity(min(count, 1024))
                 for _ in 0..<count {
                     let key: Payload.Key
                     switch try payload(depth: depth + 1) {

@@ -176,10 +176,12 @@ public final class ProcessTable: Sendable {
         try deliver(message, to: target)
     }
 
-    /// Hands `message` to the cluster; it is released once encoded.
+    /// Hands `message` to the cluster, which releases it once sent (or here, when refused).
     private func sendRemote(_ message: Message, to pid: PID) throws(ProcessError) {
-        defer { message.consumed() }
-        try remoteNodes!.send(message, to: pid)
+        do { try remoteNodes!.send(message, to: pid) } catch {
+            message.consumed()
+            throw error
+        }
     }
 
     /// Delivers `message` to `pid`. Returns the receiver's own PID (equal to `pid`; a sender that
@@ -270,14 +272,19 @@ public final class ProcessTable: Sendable {
     public func link(_ a: PID, _ b: PID) throws(ProcessError) {
         let remoteA = isRemote(a), remoteB = isRemote(b)
         guard !(remoteA && remoteB) else { throw .invalid("cannot link two processes of other nodes") }
-        try state.withLock { (state) throws(ProcessError) in
+        let check = { (state: State) throws(ProcessError) in
             guard remoteA || state.slots[a] != nil else { throw .notFound(a.description) }
             guard remoteB || state.slots[b] != nil else { throw .notFound(b.description) }
+        }
+        try state.withLock { (state) throws(ProcessError) in try check(state) }
+        // The other node first: when it is down, nothing is linked here.
+        if remoteA { try remoteNodes!.signal(.link(b), to: a) }
+        if remoteB { try remoteNodes!.signal(.link(a), to: b) }
+        try state.withLock { (state) throws(ProcessError) in
+            try check(state)
             state.slots[a]?.links.insert(b)
             state.slots[b]?.links.insert(a)
         }
-        if remoteA { try remoteNodes!.signal(.link(b), to: a) }
-        if remoteB { try remoteNodes!.signal(.link(a), to: b) }
     }
 
     public func unlink(_ a: PID, _ b: PID) {
@@ -327,6 +334,23 @@ public final class ProcessTable: Sendable {
     /// Unlinks the local `pid` from `peer` of another node (that node unlinked).
     public func removeRemoteLink(_ pid: PID, _ peer: PID) {
         state.withLock { _ = $0.slots[pid]?.links.remove(peer) }
+    }
+
+    /// `node` is lost: its processes leave the monitors and links of every process here.
+    public func forget(node: String) {
+        state.withLock { state in
+            for number in state.slots.byNumber.keys {
+                guard let slot = state.slots.byNumber[number],
+                      slot.monitors.contains(where: { $0.node == node }) || slot.links.contains(where: { $0.node == node }) else { continue }
+                state.slots.byNumber[number]?.monitors = slot.monitors.filter { $0.node != node }
+                state.slots.byNumber[number]?.links = slot.links.filter { $0.node != node }
+            }
+        }
+    }
+
+    /// The holder of `name` on this runtime only (no cluster lookup).
+    public func localHolder(_ name: String) -> PID? {
+        state.withLock { $0.names[name] }
     }
 
     /// Delivers an event to a local process; false when it is not live.

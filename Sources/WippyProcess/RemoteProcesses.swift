@@ -2,7 +2,9 @@
 /// by the cluster layer). Every call returns at once: what crosses to another node is queued and
 /// sent in order (per sender and receiver), and answers come back as messages and events.
 public protocol RemoteProcesses: AnyObject, Sendable {
-    /// Queues `message` for `pid` on its node; an error when that node is not a live member.
+    /// Queues `message` for `pid` on its node; an error when that node is not a live member. A
+    /// message taken is released (``Message/consumed()``) once sent or dropped; one refused is
+    /// the caller's to release.
     func send(_ message: Message, to pid: PID) throws(ProcessError)
     /// Queues a signal for `pid` on its node; an error when that node is not a live member.
     func signal(_ signal: RemoteSignal, to pid: PID) throws(ProcessError)

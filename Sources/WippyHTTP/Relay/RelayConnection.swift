@@ -256,6 +256,7 @@ final class RelayConnection: WippyProcess.Process, @unchecked Sendable {
         let joined = state.withLock { state -> Bool? in
             guard state.target == old, !state.closed else { return nil }
             state.target = successor
+            table.revokeWill(from: pid, to: old)
             guard (try? table.monitor(successor, by: pid)) != nil else { return false }
             tell(successor, "ws.join", RelayWire.joinPayload(client: pid, metadata: state.config.metadata))
             return true

@@ -86,6 +86,9 @@ extension Builtins {
         let table = process.context.table
         if table.isRemote(pid) { return failure(L, "process.registry.register: \(pid) runs on another node; register it there") }
         if let remote = table.remote, scope > 0 || remote.isGlobal(name) {
+            if let holder = table.localHolder(name), holder != pid {
+                return failure(L, "\(ProcessError.nameTaken(name, by: holder)) (on this node)")
+            }
             return suspend(L, for: .operation { [pid] in
                 do {
                     try await remote.register(name, for: pid)
