@@ -253,14 +253,15 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
             state.leaving = true
             return state.disconnected
         }
-        defer { logger.info("left the cluster (node \(name))") }
-        guard !cutOff else { return }
-        _ = try? await run(on: control, "DELETE FROM wippy_names WHERE node = \(name) AND incarnation = \(incarnation)")
-        _ = try? await run(on: control, """
-            UPDATE wippy_nodes SET lease_until = now() - interval '1 second' WHERE name = \(name) AND incarnation = \(incarnation)
-            """)
-        try? await announce("l\t\(name)\t\(incarnation)")
+        if !cutOff {
+            _ = try? await run(on: control, "DELETE FROM wippy_names WHERE node = \(name) AND incarnation = \(incarnation)")
+            _ = try? await run(on: control, """
+                UPDATE wippy_nodes SET lease_until = now() - interval '1 second' WHERE name = \(name) AND incarnation = \(incarnation)
+                """)
+            try? await announce("l\t\(name)\t\(incarnation)")
+        }
         for connection in [listener, sender, control, keeper] { try? await connection.close() }
+        logger.info("left the cluster (node \(name))")
     }
 
     // MARK: - Membership

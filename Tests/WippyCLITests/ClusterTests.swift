@@ -198,6 +198,27 @@ struct ClusterTests {
         #expect(try await wippy.exit() == 0, "\(wippy.stderr)")
     }
 
+    /// A node frozen past its lease (SIGSTOP) is counted lost by the others; once it runs again it
+    /// cuts itself off instead of carrying on with a view the others do not share.
+    @Test func aNodeFrozenPastItsLeaseCutsItselfOffWhenItWakes() async throws {
+        let postgres = try await PostgresServer.start()
+        let b = try await Self.node("b", postgres)
+        let a = try RunCommandTests.Running(["run", TestApp.fixtures + "/http/relay", "--cluster", postgres.url, "--node", "a", "--lease", "3s"])
+        #expect(try await a.wait(for: "listening on 127.0.0.1:", timeout: .seconds(120)), "\(a.stderr)")
+        try await Task.sleep(for: .milliseconds(100))  // the rest of the line
+        let port = try #require(a.stderr.split(separator: "listening on 127.0.0.1:").last.flatMap { Int($0.prefix { $0.isNumber }) })
+        kill(a.process.processIdentifier, SIGSTOP)
+        #expect(try await b.wait(for: "node a is down (its lease lapsed)", timeout: .seconds(120)), "\(b.stderr)")
+        kill(a.process.processIdentifier, SIGCONT)
+        #expect(try await a.wait(for: "so the others count it lost: node a is cut off", timeout: .seconds(120)), "\(a.stderr)")
+        #expect(try await Subprocess.output(["curl", "-s", "http://127.0.0.1:\(port)/healthz"]) == #"{"status":"cut_off"}"#)
+        for node in [a, b] {
+            node.process.interrupt()
+            #expect(try await node.exit() == 0, "\(node.stderr)")
+        }
+        await postgres.stop()
+    }
+
     @Test func badClusterSettingsAreRefusedWithTheirFlag() async throws {
         let badNode = try CLITests.wippy("run", "apps/", "--cluster", "postgres://wippy@127.0.0.1:1/x", "--node", "Bad Name")
         #expect(badNode.status != 0 && badNode.stderr.contains("--node: a node name is lowercase letters"), "\(badNode.stderr)")
