@@ -195,13 +195,27 @@ public final class ClusterNode: RemoteProcesses, Service, Sendable {
     }
 
     /// Runs `query` on `connection`; an error at once when the node is cut off (a query written to
-    /// a closed connection would never be answered).
+    /// a closed connection would never be answered). A server that does not answer within half a
+    /// lease (a connection that hangs without closing) gets the connection closed under it: the
+    /// query fails and the node is cut off.
     @discardableResult
     func run(on connection: PostgresConnection, _ query: PostgresQuery) async throws -> PostgresRowSequence {
         guard !connection.isClosed, !state.withLock(\.disconnected) else {
             throw ClusterError("not connected to the cluster's server")
         }
-        return try await connection.query(query, logger: quietLogger)
+        let logger = quietLogger, patience = max(settings.lease / 2, .seconds(1))
+        return try await withThrowingTaskGroup(of: PostgresRowSequence?.self) { group in
+            group.addTask { try await connection.query(query, logger: logger) }
+            group.addTask {
+                try await Task.sleep(for: patience)
+                return nil
+            }
+            defer { group.cancelAll() }
+            if let rows = try await group.next() ?? nil { return rows }
+            self.logger.error("cluster: the server did not answer within \(patience): closing the connection")
+            try? await connection.close()
+            throw ClusterError("the cluster's server did not answer within \(patience)")
+        }
     }
 
     /// This node is cut off for good (a connection to the server closed, or its lease lapsed so

@@ -198,6 +198,24 @@ struct ClusterTests {
         #expect(try await wippy.exit() == 0, "\(wippy.stderr)")
     }
 
+    /// A server that stops answering without closing anything (frozen with SIGSTOP): the node
+    /// gives up on it within half a lease, is cut off, and still stops cleanly.
+    @Test func aServerThatHangsCutsTheNodeOff() async throws {
+        let postgres = try await PostgresServer.start()
+        let wippy = try RunCommandTests.Running(["run", TestApp.fixtures + "/http/relay", "--cluster", postgres.url, "--node", "a", "--lease", "2s"])
+        #expect(try await wippy.wait(for: "listening on 127.0.0.1:", timeout: .seconds(120)), "\(wippy.stderr)")
+        try await Task.sleep(for: .milliseconds(100))  // the rest of the line
+        let port = try #require(wippy.stderr.split(separator: "listening on 127.0.0.1:").last.flatMap { Int($0.prefix { $0.isNumber }) })
+        try await postgres.signal(SIGSTOP)
+        #expect(try await wippy.wait(for: "the server did not answer within", timeout: .seconds(120)), "\(wippy.stderr)")
+        #expect(try await wippy.wait(for: "node a is cut off from the others", timeout: .seconds(120)), "\(wippy.stderr)")
+        #expect(try await Subprocess.output(["curl", "-s", "http://127.0.0.1:\(port)/healthz"]) == #"{"status":"cut_off"}"#)
+        wippy.process.interrupt()
+        #expect(try await wippy.exit() == 0, "\(wippy.stderr)")
+        try await postgres.signal(SIGCONT)
+        await postgres.stop()
+    }
+
     /// A node frozen past its lease (SIGSTOP) is counted lost by the others; once it runs again it
     /// cuts itself off instead of carrying on with a view the others do not share.
     @Test func aNodeFrozenPastItsLeaseCutsItselfOffWhenItWakes() async throws {

@@ -31,6 +31,14 @@ public struct PostgresServer: Sendable {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
+    /// Sends `signal` to the server and all its backends (SIGSTOP: it hangs without closing a
+    /// connection; SIGCONT: it goes on).
+    public func signal(_ signal: Int32) async throws {
+        let root = try String(contentsOfFile: directory + "/postmaster.pid", encoding: .utf8).split(separator: "\n").first ?? ""
+        let children = try await Subprocess.output(["pgrep", "-P", String(root)]).split(separator: "\n")
+        for pid in [root] + children { kill(pid_t(pid) ?? 0, signal) }
+    }
+
     /// Runs `sql` with psql; its rows, one per line.
     public func query(_ sql: String) async throws -> String {
         try await Subprocess.output(["psql", url, "-At", "-c", sql])
