@@ -12,7 +12,8 @@ for fd in /proc/$$/fd/*; do
     [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null || true
 done
 command=${1:?usage: postgres.sh start DIR PORT | stop DIR}
-dir=${2:?the data folder}
+dir=$(realpath -m "${2:?the data folder}")
+cd /  # the postgres user may not be allowed into the caller's folder
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -x "$bin/pg_ctl" ] || { echo "postgres.sh: no PostgreSQL server (install it: scripts/setup-system.sh postgresql)" >&2; exit 1; }
 as=()
