@@ -4,7 +4,7 @@ import ServiceLifecycle
 import Synchronization
 import WippyProcess
 
-/// This runtime as one node of a cluster: its membership (a lease in `wippy_nodes`, renewed four
+/// This runtime as one node of a cluster: its membership (a lease in `wippy_nodes`, renewed eight
 /// times per lease), the other live nodes, the cluster-wide names (`wippy_names`, cached here and
 /// kept current by notifications), and delivery to other nodes' processes over LISTEN/NOTIFY
 /// (see ClusterNode+Delivery.swift). A ``ProcessTable`` hands it everything addressed to another

@@ -90,4 +90,25 @@ local function watch()
   return 0
 end
 
-return { main = main, watch = watch }
+-- Sends 7 MiB messages to the other node's echo as fast as it can: the link's outbox (64 MiB)
+-- fills and a send is refused with an error value; then a ping still gets its pong.
+local function flood()
+  local echo = find_echo()
+  local chunk = string.rep("z", 7 << 20)
+  local sent, refused = 0, nil
+  for _ = 1, 40 do
+    local ok, err = process.send(echo, "sink", chunk)
+    if not ok then
+      refused = err
+      break
+    end
+    sent = sent + 1
+  end
+  chunk = nil
+  process.send(echo, "ping", "after")
+  local pong = process.inbox():receive():payload():data()
+  io.print(json.encode({ sent = sent, refused = refused, after = pong.data }))
+  return 0
+end
+
+return { main = main, watch = watch, flood = flood }
