@@ -33,9 +33,7 @@ struct ClusterTests {
     @Test func messagesNamesMonitorsAndLinksCrossNodes() async throws {
         let postgres = try await PostgresServer.start()
         let a = try await Self.node("a", postgres, extra: ["--metrics-addr", "127.0.0.1:0"])
-        #expect(try await a.wait(for: "metrics listening on 127.0.0.1:"))
-        try await Task.sleep(for: .milliseconds(100))  // the rest of the line
-        let metricsPort = try #require(a.stderr.split(separator: "metrics listening on 127.0.0.1:").last.flatMap { Int($0.prefix { $0.isNumber }) })
+        let metricsPort = try await a.port(after: "metrics listening on 127.0.0.1:")
         let probe = try RunCommandTests.Running(["run", Self.fixture, "--cluster", postgres.url, "--node", "b", "--addr", "127.0.0.1:0",
                                                  "-x", "cluster:probe"], withOutput: true)
         let status = try await probe.exit(timeout: .seconds(120))
@@ -147,9 +145,7 @@ struct ClusterTests {
             let wippy = try RunCommandTests.Running(["run", relay, "--cluster", postgres.url, "--node", node, "--lease", "5s",
                                                      "--global-name", "relay_hub"])
             #expect(try await wippy.wait(for: "started 1 service(s)", timeout: .seconds(120)), "\(wippy.stderr)")
-            #expect(try await wippy.wait(for: "listening on 127.0.0.1:", timeout: .seconds(120)), "\(wippy.stderr)")
-            try await Task.sleep(for: .milliseconds(100))  // the rest of the line
-            let port = try #require(wippy.stderr.split(separator: "listening on 127.0.0.1:").last.flatMap { Int($0.prefix { $0.isNumber }) })
+            let port = try await wippy.port()
             return (wippy, port)
         }
         let (a, _) = try await start("a")
@@ -204,9 +200,7 @@ struct ClusterTests {
     @Test func aNodeCutOffFromItsServerReportsItAndStopsCleanly() async throws {
         let postgres = try await PostgresServer.start()
         let wippy = try RunCommandTests.Running(["run", TestApp.fixtures + "/http/relay", "--cluster", postgres.url, "--node", "a"])
-        #expect(try await wippy.wait(for: "listening on 127.0.0.1:", timeout: .seconds(120)), "\(wippy.stderr)")
-        try await Task.sleep(for: .milliseconds(100))  // the rest of the line
-        let port = try #require(wippy.stderr.split(separator: "listening on 127.0.0.1:").last.flatMap { Int($0.prefix { $0.isNumber }) })
+        let port = try await wippy.port()
         let url = "http://127.0.0.1:\(port)/healthz"
         #expect(try await Subprocess.output(["curl", "-s", url]) == #"{"status":"running"}"#)
         await postgres.stop()
@@ -221,9 +215,7 @@ struct ClusterTests {
     @Test func aServerThatHangsCutsTheNodeOff() async throws {
         let postgres = try await PostgresServer.start()
         let wippy = try RunCommandTests.Running(["run", TestApp.fixtures + "/http/relay", "--cluster", postgres.url, "--node", "a", "--lease", "2s"])
-        #expect(try await wippy.wait(for: "listening on 127.0.0.1:", timeout: .seconds(120)), "\(wippy.stderr)")
-        try await Task.sleep(for: .milliseconds(100))  // the rest of the line
-        let port = try #require(wippy.stderr.split(separator: "listening on 127.0.0.1:").last.flatMap { Int($0.prefix { $0.isNumber }) })
+        let port = try await wippy.port()
         try await postgres.signal(SIGSTOP)
         #expect(try await wippy.wait(for: "the server did not answer within", timeout: .seconds(120)), "\(wippy.stderr)")
         #expect(try await wippy.wait(for: "node a is cut off from the others", timeout: .seconds(120)), "\(wippy.stderr)")
@@ -240,9 +232,7 @@ struct ClusterTests {
         let postgres = try await PostgresServer.start()
         let b = try await Self.node("b", postgres)
         let a = try RunCommandTests.Running(["run", TestApp.fixtures + "/http/relay", "--cluster", postgres.url, "--node", "a", "--lease", "3s"])
-        #expect(try await a.wait(for: "listening on 127.0.0.1:", timeout: .seconds(120)), "\(a.stderr)")
-        try await Task.sleep(for: .milliseconds(100))  // the rest of the line
-        let port = try #require(a.stderr.split(separator: "listening on 127.0.0.1:").last.flatMap { Int($0.prefix { $0.isNumber }) })
+        let port = try await a.port()
         kill(a.process.processIdentifier, SIGSTOP)
         #expect(try await b.wait(for: "node a is down (its lease lapsed)", timeout: .seconds(120)), "\(b.stderr)")
         kill(a.process.processIdentifier, SIGCONT)

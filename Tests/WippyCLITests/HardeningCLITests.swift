@@ -9,10 +9,7 @@ struct HardeningCLITests {
     /// `wippy run ARGS --addr 127.0.0.1:0` (or the app's own loopback server) and its port.
     static func start(_ arguments: [String]) async throws -> (RunCommandTests.Running, Int) {
         let wippy = try RunCommandTests.Running(arguments)
-        #expect(try await wippy.wait(for: "listening on 127.0.0.1:", timeout: .seconds(120)))
-        try await Task.sleep(for: .milliseconds(100))  // the rest of the line
-        let port = try #require(wippy.stderr.split(separator: "listening on 127.0.0.1:").last.flatMap { Int($0.prefix { $0.isNumber }) })
-        return (wippy, port)
+        return (wippy, try await wippy.port())
     }
 
     static func stop(_ wippy: RunCommandTests.Running) async throws {

@@ -42,6 +42,27 @@ struct RunCommandTests {
             return true
         }
 
+        struct NoPort: Error, CustomStringConvertible {
+            let description: String
+        }
+
+        /// The port printed after the first `marker` in standard error, once that line is complete
+        /// (e.g. "system:http listening on 127.0.0.1:PORT").
+        func port(after marker: String = "listening on 127.0.0.1:", timeout: Duration = .seconds(120)) async throws -> Int {
+            let deadline = ContinuousClock.now + timeout
+            while true {
+                let text = stderr
+                if let start = text.range(of: marker)?.upperBound, let end = text[start...].firstIndex(of: "\n"),
+                   let port = Int(text[start..<end].prefix { $0.isNumber }) {
+                    return port
+                }
+                guard ContinuousClock.now < deadline, process.isRunning else {
+                    throw NoPort(description: "no \"\(marker)PORT\" line in: \(text.suffix(2000))")
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+
         /// Waits for the process to exit; its status, or nil after `timeout`.
         func exit(timeout: Duration = .seconds(60)) async throws -> Int32? {
             let deadline = ContinuousClock.now + timeout
