@@ -76,24 +76,6 @@ struct ClusterTests {
         await postgres.stop()
     }
 
-    /// A script that sends to another node faster than the link carries (7 MiB messages in a
-    /// loop): its outbox fills to its bound, a send is refused with an error value, and the link
-    /// still carries a ping afterwards.
-    @Test func floodingAnotherNodeIsRefusedNotBuffered() async throws {
-        let postgres = try await PostgresServer.start()
-        let a = try await Self.node("a", postgres)
-        let flood = try RunCommandTests.Running(["run", Self.fixture, "--cluster", postgres.url, "--node", "b", "--addr", "127.0.0.1:0",
-                                                 "-x", "cluster:flood"], withOutput: true)
-        #expect(try await flood.exit(timeout: .seconds(120)) == 0, "\(flood.stderr)")
-        let result = try #require(Self.lastObject(flood.stderr), "\(flood.stderr)")
-        #expect((result["refused"] as? String)?.contains("the link to node a is full (64 MiB waiting to be sent)") == true, "\(result)")
-        #expect((result["sent"] as? Int ?? 0) >= 1)
-        #expect(result["after"] as? String == "after", "the ping after the flood: \(result)")
-        a.process.interrupt()
-        #expect(try await a.exit() == 0, "\(a.stderr)")
-        await postgres.stop()
-    }
-
     /// A node lost without leaving (SIGKILL): a monitor of its process on another node fires EXIT
     /// once its lease lapses, naming the node, and its cluster-wide names are released.
     @Test func aKilledNodeFiresMonitorsAndReleasesItsNames() async throws {

@@ -90,7 +90,8 @@ local function watch()
   return 0
 end
 
--- Sends 7 MiB messages to the other node's echo as fast as it can: the link's outbox (64 MiB)
+-- Sends 7 MiB messages to the other node's echo as fast as it can (run by hand: wippy run -x
+-- cluster:flood on a second node): when the link does not keep up, its outbox (64 MiB)
 -- fills and a send is refused with an error value; then a ping still gets its pong.
 local function flood()
   local echo = find_echo()
